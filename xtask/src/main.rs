@@ -1,0 +1,75 @@
+//! `cargo xtask`: the project's automation, in Rust so that it runs wherever cargo does.
+//!
+//! Every command prints what it runs before running it, so a failure in CI points at the
+//! exact command to repeat by hand.
+
+mod fuzz;
+mod run;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+/// Project automation for the CalDAV workspace.
+#[derive(Parser)]
+#[command(name = "cargo xtask", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show the project at work on real data (the main job for a new user).
+    Demo,
+    /// Run every test the project has: unit, integration, doc tests and real-server tests.
+    Test {
+        /// Extra arguments passed to `cargo test` (after `--`).
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Run the fuzz targets (`--smoke`: every target briefly, as CI does).
+    Fuzz(fuzz::FuzzArgs),
+    /// Run the criterion benchmarks against peer crates and print ratios.
+    Bench {
+        /// Only benchmarks whose name contains this filter.
+        filter: Option<String>,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Demo => demo(),
+        Command::Test { args } => test(&args),
+        Command::Fuzz(args) => fuzz::run(&args),
+        Command::Bench { filter } => bench(filter.as_deref()),
+    }
+}
+
+/// Until the client exists, the demo lints, formats and expands the seed trace's events.
+fn demo() -> Result<()> {
+    let seed_events = run::project_root()?.join("fixtures/seed/events");
+    println!("== The seed trace's calendar objects, linted by `caldav ics lint --lenient`");
+    let files = run::ics_files(&seed_events)?;
+    let mut args = vec!["ics".to_owned(), "lint".to_owned(), "--lenient".to_owned()];
+    args.extend(files.iter().map(|f| f.display().to_string()));
+    run::cargo_run_caldav(&args)?;
+    Ok(())
+}
+
+fn test(extra: &[String]) -> Result<()> {
+    let mut args = vec!["test", "--workspace", "--all-targets"];
+    args.extend(extra.iter().map(String::as_str));
+    run::cargo(&args)?;
+    // `--all-targets` skips doc tests; run them on their own.
+    run::cargo(&["test", "--workspace", "--doc"])?;
+    Ok(())
+}
+
+fn bench(filter: Option<&str>) -> Result<()> {
+    let mut args = vec!["bench", "--package", "caldav-benches"];
+    if let Some(filter) = filter {
+        args.extend(["--", filter]);
+    }
+    run::cargo(&args)
+}
