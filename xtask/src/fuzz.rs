@@ -29,7 +29,11 @@ pub(crate) fn run(args: &FuzzArgs) -> Result<()> {
         Some(target) => vec![target.clone()],
         None => list_targets(&fuzz_dir)?,
     };
-    let seconds = if args.smoke { args.seconds.min(30) } else { args.seconds };
+    let seconds = if args.smoke {
+        args.seconds.min(30)
+    } else {
+        args.seconds
+    };
     // Build all targets once, then run each briefly.
     let mut build = Command::new("cargo");
     build
@@ -59,10 +63,10 @@ fn list_targets(fuzz_dir: &std::path::Path) -> Result<Vec<String>> {
     let mut targets = Vec::new();
     for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
         let path = entry?.path();
-        if path.extension().is_some_and(|ext| ext == "rs") {
-            if let Some(stem) = path.file_stem() {
-                targets.push(stem.to_string_lossy().into_owned());
-            }
+        if path.extension().is_some_and(|ext| ext == "rs")
+            && let Some(stem) = path.file_stem()
+        {
+            targets.push(stem.to_string_lossy().into_owned());
         }
     }
     targets.sort();

@@ -23,7 +23,15 @@ pub(crate) fn cargo(args: &[&str]) -> Result<()> {
 
 /// Runs the `caldav` CLI through cargo with the given arguments.
 pub(crate) fn cargo_run_caldav(args: &[String]) -> Result<()> {
-    let mut all = vec!["run", "--quiet", "--package", "caldav-cli", "--bin", "caldav", "--"];
+    let mut all = vec![
+        "run",
+        "--quiet",
+        "--package",
+        "caldav-cli",
+        "--bin",
+        "caldav",
+        "--",
+    ];
     all.extend(args.iter().map(String::as_str));
     cargo(&all)
 }

@@ -22,7 +22,10 @@ pub(crate) enum IcsCommand {
 pub(crate) fn run(command: IcsCommand) -> Result<ExitCode> {
     match command {
         IcsCommand::Lint { lenient, files } => {
-            anyhow::bail!("ics lint is being built (lenient={lenient}, {} files)", files.len())
+            anyhow::bail!(
+                "ics lint is being built (lenient={lenient}, {} files)",
+                files.len()
+            )
         }
     }
 }
