@@ -121,7 +121,7 @@ impl RecurIter {
     ///
     /// `UNTIL` is compared in civil time: a UTC `UNTIL` is taken as it stands, which is exact
     /// for UTC and floating DTSTARTs; zone-aware callers convert it with
-    /// [`RecurIter::with_until`] ([`crate::expand`] does).
+    /// [`RecurIter::with_until`] (`crate::expand` does).
     #[must_use]
     pub fn new(rule: &Recur, dtstart: DateTime) -> RecurIter {
         RecurIter::with_limits(rule, dtstart, RecurLimits::default())

@@ -14,7 +14,7 @@
 //! ```
 //!
 //! The iterator over a rule's civil date-times lives in [`iter`]; time zones and the instance
-//! set of a whole component (RDATE, EXDATE, overrides) live in [`crate::expand`].
+//! set of a whole component (RDATE, EXDATE, overrides) live in `crate::expand`.
 
 mod civil;
 pub mod iter;
