@@ -109,6 +109,7 @@ pub struct RecurIter {
     buf_pos: usize,
     emitted: u64,
     last: Option<i64>,
+    date_only: bool,
     empty_run: u64,
     empty_limit: u64,
     start_pending: bool,
@@ -181,6 +182,15 @@ impl RecurIter {
                 Frequency::Weekly => weekday_mask = 1 << weekday_of(start_day),
                 _ => {}
             }
+        } else if freq == Frequency::Yearly
+            && !rule.by_week_no.is_empty()
+            && rule.by_day.is_empty()
+            && rule.by_month_day.is_empty()
+            && rule.by_year_day.is_empty()
+        {
+            // §3.3.10: what the rule does not say comes from DTSTART, as the day of the month
+            // does for `FREQ=YEARLY;BYMONTH=1`: a week number alone takes DTSTART's weekday.
+            weekday_mask = 1 << weekday_of(start_day);
         }
         let sorted = |v: &[u8], default: i64, expand: bool| -> Vec<i64> {
             let mut out: Vec<i64> = v.iter().map(|x| i64::from(*x)).collect();
@@ -259,6 +269,7 @@ impl RecurIter {
             buf_pos: 0,
             emitted: 0,
             last: None,
+            date_only: false,
             empty_run: 0,
             empty_limit,
             start_pending: true,
@@ -273,6 +284,16 @@ impl RecurIter {
     pub fn without_dtstart(mut self) -> RecurIter {
         self.include_start = false;
         self.start_pending = false;
+        self
+    }
+
+    /// Iterate dates: `dtstart` is a DATE (midnight given here), the time parts of the rule
+    /// are ignored, and instances of a sub-daily rule that fall on the same day collapse to
+    /// one (an all-day event's instances are days).
+    #[must_use]
+    pub fn dates_only(mut self) -> RecurIter {
+        self.date_only = true;
+        self.times = vec![0];
         self
     }
 
@@ -338,6 +359,7 @@ impl RecurIter {
         loop {
             if let Some(&t) = self.buf.get(self.buf_pos) {
                 self.buf_pos += 1;
+                let t = if self.date_only { t - t.rem_euclid(DAY) } else { t };
                 if t < self.start
                     || (self.include_start && t == self.start)
                     || self.last.is_some_and(|l| t <= l)
@@ -521,23 +543,6 @@ impl RecurIter {
                 if (1..=diy).contains(&doy) {
                     let d = jan1 + doy - 1;
                     if self.day_ok(d, true, false) {
-                        out.push(d);
-                    }
-                }
-            }
-            return;
-        }
-        if !self.week_nos.is_empty() && self.month_mask == 0 && self.month_days.is_empty() {
-            let w1 = self.week_one(year);
-            let weeks = (self.week_one(year + 1) - w1) / 7;
-            for &n in &self.week_nos {
-                let n = i64::from(n);
-                let idx = if n > 0 { n - 1 } else { weeks + n };
-                if !(0..weeks).contains(&idx) {
-                    continue;
-                }
-                for d in w1 + 7 * idx..w1 + 7 * idx + 7 {
-                    if d >= jan1 && d < jan1 + diy && self.day_ok(d, true, true) {
                         out.push(d);
                     }
                 }

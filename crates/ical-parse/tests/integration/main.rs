@@ -1,0 +1,3 @@
+//! The integration tests of `ical-parse`, one module per area.
+
+mod recur_vectors;
