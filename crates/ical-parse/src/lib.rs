@@ -2,4 +2,6 @@
 //!
 //! This crate is being built; see the project README for the plan.
 
+pub mod expand;
 pub mod recur;
+pub mod tz;

@@ -359,7 +359,11 @@ impl RecurIter {
         loop {
             if let Some(&t) = self.buf.get(self.buf_pos) {
                 self.buf_pos += 1;
-                let t = if self.date_only { t - t.rem_euclid(DAY) } else { t };
+                let t = if self.date_only {
+                    t - t.rem_euclid(DAY)
+                } else {
+                    t
+                };
                 if t < self.start
                     || (self.include_start && t == self.start)
                     || self.last.is_some_and(|l| t <= l)

@@ -16,7 +16,7 @@
 //! The iterator over a rule's civil date-times lives in [`iter`]; time zones and the instance
 //! set of a whole component (RDATE, EXDATE, overrides) live in `crate::expand`.
 
-mod civil;
+pub(crate) mod civil;
 pub mod iter;
 
 use jiff::civil::{Date, DateTime, Weekday};

@@ -4,6 +4,8 @@
 //! Rule sets (RDATE/EXDATE/EXRULE) and zone-aware cases of the dateutil file run in
 //! `expand_vectors.rs`.
 
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
 use ical_parse::recur::{Recur, RecurIter};
 use jiff::civil::DateTime;
 use serde_json::Value;
@@ -58,7 +60,10 @@ fn dateutil_single_rules() {
         // RFC-undefined; BYEASTER, BYWEEKDAY and parts RFC 5545 forbids for the FREQ are not
         // RFC 5545.
         if case["dtstart_synchronized"] == Value::Bool(false) {
-            skipped.push((id.to_owned(), "dtstart not synchronized: RFC 5545 undefined"));
+            skipped.push((
+                id.to_owned(),
+                "dtstart not synchronized: RFC 5545 undefined",
+            ));
             continue;
         }
         if case["rfc5545_invalid"]
@@ -85,10 +90,18 @@ fn dateutil_single_rules() {
         ran += 1;
         let counted = rule.count.is_some() || rule.until.is_none();
         if compare(&start.to_string(), &got, &expected, counted) == Outcome::Fail {
-            failures.push(format!("{id} {}: got {got:?}\nwant {expected:?}", case["rrule"]));
+            failures.push(format!(
+                "{id} {}: got {got:?}\nwant {expected:?}",
+                case["rrule"]
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(ran >= 50, "ran {ran}");
     assert!(skipped.len() >= 190, "skipped {}", skipped.len());
 }
@@ -110,7 +123,9 @@ fn compare(start: &str, got: &[String], expected: &[String], counted: bool) -> O
     if got.first().map(String::as_str) == Some(start) && !expected.iter().any(|e| e == start) {
         let rest = got.get(1..).unwrap_or_default();
         let want = if counted {
-            expected.get(..expected.len().saturating_sub(1)).unwrap_or_default()
+            expected
+                .get(..expected.len().saturating_sub(1))
+                .unwrap_or_default()
         } else {
             expected
         };
@@ -129,14 +144,20 @@ const LIBICAL_DIVERGENCES: &[(&str, &str)] = &[
          DTSTART's month",
     ),
     ("libical#78", "as libical#77, with negative BYMONTHDAY"),
-    ("libical#80", "libical marks this case unimplemented (its INSTANCES line is a marker)"),
+    (
+        "libical#80",
+        "libical marks this case unimplemented (its INSTANCES line is a marker)",
+    ),
     (
         "libical#143",
         "YEARLY;BYWEEKNO;INTERVAL: libical steps ISO week-numbering years, RFC 5545 periods \
          are calendar years (DTSTART 2010-01-02 lies in week 53 of 2009)",
     ),
     ("libical#144", "as libical#143"),
-    ("libical#146", "as libical#143 (DTSTART 2024-12-31 lies in week 1 of 2025)"),
+    (
+        "libical#146",
+        "as libical#143 (DTSTART 2024-12-31 lies in week 1 of 2025)",
+    ),
 ];
 
 #[test]
@@ -168,19 +189,29 @@ fn libical_regression_vectors() {
             }
         };
         let got: Vec<String> = it
-            .take(if open { expected.len() } else { expected.len() + 1000 })
+            .take(if open {
+                expected.len()
+            } else {
+                expected.len() + 1000
+            })
             .map(show)
             .collect();
         match compare(&show(start), &got, &expected, rule.count.is_some() || open) {
             Outcome::Pass => {}
             Outcome::PassUnsynchronized => unsynchronized += 1,
             Outcome::Fail => {
-                eprintln!("{id} {rule_text} {line} {:?}\n got {got:?}\nwant {expected:?}", case["comment"]);
+                eprintln!(
+                    "{id} {rule_text} {line} {:?}\n got {got:?}\nwant {expected:?}",
+                    case["comment"]
+                );
                 failures.push(id.to_owned());
             }
         }
     }
-    let known: Vec<String> = LIBICAL_DIVERGENCES.iter().map(|(id, _)| (*id).to_owned()).collect();
+    let known: Vec<String> = LIBICAL_DIVERGENCES
+        .iter()
+        .map(|(id, _)| (*id).to_owned())
+        .collect();
     assert_eq!(failures, known);
     assert!(unsynchronized < 20, "{unsynchronized}");
 }
