@@ -1,0 +1,30 @@
+//! The crate's one error type.
+
+/// Everything that can go wrong while turning CalDAV words into typed values.
+///
+/// Each variant says who is to blame: a server that sent something malformed (`Header`,
+/// `Property`), or an input that is larger than the configured [`Limits`](crate::Limits).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A `DAV:` or `Allow:` header value is not a valid token list.
+    ///
+    /// The server misbehaved; the caller may treat the header as absent.
+    #[error("invalid {header} header at byte {offset}")]
+    Header {
+        /// The header name, lowercase.
+        header: &'static str,
+        /// Byte offset into the offending header line.
+        offset: usize,
+    },
+    /// An input holds more items than the configured limit allows.
+    ///
+    /// Raise the limit in [`Limits`](crate::Limits) if the input is trusted.
+    #[error("too many {what} (limit {limit})")]
+    LimitExceeded {
+        /// What was counted.
+        what: &'static str,
+        /// The limit in force.
+        limit: usize,
+    },
+}

@@ -1,0 +1,6 @@
+//! Integration tests for `caldav-model`, against the seed trace and RFC examples.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
+
+mod capabilities;
+mod seed;
