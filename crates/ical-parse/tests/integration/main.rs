@@ -1,4 +1,6 @@
 //! The integration tests of `ical-parse`, one module per area.
 
 mod expand_rfc5545;
+mod expand_vectors;
 mod recur_vectors;
+mod tz_windows;

@@ -48,6 +48,14 @@ fn strings(v: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Where dateutil's reading differs from ours, by case id.
+const DATEUTIL_DIVERGENCES: &[(&str, &str)] = &[(
+    "RRuleTest.testYearlyByWeekNo",
+    "YEARLY;BYWEEKNO without BYDAY: we take DTSTART's weekday (§3.3.10: what the rule leaves \
+     out comes from DTSTART, as for BYMONTH alone; libical agrees), dateutil every day of the \
+     week; the case is also unsynchronized, so RFC-undefined",
+)];
+
 #[test]
 fn dateutil_single_rules() {
     let doc: Value = serde_json::from_str(DATEUTIL).unwrap();
@@ -59,19 +67,22 @@ fn dateutil_single_rules() {
         // The MANIFEST's flags: a DTSTART that is not an instance of its rule makes the set
         // RFC-undefined; BYEASTER, BYWEEKDAY and parts RFC 5545 forbids for the FREQ are not
         // RFC 5545.
-        if case["dtstart_synchronized"] == Value::Bool(false) {
-            skipped.push((
-                id.to_owned(),
-                "dtstart not synchronized: RFC 5545 undefined",
-            ));
-            continue;
-        }
         if case["rfc5545_invalid"]
             .as_array()
             .is_some_and(|a| !a.is_empty())
         {
             skipped.push((id.to_owned(), "rule not valid RFC 5545 (rfc5545_invalid)"));
             continue;
+        }
+        let unsynchronized = case["dtstart_synchronized"] == Value::Bool(false);
+        if unsynchronized {
+            // RFC 5545 calls the set undefined; it is still run below the way RFC-style
+            // engines read it (DTSTART first and counted, then dateutil's instances), but not
+            // counted as a conformance case.
+            skipped.push((
+                id.to_owned(),
+                "dtstart not synchronized: RFC 5545 undefined",
+            ));
         }
         let kind = case["kind"].as_str().unwrap();
         if !matches!(kind, "rrule" | "rrule(exec)" | "rrulestr") {
@@ -84,24 +95,21 @@ fn dateutil_single_rules() {
         let Some(start) = start.filter(|_| case["tzid"].is_null()) else {
             continue; // zone-aware: expand_vectors.rs
         };
-        let rule = Recur::parse(case["rrule"].as_str().unwrap()).unwrap();
+        let Some(rule_text) = case["rrule"].as_str() else {
+            continue; // an rrulestr input that holds a set: expand_vectors.rs
+        };
+        let rule = Recur::parse(rule_text).unwrap();
         let expected = strings(&case["expected"]);
         let got = expand(&rule, start, expected.len());
-        ran += 1;
+        ran += usize::from(!unsynchronized);
         let counted = rule.count.is_some() || rule.until.is_none();
         if compare(&start.to_string(), &got, &expected, counted) == Outcome::Fail {
-            failures.push(format!(
-                "{id} {}: got {got:?}\nwant {expected:?}",
-                case["rrule"]
-            ));
+            eprintln!("{id} {rule_text}: got {got:?}\nwant {expected:?}");
+            failures.push(id.to_owned());
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    let known: Vec<&str> = DATEUTIL_DIVERGENCES.iter().map(|(id, _)| *id).collect();
+    assert_eq!(failures, known);
     assert!(ran >= 50, "ran {ran}");
     assert!(skipped.len() >= 190, "skipped {}", skipped.len());
 }
