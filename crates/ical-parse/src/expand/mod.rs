@@ -364,6 +364,7 @@ pub struct Expansion {
     shift_margin: i64,
     remaining: usize,
     capped: bool,
+    cap_checked: bool,
     pending_dedup: Option<i64>,
     master_done_for_good: bool,
     start_civil: i64,
@@ -406,6 +407,7 @@ impl Expansion {
             shift_margin: 0,
             remaining: options.max_instances,
             capped: false,
+            cap_checked: false,
             pending_dedup: None,
             master_done_for_good: false,
             start_civil,
@@ -878,10 +880,12 @@ impl Iterator for Expansion {
     fn next(&mut self) -> Option<Instance> {
         loop {
             if self.remaining == 0 {
-                if self.pending_master.is_some()
-                    || self.override_pos < self.override_instances.len()
-                {
-                    self.capped = true;
+                if !self.capped && !self.cap_checked {
+                    // Say whether the cap cut anything: look for one more instance.
+                    self.cap_checked = true;
+                    self.remaining = 1;
+                    self.capped = self.next().is_some();
+                    self.remaining = 0;
                 }
                 return None;
             }

@@ -1,5 +1,7 @@
 //! The integration tests of `ical-parse`, one module per area.
 
+mod expand_dst;
+mod expand_props;
 mod expand_rfc5545;
 mod expand_vectors;
 mod recur_vectors;
