@@ -67,7 +67,7 @@ fn satisfies(rule: &Recur, dt: DateTime) -> bool {
         || rule
             .by_month_day
             .iter()
-            .any(|&n| i8::from(n) == dt.day() || n == dt.day() - dim - 1);
+            .any(|&n| n == dt.day() || n == dt.day() - dim - 1);
     let weekday_ok =
         rule.by_day.is_empty() || rule.by_day.iter().any(|w| w.weekday == dt.weekday());
     let month_ok = rule.by_month.is_empty()
