@@ -6,6 +6,7 @@
 //! | Module | What | RFCs |
 //! |---|---|---|
 //! | [`capabilities`] | `DAV:`/`Allow:` headers and supported reports as one set | 4918 §10.1, 4791 §5.1 |
+//! | [`filter`] | the calendar-query filter tree and time ranges | 4791 §9.7, §9.9 |
 //!
 //! # Example
 //!
@@ -26,6 +27,7 @@
 
 pub mod capabilities;
 mod error;
+pub mod filter;
 
 pub use error::Error;
 
