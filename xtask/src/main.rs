@@ -5,6 +5,7 @@
 
 mod fuzz;
 mod run;
+mod servers;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -34,6 +35,8 @@ enum Command {
         /// Only benchmarks whose name contains this filter.
         filter: Option<String>,
     },
+    /// Real CalDAV and DNS servers on 127.0.0.1: start|stop|status|env|check [NAME...].
+    Servers(servers::ServersArgs),
 }
 
 fn main() -> Result<()> {
@@ -43,6 +46,7 @@ fn main() -> Result<()> {
         Command::Test { args } => test(&args),
         Command::Fuzz(args) => fuzz::run(&args),
         Command::Bench { filter } => bench(filter.as_deref()),
+        Command::Servers(args) => servers::run(&args),
     }
 }
 
