@@ -221,8 +221,19 @@ fn start(state: &Path, names: &[Name]) -> Result<()> {
         }
         for probe in name.probes() {
             if process::port_in_use(probe.port()) {
+                let ours = process::servers_of_any_checkout();
+                let hint = if ours.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; servers started from a checkout (run `cargo xtask servers stop` \
+                         there):\n{}",
+                        ours.join("\n")
+                    )
+                };
                 bail!(
-                    "{}: port {} on 127.0.0.1 is already taken by a process this command did not start",
+                    "{}: port {} on 127.0.0.1 is taken by a process this checkout did not \
+                     start{hint}",
                     name.as_str(),
                     probe.port()
                 );

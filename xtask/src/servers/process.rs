@@ -115,6 +115,29 @@ pub(crate) fn port_in_use(port: u16) -> bool {
     TcpStream::connect_timeout(&address, Duration::from_millis(300)).is_ok()
 }
 
+/// Live processes started by this command from any checkout (their command line names a
+/// `.state/servers/` folder), as `pid: command line`: the usual holders of a taken port.
+pub(crate) fn servers_of_any_checkout() -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut found: Vec<(u32, String)> = entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| start_time(pid).is_some())
+        .filter_map(|pid| {
+            let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            let line = String::from_utf8_lossy(&raw).replace('\0', " ");
+            line.contains("/.state/servers/")
+                .then(|| (pid, line.trim().chars().take(160).collect()))
+        })
+        .collect();
+    found.sort();
+    found
+        .into_iter()
+        .map(|(pid, line)| format!("{pid}: {line}"))
+        .collect()
+}
+
 fn remove_pid_file(dir: &Path) -> Result<()> {
     let pid_file = dir.join(PID_FILE);
     match std::fs::remove_file(&pid_file) {
