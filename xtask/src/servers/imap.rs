@@ -116,3 +116,95 @@ pub(crate) fn create_mailboxes(
     session.command("LOGOUT")?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    /// A scripted IMAP server: answers each tagged command by the first matching rule.
+    fn fake_server(
+        rules: &'static [(&'static str, &'static str)],
+    ) -> (u16, std::thread::JoinHandle<Vec<String>>) {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let handle = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut writer = stream.try_clone().unwrap();
+            let mut reader = BufReader::new(stream);
+            writer.write_all(b"* OK fake IMAP ready\r\n").unwrap();
+            let mut seen = Vec::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap() == 0 {
+                    return seen;
+                }
+                let line = line.trim_end().to_owned();
+                let (tag, command) = line.split_once(' ').unwrap();
+                let reply = rules
+                    .iter()
+                    .find(|(prefix, _)| command.starts_with(prefix))
+                    .map_or("BAD unexpected", |(_, reply)| reply);
+                for part in reply.split('|') {
+                    if part.starts_with('*') {
+                        writer.write_all(format!("{part}\r\n").as_bytes()).unwrap();
+                    } else {
+                        writer
+                            .write_all(format!("{tag} {part}\r\n").as_bytes())
+                            .unwrap();
+                    }
+                }
+                seen.push(command.to_owned());
+                if command == "LOGOUT" {
+                    return seen;
+                }
+            }
+        });
+        (port, handle)
+    }
+
+    #[test]
+    fn existing_mailbox_is_accepted_and_new_one_created() {
+        let (port, server) = fake_server(&[
+            ("LOGIN", "OK logged in"),
+            ("CREATE \"user/alice\"", "NO Mailbox already exists"),
+            (
+                "LIST \"\" \"user/alice\"",
+                "* LIST (\\HasNoChildren) \"/\" user/alice|OK done",
+            ),
+            ("CREATE \"user/bob\"", "OK created"),
+            ("LOGOUT", "* BYE|OK bye"),
+        ]);
+        create_mailboxes(port, ("admin", "adminpw"), &["user/alice", "user/bob"]).unwrap();
+        let seen = server.join().unwrap();
+        assert_eq!(
+            seen,
+            [
+                "LOGIN \"admin\" \"adminpw\"",
+                "CREATE \"user/alice\"",
+                "LIST \"\" \"user/alice\"",
+                "CREATE \"user/bob\"",
+                "LOGOUT"
+            ]
+        );
+    }
+
+    #[test]
+    fn refused_create_of_a_missing_mailbox_is_an_error() {
+        let (port, server) = fake_server(&[
+            ("LOGIN", "OK logged in"),
+            ("CREATE", "NO Permission denied"),
+            ("LIST", "OK done"),
+            ("LOGOUT", "OK bye"),
+        ]);
+        let error = create_mailboxes(port, ("admin", "adminpw"), &["user/carol"]).unwrap_err();
+        assert!(error.to_string().contains("Permission denied"), "{error}");
+        drop(server);
+    }
+
+    #[test]
+    fn quoting_escapes_and_refuses_line_breaks() {
+        assert_eq!(quoted(r#"a"b\c"#).unwrap(), r#""a\"b\\c""#);
+        assert!(quoted("a\r\nb").is_err());
+    }
+}

@@ -544,3 +544,38 @@ pub(crate) fn text(path: &Path) -> Result<&str> {
     path.to_str()
         .with_context(|| format!("{} is not UTF-8", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_expand_to_every_server_in_start_order() {
+        assert_eq!(expand(&[]), Name::EVERY);
+        assert_eq!(expand(&[Name::Dns, Name::All]), Name::EVERY);
+        assert_eq!(
+            expand(&[Name::Dns, Name::Radicale, Name::Dns]),
+            [Name::Radicale, Name::Dns]
+        );
+    }
+
+    #[test]
+    fn env_names_every_url_user_and_the_ca() {
+        let state = Path::new("/nonexistent/state");
+        let env = env_lines(state, &Name::EVERY);
+        for line in [
+            "CALDAV_TEST_SERVERS_RUNNING=\n",
+            "CALDAV_TEST_RADICALE_URL=http://127.0.0.1:5232/\n",
+            "CALDAV_TEST_RADICALE_PRINCIPAL=/alice/\n",
+            "CALDAV_TEST_XANDIKOS_AUTH=none\n",
+            "CALDAV_TEST_CYRUS_HTTPS_URL=https://127.0.0.1:8443/\n",
+            "CALDAV_TEST_CYRUS_PASSWORD2=bobpw\n",
+            "CALDAV_TEST_CA=/nonexistent/state/cyrus/tls/ca.pem\n",
+            "CALDAV_TEST_SABREDAV_USER=alice\n",
+            "CALDAV_TEST_DNS_SERVER=127.0.0.1:5353\n",
+        ] {
+            assert!(env.contains(line), "{line:?} missing from\n{env}");
+        }
+        assert!(!env_lines(state, &[Name::Dns]).contains("RADICALE"));
+    }
+}

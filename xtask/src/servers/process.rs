@@ -192,3 +192,54 @@ fn stat_fields(pid: u32) -> Option<Vec<String>> {
     let (_, rest) = stat.rsplit_once(')')?;
     Some(rest.split_whitespace().map(str::to_owned).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scratch folder of this test process (no temp-file crate needed for one folder).
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("xtask-process-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn spawned_group_is_found_then_stopped_with_its_children() {
+        let dir = scratch("group");
+        assert_eq!(running(&dir).unwrap(), None);
+        // A shell that forks a child, like Cyrus's master and php -S's workers do.
+        let mut command = Command::new("sh");
+        command.args(["-c", "sleep 300 & echo forked; wait"]);
+        let pid = spawn(&dir, command).unwrap();
+        assert_eq!(running(&dir).unwrap(), Some(pid));
+        // Wait (bounded) for the forked child to join the group.
+        for _ in 0..100 {
+            if group_members(pid).len() >= 2 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(group_members(pid).len() >= 2, "{:?}", group_members(pid));
+        assert_eq!(stop(&dir).unwrap(), Some(pid));
+        assert!(group_members(pid).is_empty());
+        assert_eq!(running(&dir).unwrap(), None);
+        assert!(!dir.join(PID_FILE).exists());
+        assert!(log_tail(&dir).contains("forked"));
+        // Stopping again is a no-op, not an error.
+        assert_eq!(stop(&dir).unwrap(), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn pid_file_of_a_reused_pid_is_not_running() {
+        let dir = scratch("reused");
+        // Our own pid, with a start time it never had: a pid reused by another process.
+        std::fs::write(dir.join(PID_FILE), format!("{} 1\n", std::process::id())).unwrap();
+        assert_eq!(running(&dir).unwrap(), None);
+        std::fs::write(dir.join(PID_FILE), "garbage\n").unwrap();
+        assert_eq!(running(&dir).unwrap(), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
