@@ -1,3 +1,67 @@
-//! WebDAV XML (RFC 4918): qualified names, element trees, multistatus decoding, request bodies.
+//! WebDAV XML (RFC 4918) for CalDAV: qualified names, element trees, multistatus decoding
+//! (whole or streamed), `DAV:error` conditions, and request-body encoding.
 //!
-//! This crate is being built; see the project README for the plan.
+//! This crate is sans-IO: it turns bytes into values and values into bytes, and never touches a
+//! socket, a clock or a file. It is built on quick-xml's tokenizer and does its own namespace
+//! resolution, so decoding never depends on prefixes.
+//!
+//! # Example
+//!
+//! ```
+//! use dav_xml::{Multistatus, QName};
+//!
+//! let body = br#"<?xml version="1.0" encoding="utf-8"?>
+//! <A:multistatus xmlns:A="DAV:" xmlns:B="urn:ietf:params:xml:ns:caldav">
+//!   <A:response>
+//!     <A:href>/calendars/user/ken/Default/e1.ics</A:href>
+//!     <A:propstat>
+//!       <A:prop>
+//!         <A:getetag>"abc"</A:getetag>
+//!         <B:calendar-data><![CDATA[BEGIN:VCALENDAR
+//! END:VCALENDAR
+//! ]]></B:calendar-data>
+//!       </A:prop>
+//!       <A:status>HTTP/1.1 200 OK</A:status>
+//!     </A:propstat>
+//!   </A:response>
+//! </A:multistatus>"#;
+//!
+//! let multistatus = Multistatus::decode(body)?;
+//! for response in &multistatus.responses {
+//!     let etag = response.prop(&QName::DAV_GETETAG).map(|e| e.text());
+//!     assert_eq!(etag.as_deref(), Some("\"abc\""));
+//!     let data = response.prop(&QName::CALDAV_CALENDAR_DATA).unwrap().text();
+//!     assert!(data.starts_with("BEGIN:VCALENDAR\n"));
+//! }
+//! # Ok::<(), dav_xml::Error>(())
+//! ```
+//!
+//! # Limits and hostile input
+//!
+//! No DTD is accepted (so no entity declarations, no external entities, no expansion bombs);
+//! only the five predefined entities and character references are resolved. Nesting depth,
+//! element count, attributes per element and text size are bounded by [`Limits`], with safe
+//! defaults. Exceeding a limit, malformed XML and non-UTF-8 input are [`Error`] values carrying
+//! a byte offset; nothing panics.
+//!
+//! # Line ends in calendar data
+//!
+//! XML end-of-line normalisation applies everywhere, CDATA included: `CRLF` becomes `LF`, and
+//! only an escaped `&#13;` survives as `CR`. The iCalendar parser therefore receives `LF` line
+//! ends from most servers; see [`element`] for the details.
+
+pub mod element;
+mod error;
+pub mod href;
+mod limits;
+pub mod multistatus;
+pub mod name;
+pub mod precondition;
+
+pub use element::{Attribute, Element, Node};
+pub use error::{Error, LimitKind};
+pub use href::Href;
+pub use limits::Limits;
+pub use multistatus::{Multistatus, PropStat, Response};
+pub use name::QName;
+pub use precondition::{Condition, DavError};

@@ -1,0 +1,626 @@
+//! A generic XML element tree: what a WebDAV property value is (RFC 4918 §4.3, §14.18).
+//!
+//! Properties are arbitrary XML, so nothing here is WebDAV-specific: elements, attributes,
+//! text and CDATA, in document order, with namespaces resolved into [`QName`]s. Comments and
+//! processing instructions carry no property data and are skipped. Namespace declarations
+//! are consumed by name resolution; encoding declares what the tree needs again.
+//!
+//! # What text looks like after decoding
+//!
+//! XML 1.0 §2.11 end-of-line handling applies before anything else, including inside CDATA:
+//! `CRLF` and a lone `CR` become `LF`. Only a character reference (`&#13;`) yields a `CR`.
+//! So iCalendar data inside `CALDAV:calendar-data` reaches the iCalendar parser with the
+//! line ends the XML defines: `LF` for a CDATA section or raw text, `CRLF` where the server
+//! escaped the `CR` as `&#13;` (SabreDAV and Nextcloud do). An iCalendar parser fed from here
+//! must accept bare `LF` line ends.
+//!
+//! Whitespace-only text between child elements is indentation, not data: an element with child
+//! elements keeps only its non-blank text nodes and its CDATA sections.
+
+use std::borrow::Cow;
+
+use quick_xml::Reader;
+use quick_xml::events::{BytesRef, BytesStart, Event};
+
+use crate::error::{Error, LimitKind};
+use crate::limits::Limits;
+use crate::name::{QName, intern_str};
+
+/// An XML element with its attributes and content.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Element {
+    /// The element's expanded name.
+    pub name: QName,
+    /// Attributes other than namespace declarations, in document order.
+    pub attributes: Vec<Attribute>,
+    /// Content in document order.
+    pub children: Vec<Node>,
+}
+
+/// One attribute of an [`Element`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Attribute {
+    /// The attribute's expanded name (unprefixed attributes have no namespace).
+    pub name: QName,
+    /// The value with entities resolved and whitespace normalised (XML 1.0 §3.3.3).
+    pub value: String,
+}
+
+/// A piece of an element's content.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Node {
+    /// A child element.
+    Element(Element),
+    /// Character data, with references resolved and line ends normalised.
+    Text(String),
+    /// The content of a `<![CDATA[...]]>` section, line ends normalised.
+    CData(String),
+}
+
+impl Element {
+    /// An element with no attributes and no content.
+    #[must_use]
+    pub fn new(name: QName) -> Self {
+        Self {
+            name,
+            attributes: Vec::new(),
+            children: Vec::new(),
+        }
+    }
+
+    /// Appends a child element (builder style).
+    #[must_use]
+    pub fn with_child(mut self, child: Element) -> Self {
+        self.children.push(Node::Element(child));
+        self
+    }
+
+    /// Appends a text node (builder style).
+    #[must_use]
+    pub fn with_text(mut self, text: impl Into<String>) -> Self {
+        self.children.push(Node::Text(text.into()));
+        self
+    }
+
+    /// Appends an attribute (builder style).
+    #[must_use]
+    pub fn with_attribute(mut self, name: QName, value: impl Into<String>) -> Self {
+        self.attributes.push(Attribute {
+            name,
+            value: value.into(),
+        });
+        self
+    }
+
+    /// The child elements, in order.
+    pub fn elements(&self) -> impl Iterator<Item = &Element> {
+        self.children.iter().filter_map(|node| match node {
+            Node::Element(element) => Some(element),
+            Node::Text(_) | Node::CData(_) => None,
+        })
+    }
+
+    /// The first child element called `name`.
+    #[must_use]
+    pub fn child(&self, name: &QName) -> Option<&Element> {
+        self.elements().find(|element| element.name == *name)
+    }
+
+    /// All child elements called `name`.
+    pub fn children_named<'a>(&'a self, name: &'a QName) -> impl Iterator<Item = &'a Element> {
+        self.elements().filter(move |element| element.name == *name)
+    }
+
+    /// The value of the attribute called `name`.
+    #[must_use]
+    pub fn attribute(&self, name: &QName) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|a| a.name == *name)
+            .map(|a| a.value.as_str())
+    }
+
+    /// The concatenated text and CDATA directly inside this element (not inside children).
+    ///
+    /// Text written as CDATA and the same text written with entity references give the same
+    /// string.
+    #[must_use]
+    pub fn text(&self) -> Cow<'_, str> {
+        let mut pieces = self.children.iter().filter_map(|node| match node {
+            Node::Text(text) | Node::CData(text) => Some(text.as_str()),
+            Node::Element(_) => None,
+        });
+        let Some(first) = pieces.next() else {
+            return Cow::Borrowed("");
+        };
+        match pieces.next() {
+            None => Cow::Borrowed(first),
+            Some(second) => {
+                let mut all = String::with_capacity(first.len() + second.len());
+                all.push_str(first);
+                all.push_str(second);
+                pieces.for_each(|piece| all.push_str(piece));
+                Cow::Owned(all)
+            }
+        }
+    }
+
+    /// Whether the element holds no child elements (only text, CDATA, or nothing).
+    #[must_use]
+    pub fn is_text_only(&self) -> bool {
+        self.elements().next().is_none()
+    }
+
+    /// Decodes a standalone XML document into its root element, with default [`Limits`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error`] with a byte offset for malformed XML, a DTD, an unknown entity, an unbound
+    /// prefix or an exceeded limit.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use dav_xml::{Element, QName};
+    /// let root = Element::decode(b"<d:prop xmlns:d='DAV:'><d:getetag>&quot;1&quot;</d:getetag></d:prop>")?;
+    /// assert_eq!(root.child(&QName::DAV_GETETAG).unwrap().text(), "\"1\"");
+    /// # Ok::<(), dav_xml::Error>(())
+    /// ```
+    pub fn decode(input: &[u8]) -> Result<Element, Error> {
+        Self::decode_with(input, &Limits::default())
+    }
+
+    /// Decodes a standalone XML document with the given limits.
+    ///
+    /// # Errors
+    ///
+    /// As [`Element::decode`].
+    pub fn decode_with(input: &[u8], limits: &Limits) -> Result<Element, Error> {
+        let text = utf8(input)?;
+        build(
+            text,
+            &mut Scope::default(),
+            limits,
+            ElementBudget::new(limits),
+        )
+    }
+}
+
+/// Checks UTF-8, skipping a byte-order mark.
+pub(crate) fn utf8(input: &[u8]) -> Result<&str, Error> {
+    let (input, bom) = match input.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => (rest, 3),
+        None => (input, 0),
+    };
+    std::str::from_utf8(input).map_err(|e| Error::InvalidUtf8 {
+        offset: (e.valid_up_to() + bom) as u64,
+    })
+}
+
+/// Namespace bindings in scope: a stack of (prefix, namespace) with a mark per open element.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Scope {
+    bindings: Vec<(String, Cow<'static, str>)>,
+    marks: Vec<usize>,
+}
+
+const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+
+impl Scope {
+    /// Opens an element: declarations pushed after this belong to it.
+    pub(crate) fn open(&mut self) {
+        self.marks.push(self.bindings.len());
+    }
+
+    /// Closes the innermost element, dropping its declarations.
+    pub(crate) fn close(&mut self) {
+        if let Some(mark) = self.marks.pop() {
+            self.bindings.truncate(mark);
+        }
+    }
+
+    pub(crate) fn declare(&mut self, prefix: &str, namespace: &str) {
+        let namespace =
+            intern_str(namespace).map_or_else(|| Cow::Owned(namespace.to_owned()), Cow::Borrowed);
+        self.bindings.push((prefix.to_owned(), namespace));
+    }
+
+    fn lookup(&self, prefix: &str) -> Option<Cow<'static, str>> {
+        if prefix == "xml" {
+            return Some(Cow::Borrowed(XML_NS));
+        }
+        let found = self
+            .bindings
+            .iter()
+            .rev()
+            .find(|(p, _)| p == prefix)
+            .map(|(_, ns)| ns.clone());
+        match found {
+            Some(ns) => Some(ns),
+            None if prefix.is_empty() => Some(Cow::Borrowed("")),
+            None => None,
+        }
+    }
+
+    /// Resolves a raw `prefix:local` element name (unprefixed: default namespace).
+    pub(crate) fn resolve_element(&self, raw: &str, offset: u64) -> Result<QName, Error> {
+        let (prefix, local) = raw.split_once(':').unwrap_or(("", raw));
+        let namespace = self.lookup(prefix).ok_or_else(|| Error::UnboundPrefix {
+            offset,
+            prefix: prefix.to_owned(),
+        })?;
+        Ok(QName::new(namespace, local.to_owned()))
+    }
+
+    /// Reads the `xmlns` declarations of a start tag into this scope (call after `open`).
+    /// Returns the number of attributes seen.
+    pub(crate) fn declare_from(
+        &mut self,
+        start: &BytesStart<'_>,
+        offset: u64,
+        limits: &Limits,
+    ) -> Result<usize, Error> {
+        let mut count = 0usize;
+        for attribute in start.attributes() {
+            let attribute = attribute.map_err(|e| syntax(offset, &e))?;
+            count += 1;
+            if count > limits.max_attributes {
+                return Err(Error::Limit {
+                    offset,
+                    limit: LimitKind::Attributes,
+                });
+            }
+            let key = attribute.key.as_ref();
+            let prefix = if key == "xmlns" {
+                ""
+            } else if let Some(prefix) = key.strip_prefix("xmlns:") {
+                prefix
+            } else {
+                continue;
+            };
+            let value = attribute
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map_err(|e| syntax(offset, &e))?;
+            self.declare(prefix, &value);
+        }
+        Ok(count)
+    }
+}
+
+pub(crate) fn syntax(offset: u64, error: &dyn std::fmt::Display) -> Error {
+    Error::Syntax {
+        offset,
+        message: error.to_string(),
+    }
+}
+
+/// How many elements a decode may still create; shared across the segments of a stream
+/// would defeat "bounded by the largest response", so each decode gets its own.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ElementBudget(usize);
+
+impl ElementBudget {
+    pub(crate) fn new(limits: &Limits) -> Self {
+        Self(limits.max_elements)
+    }
+}
+
+/// Resolves one general reference: the five predefined entities or a character reference.
+fn resolve_reference(reference: &BytesRef<'_>, offset: u64, out: &mut String) -> Result<(), Error> {
+    let unknown = || Error::Entity {
+        offset,
+        name: reference.to_string(),
+    };
+    if reference.is_char_ref() {
+        match reference.resolve_char_ref() {
+            Ok(Some(ch)) => out.push(ch),
+            Ok(None) | Err(_) => return Err(unknown()),
+        }
+        return Ok(());
+    }
+    out.push_str(match &**reference {
+        "lt" => "<",
+        "gt" => ">",
+        "amp" => "&",
+        "apos" => "'",
+        "quot" => "\"",
+        _ => return Err(unknown()),
+    });
+    Ok(())
+}
+
+/// An element being built, with the byte count of its text so far.
+struct Open {
+    element: Element,
+    text_bytes: usize,
+}
+
+impl Open {
+    fn push_text(&mut self, text: &str, offset: u64, limits: &Limits) -> Result<(), Error> {
+        self.add_bytes(text.len(), offset, limits)?;
+        if let Some(Node::Text(last)) = self.element.children.last_mut() {
+            last.push_str(text);
+        } else {
+            self.element.children.push(Node::Text(text.to_owned()));
+        }
+        Ok(())
+    }
+
+    fn add_bytes(&mut self, len: usize, offset: u64, limits: &Limits) -> Result<(), Error> {
+        self.text_bytes = self.text_bytes.saturating_add(len);
+        if self.text_bytes > limits.max_text_bytes {
+            return Err(Error::Limit {
+                offset,
+                limit: LimitKind::TextBytes,
+            });
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Element {
+        if !self.element.is_text_only() {
+            self.element
+                .children
+                .retain(|node| !matches!(node, Node::Text(text) if is_blank(text)));
+        }
+        self.element
+    }
+}
+
+fn is_blank(text: &str) -> bool {
+    text.bytes()
+        .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+}
+
+/// Builds the tree of the single root element in `input`, with `scope` holding namespace
+/// bindings inherited from enclosing elements (for stream segments).
+pub(crate) fn build(
+    input: &str,
+    scope: &mut Scope,
+    limits: &Limits,
+    mut budget: ElementBudget,
+) -> Result<Element, Error> {
+    let mut reader = Reader::from_str(input);
+    let config = reader.config_mut();
+    config.check_end_names = true;
+    config.expand_empty_elements = false;
+    let base_depth = scope.marks.len();
+    let mut stack: Vec<Open> = Vec::new();
+    let mut root: Option<Element> = None;
+    loop {
+        let offset = reader.buffer_position();
+        let event = reader
+            .read_event()
+            .map_err(|e| syntax(reader.error_position(), &e))?;
+        match event {
+            Event::Start(start) | Event::Empty(start) if root.is_some() => {
+                let _ = start;
+                return Err(Error::Syntax {
+                    offset,
+                    message: "content after the root element".into(),
+                });
+            }
+            Event::Start(start) => {
+                let element =
+                    open_element(&start, scope, limits, &mut budget, stack.len(), offset)?;
+                stack.push(Open {
+                    element,
+                    text_bytes: 0,
+                });
+            }
+            Event::Empty(start) => {
+                let element =
+                    open_element(&start, scope, limits, &mut budget, stack.len(), offset)?;
+                scope.close();
+                attach(&mut stack, &mut root, element);
+            }
+            Event::End(_) => {
+                let Some(open) = stack.pop() else {
+                    return Err(Error::Syntax {
+                        offset,
+                        message: "unmatched end tag".into(),
+                    });
+                };
+                scope.close();
+                attach(&mut stack, &mut root, open.finish());
+            }
+            Event::Text(text) => {
+                let content = text.xml10_content();
+                match stack.last_mut() {
+                    Some(open) => open.push_text(&content, offset, limits)?,
+                    None if is_blank(&content) => {}
+                    None => {
+                        return Err(Error::Syntax {
+                            offset,
+                            message: "text outside the root element".into(),
+                        });
+                    }
+                }
+            }
+            Event::GeneralRef(reference) => {
+                let Some(open) = stack.last_mut() else {
+                    return Err(Error::Syntax {
+                        offset,
+                        message: "reference outside the root element".into(),
+                    });
+                };
+                let mut resolved = String::new();
+                resolve_reference(&reference, offset, &mut resolved)?;
+                open.push_text(&resolved, offset, limits)?;
+            }
+            Event::CData(cdata) => {
+                let Some(open) = stack.last_mut() else {
+                    return Err(Error::Syntax {
+                        offset,
+                        message: "cdata outside the root element".into(),
+                    });
+                };
+                let content = cdata.xml10_content();
+                open.add_bytes(content.len(), offset, limits)?;
+                open.element
+                    .children
+                    .push(Node::CData(content.into_owned()));
+            }
+            Event::DocType(_) => return Err(Error::Dtd { offset }),
+            Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
+            Event::Eof => break,
+        }
+    }
+    // Defensive: a truncated document leaves the scope with our marks.
+    while scope.marks.len() > base_depth {
+        scope.close();
+    }
+    match (root, stack.is_empty()) {
+        (Some(root), true) => Ok(root),
+        _ => Err(Error::UnexpectedEof {
+            offset: input.len() as u64,
+        }),
+    }
+}
+
+fn open_element(
+    start: &BytesStart<'_>,
+    scope: &mut Scope,
+    limits: &Limits,
+    budget: &mut ElementBudget,
+    depth: usize,
+    offset: u64,
+) -> Result<Element, Error> {
+    if depth >= limits.max_depth {
+        return Err(Error::Limit {
+            offset,
+            limit: LimitKind::Depth,
+        });
+    }
+    budget.0 = budget.0.checked_sub(1).ok_or(Error::Limit {
+        offset,
+        limit: LimitKind::Elements,
+    })?;
+    scope.open();
+    let count = scope.declare_from(start, offset, limits)?;
+    let name = scope.resolve_element(start.name().as_ref(), offset)?;
+    let mut attributes = Vec::with_capacity(count);
+    for attribute in start.attributes() {
+        let attribute = attribute.map_err(|e| syntax(offset, &e))?;
+        let key = attribute.key.as_ref();
+        if key == "xmlns" || key.starts_with("xmlns:") {
+            continue;
+        }
+        let name = match key.split_once(':') {
+            None => QName::new("", key.to_owned()),
+            Some(_) => scope.resolve_element(key, offset)?,
+        };
+        let value = attribute
+            .normalized_value_with(quick_xml::XmlVersion::Implicit1_0, 1, |_| None)
+            .map_err(|e| match e {
+                quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(
+                    _,
+                    name,
+                )) => Error::Entity { offset, name },
+                other => syntax(offset, &other),
+            })?;
+        attributes.push(Attribute {
+            name,
+            value: value.into_owned(),
+        });
+    }
+    Ok(Element {
+        name,
+        attributes,
+        children: Vec::new(),
+    })
+}
+
+fn attach(stack: &mut [Open], root: &mut Option<Element>, element: Element) {
+    match stack.last_mut() {
+        Some(parent) => parent.element.children.push(Node::Element(element)),
+        None => *root = Some(element),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_do_not_matter() {
+        let a = Element::decode(b"<A:prop xmlns:A='DAV:'><A:href>/x</A:href></A:prop>").unwrap();
+        let b = Element::decode(b"<prop xmlns='DAV:'>\n  <href>/x</href>\n</prop>").unwrap();
+        let c = Element::decode(b"<d:prop xmlns:d='DAV:'><href xmlns='DAV:'>/x</href></d:prop>")
+            .unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a, c);
+    }
+
+    #[test]
+    fn cdata_and_escaped_text_read_the_same() {
+        let a = Element::decode(b"<x><![CDATA[a<b>\r\nc]]></x>").unwrap();
+        let b = Element::decode(b"<x>a&lt;b&gt;\r\nc</x>").unwrap();
+        assert_eq!(a.text(), "a<b>\nc");
+        assert_eq!(a.text(), b.text());
+        let c = Element::decode(b"<x>a&#13;\nb</x>").unwrap();
+        assert_eq!(c.text(), "a\r\nb");
+    }
+
+    #[test]
+    fn dtd_and_unknown_entities_are_refused() {
+        let bomb = b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'aa'>]><x>&a;</x>";
+        assert!(matches!(
+            Element::decode(bomb),
+            Err(Error::Dtd { offset: 21 })
+        ));
+        assert!(matches!(
+            Element::decode(b"<x>&a;</x>"),
+            Err(Error::Entity { offset: 3, .. })
+        ));
+        assert!(matches!(
+            Element::decode(b"<x a='&b;'/>"),
+            Err(Error::Entity { .. })
+        ));
+    }
+
+    #[test]
+    fn unbound_prefix_is_an_error() {
+        assert!(matches!(
+            Element::decode(b"<a:x/>"),
+            Err(Error::UnboundPrefix { offset: 0, .. })
+        ));
+    }
+
+    #[test]
+    fn depth_limit() {
+        let limits = Limits {
+            max_depth: 3,
+            ..Limits::default()
+        };
+        assert!(Element::decode_with(b"<a><b><c/></b></a>", &limits).is_ok());
+        assert!(matches!(
+            Element::decode_with(b"<a><b><c><d/></c></b></a>", &limits),
+            Err(Error::Limit {
+                offset: 9,
+                limit: LimitKind::Depth
+            })
+        ));
+    }
+
+    #[test]
+    fn truncated_and_trailing_content() {
+        assert!(matches!(
+            Element::decode(b"<a><b/>"),
+            Err(Error::UnexpectedEof { .. })
+        ));
+        assert!(matches!(
+            Element::decode(b"<a/><b/>"),
+            Err(Error::Syntax { offset: 4, .. })
+        ));
+        assert!(matches!(
+            Element::decode(b"<a></b>"),
+            Err(Error::Syntax { .. })
+        ));
+        assert!(matches!(
+            Element::decode(b""),
+            Err(Error::UnexpectedEof { .. })
+        ));
+    }
+}

@@ -1,0 +1,305 @@
+//! `DAV:multistatus` (RFC 4918 §13, §14.16) with the RFC 6578 §6.2 `DAV:sync-token`.
+//!
+//! ```text
+//! <!ELEMENT multistatus (response*, responsedescription?, sync-token?) >
+//! <!ELEMENT response (href, ((href*, status)|(propstat+)),
+//!                     error?, responsedescription? , location?) >
+//! <!ELEMENT propstat (prop, status, error?, responsedescription?) >
+//! ```
+//!
+//! Decoding is lenient where servers are: the elements may come in any order, a response may
+//! carry hrefs, a status *and* propstats, an unparsable status line is kept as `None`, and
+//! unknown children are kept in `extra`. One odd response never fails the whole document.
+//! iCloud's habit of wrapping the multistatus in an outer element is accepted: the first
+//! `DAV:multistatus` in document order is the one decoded.
+
+use http::StatusCode;
+
+use crate::element::{Element, ElementBudget, Scope, build, utf8};
+use crate::error::Error;
+use crate::href::Href;
+use crate::limits::Limits;
+use crate::name::QName;
+use crate::precondition::DavError;
+
+/// A decoded `DAV:multistatus` body.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[must_use]
+#[non_exhaustive]
+pub struct Multistatus {
+    /// The responses, in document order.
+    pub responses: Vec<Response>,
+    /// The top-level `DAV:responsedescription`.
+    pub description: Option<String>,
+    /// The RFC 6578 `DAV:sync-token` of a sync-collection REPORT.
+    pub sync_token: Option<String>,
+    /// Other children of the multistatus, kept as sent.
+    pub extra: Vec<Element>,
+}
+
+/// One `DAV:response`.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[must_use]
+#[non_exhaustive]
+pub struct Response {
+    /// The hrefs, as the server sent them (one for a propstat response, one or more for a
+    /// status response).
+    pub hrefs: Vec<Href>,
+    /// The response-level status (a status response, or a 404 for a removed member in a sync
+    /// report); `None` when absent or unparsable.
+    pub status: Option<StatusCode>,
+    /// The propstats, in document order.
+    pub propstats: Vec<PropStat>,
+    /// The `DAV:error` conditions, if any.
+    pub error: Option<DavError>,
+    /// The `DAV:responsedescription`.
+    pub description: Option<String>,
+    /// The `DAV:location` href (RFC 4918 §14.9), for a 3xx status.
+    pub location: Option<Href>,
+    /// Other children, kept as sent.
+    pub extra: Vec<Element>,
+}
+
+/// One `DAV:propstat`: properties that share a status.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct PropStat {
+    /// The property elements inside `DAV:prop`, with their values as element trees.
+    pub props: Vec<Element>,
+    /// The status of these properties; `None` when absent or unparsable.
+    pub status: Option<StatusCode>,
+    /// The `DAV:error` conditions, if any.
+    pub error: Option<DavError>,
+    /// The `DAV:responsedescription`.
+    pub description: Option<String>,
+    /// Other children, kept as sent.
+    pub extra: Vec<Element>,
+}
+
+impl Multistatus {
+    /// Decodes a whole multistatus body with default [`Limits`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error`] with a byte offset for malformed or hostile XML, or
+    /// [`Error::UnexpectedDocument`] when there is no `DAV:multistatus`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use dav_xml::{Multistatus, QName};
+    /// let body = br#"<d:multistatus xmlns:d="DAV:"><d:response><d:href>/cal/a.ics</d:href>
+    ///   <d:propstat><d:prop><d:getetag>"1"</d:getetag></d:prop>
+    ///   <d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response></d:multistatus>"#;
+    /// let ms = Multistatus::decode(body)?;
+    /// let response = &ms.responses[0];
+    /// assert_eq!(response.hrefs[0].as_str(), "/cal/a.ics");
+    /// assert_eq!(response.prop(&QName::DAV_GETETAG).unwrap().text(), "\"1\"");
+    /// # Ok::<(), dav_xml::Error>(())
+    /// ```
+    pub fn decode(input: &[u8]) -> Result<Self, Error> {
+        Self::decode_with(input, &Limits::default())
+    }
+
+    /// Decodes a whole multistatus body with the given limits.
+    ///
+    /// # Errors
+    ///
+    /// As [`Multistatus::decode`].
+    pub fn decode_with(input: &[u8], limits: &Limits) -> Result<Self, Error> {
+        let text = utf8(input)?;
+        let root = build(
+            text,
+            &mut Scope::default(),
+            limits,
+            ElementBudget::new(limits),
+        )?;
+        let Some(multistatus) = find_first(root, &QName::DAV_MULTISTATUS) else {
+            return Err(Error::UnexpectedDocument {
+                offset: 0,
+                expected: "{DAV:}multistatus",
+                found: "no multistatus element".into(),
+            });
+        };
+        Ok(Self::from_element(multistatus))
+    }
+
+    /// Interprets an already decoded `DAV:multistatus` element.
+    pub fn from_element(element: Element) -> Self {
+        let mut out = Self::default();
+        for child in element.children.into_iter().filter_map(into_element) {
+            out.absorb(child);
+        }
+        out
+    }
+
+    /// Takes one child of the multistatus (shared with the stream decoder).
+    pub(crate) fn absorb(&mut self, child: Element) {
+        if child.name == QName::DAV_RESPONSE {
+            self.responses.push(Response::from_element(child));
+        } else if child.name == QName::DAV_SYNC_TOKEN {
+            self.sync_token = Some(child.text().trim().to_owned());
+        } else if child.name == QName::DAV_RESPONSEDESCRIPTION {
+            self.description = Some(child.text().into_owned());
+        } else {
+            self.extra.push(child);
+        }
+    }
+}
+
+fn into_element(node: crate::element::Node) -> Option<Element> {
+    match node {
+        crate::element::Node::Element(element) => Some(element),
+        _ => None,
+    }
+}
+
+/// The first element called `name` in document order (the root included).
+fn find_first(root: Element, name: &QName) -> Option<Element> {
+    let mut stack = vec![root];
+    while let Some(element) = stack.pop() {
+        if element.name == *name {
+            return Some(element);
+        }
+        stack.extend(element.children.into_iter().rev().filter_map(into_element));
+    }
+    None
+}
+
+/// Parses an RFC 4918 §14.28 status line, `HTTP/1.1 404 Not Found`.
+///
+/// Lenient: any `HTTP/x.y` version, and a bare three-digit code, are accepted.
+#[must_use]
+pub fn parse_status_line(line: &str) -> Option<StatusCode> {
+    let line = line.trim();
+    let code = match line.split_once(char::is_whitespace) {
+        Some((version, rest)) if version.starts_with("HTTP/") => rest
+            .trim_start()
+            .split(char::is_whitespace)
+            .next()
+            .unwrap_or(""),
+        Some(_) => return None,
+        None => line,
+    };
+    if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    StatusCode::from_bytes(code.as_bytes()).ok()
+}
+
+impl Response {
+    /// Interprets an already decoded `DAV:response` element.
+    pub fn from_element(element: Element) -> Self {
+        let mut out = Self::default();
+        for child in element.children.into_iter().filter_map(into_element) {
+            if child.name == QName::DAV_HREF {
+                out.hrefs.push(Href::new(child.text().trim()));
+            } else if child.name == QName::DAV_STATUS {
+                out.status = parse_status_line(&child.text());
+            } else if child.name == QName::DAV_PROPSTAT {
+                out.propstats.push(PropStat::from_element(child));
+            } else if child.name == QName::DAV_ERROR {
+                out.error = Some(DavError::from_element(child));
+            } else if child.name == QName::DAV_RESPONSEDESCRIPTION {
+                out.description = Some(child.text().into_owned());
+            } else if child.name == QName::DAV_LOCATION {
+                out.location = child
+                    .child(&QName::DAV_HREF)
+                    .map(|href| Href::new(href.text().trim()));
+            } else {
+                out.extra.push(child);
+            }
+        }
+        out
+    }
+
+    /// The first href (a propstat response has exactly one).
+    #[must_use]
+    pub fn href(&self) -> Option<&Href> {
+        self.hrefs.first()
+    }
+
+    /// The property called `name` from the first propstat with a 2xx status.
+    #[must_use]
+    pub fn prop(&self, name: &QName) -> Option<&Element> {
+        self.propstats
+            .iter()
+            .filter(|p| p.status.is_some_and(|s| s.is_success()))
+            .find_map(|p| p.prop(name))
+    }
+
+    /// The status of the property called `name`, whichever propstat holds it.
+    #[must_use]
+    pub fn prop_status(&self, name: &QName) -> Option<StatusCode> {
+        self.propstats
+            .iter()
+            .find(|p| p.prop(name).is_some())
+            .and_then(|p| p.status)
+    }
+}
+
+impl PropStat {
+    /// Interprets an already decoded `DAV:propstat` element.
+    pub fn from_element(element: Element) -> Self {
+        let mut out = Self::default();
+        for child in element.children.into_iter().filter_map(into_element) {
+            if child.name == QName::DAV_PROP {
+                out.props
+                    .extend(child.children.into_iter().filter_map(into_element));
+            } else if child.name == QName::DAV_STATUS {
+                out.status = parse_status_line(&child.text());
+            } else if child.name == QName::DAV_ERROR {
+                out.error = Some(DavError::from_element(child));
+            } else if child.name == QName::DAV_RESPONSEDESCRIPTION {
+                out.description = Some(child.text().into_owned());
+            } else {
+                out.extra.push(child);
+            }
+        }
+        out
+    }
+
+    /// The property called `name`.
+    #[must_use]
+    pub fn prop(&self, name: &QName) -> Option<&Element> {
+        self.props.iter().find(|p| p.name == *name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_lines() {
+        assert_eq!(parse_status_line("HTTP/1.1 200 OK"), Some(StatusCode::OK));
+        assert_eq!(
+            parse_status_line(" HTTP/1.1 404 Not Found\n"),
+            Some(StatusCode::NOT_FOUND)
+        );
+        assert_eq!(
+            parse_status_line("HTTP/2 507"),
+            Some(StatusCode::INSUFFICIENT_STORAGE)
+        );
+        assert_eq!(parse_status_line("418"), Some(StatusCode::IM_A_TEAPOT));
+        assert_eq!(parse_status_line("HTTP/1.1 2000 OK"), None);
+        assert_eq!(parse_status_line("OK"), None);
+        assert_eq!(parse_status_line("HTTP/1.1 abc"), None);
+        assert_eq!(parse_status_line(""), None);
+    }
+
+    #[test]
+    fn wrapped_multistatus_is_found() {
+        let ms = Multistatus::decode(b"<xml><multistatus xmlns='DAV:'><response><href>/a</href><status>HTTP/1.1 404 Not Found</status></response></multistatus></xml>").unwrap();
+        assert_eq!(ms.responses.len(), 1);
+        assert_eq!(ms.responses[0].status, Some(StatusCode::NOT_FOUND));
+    }
+
+    #[test]
+    fn not_a_multistatus() {
+        assert!(matches!(
+            Multistatus::decode(b"<x xmlns='DAV:'/>"),
+            Err(Error::UnexpectedDocument { .. })
+        ));
+    }
+}

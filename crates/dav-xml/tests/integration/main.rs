@@ -1,0 +1,5 @@
+//! Integration tests for dav-xml: real-server corpora, RFC examples, hostile documents.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
+
+mod corpus;
