@@ -36,7 +36,7 @@ impl fmt::Display for LimitKind {
 /// Everything that can go wrong while decoding or resolving WebDAV XML.
 ///
 /// Every decoding error carries the byte offset in the input (for a
-/// [`StreamDecoder`](crate::StreamDecoder): in the whole stream fed so far) where it was noticed.
+/// stream decoder: in the whole stream fed so far) where it was noticed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -109,7 +109,7 @@ pub enum Error {
         /// The href as the server sent it.
         href: String,
     },
-    /// A [`StreamDecoder`](crate::StreamDecoder) was fed after it failed or finished.
+    /// A stream decoder was fed after it failed or finished.
     #[error("stream decoder used after it failed or finished")]
     StreamClosed,
 }

@@ -4,7 +4,7 @@
 ///
 /// The defaults accept every real server answer seen so far (calendar data of several
 /// megabytes, Depth:1 listings of thousands of resources) and reject hostile ones quickly.
-/// For a [`StreamDecoder`](crate::StreamDecoder) the element count and sizes apply to each
+/// For a stream decoder the element count and sizes apply to each
 /// `<response>`, so memory is bounded by the largest response, not by the document.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
