@@ -1,0 +1,521 @@
+//! Content lines (RFC 5545 §3.1, RFC 6868): finding, unfolding and splitting lines.
+//!
+//! ```text
+//! contentline = name *(";" param ) ":" value CRLF
+//! name        = iana-token / x-name        ; 1*(ALPHA / DIGIT / "-")
+//! param-value = paramtext / quoted-string
+//! paramtext   = *SAFE-CHAR                 ; not CTL, DQUOTE, ";", ":", ","
+//! ```
+//!
+//! Lines are found with `memchr`; an unfolded line borrows from the input and only a folded
+//! one is copied. Positions are 1-based lines and byte columns of the physical input.
+
+use crate::error::{Error, ErrorKind, Limit, col};
+use std::borrow::Cow;
+
+/// One logical (unfolded) line.
+pub(crate) struct Line<'a> {
+    pub(crate) text: Cow<'a, str>,
+    /// The physical line it starts on.
+    pub(crate) line: u32,
+    /// For a folded line: where each continuation starts in `text`, and its physical line.
+    folds: Vec<(usize, u32)>,
+}
+
+impl Line<'_> {
+    /// The physical line and column of byte `offset` of the logical line.
+    pub(crate) fn position(&self, offset: usize) -> (u32, u32) {
+        match self.folds.iter().rev().find(|(start, _)| *start <= offset) {
+            // The continuation's leading space is column 1.
+            Some((start, line)) => (*line, col(offset - start).saturating_add(1)),
+            None => (self.line, col(offset)),
+        }
+    }
+}
+
+/// What the lexer reports: a line, or a deviation to forgive or refuse.
+pub(crate) enum Event<'a> {
+    Line(Line<'a>),
+    Deviation(Error),
+}
+
+/// Splits input into logical lines.
+pub(crate) struct Lexer<'a> {
+    input: &'a [u8],
+    pos: usize,
+    line: u32,
+    max_line: usize,
+    seen_bare_lf: bool,
+    pending: std::collections::VecDeque<Error>,
+}
+
+impl<'a> Lexer<'a> {
+    pub(crate) fn new(input: &'a [u8], max_line: usize) -> Lexer<'a> {
+        let mut lexer = Lexer {
+            input,
+            pos: 0,
+            line: 1,
+            max_line,
+            seen_bare_lf: false,
+            pending: std::collections::VecDeque::new(),
+        };
+        if input.starts_with(b"\xEF\xBB\xBF") {
+            lexer.pos = 3;
+            lexer
+                .pending
+                .push_back(Error::new(1, 1, ErrorKind::ByteOrderMark));
+        }
+        lexer
+    }
+
+    /// The next physical line: (start, end without line break, start of the next line).
+    fn physical(&mut self, at: usize) -> (usize, usize, usize) {
+        let rest = self.input.get(at..).unwrap_or_default();
+        match memchr::memchr(b'\n', rest) {
+            Some(i) => {
+                let nl = at + i;
+                let crlf = nl > at && self.input.get(nl - 1) == Some(&b'\r');
+                if !crlf && !self.seen_bare_lf {
+                    self.seen_bare_lf = true;
+                    let column = col(nl - at);
+                    self.pending
+                        .push_back(Error::new(self.line, column, ErrorKind::BareLf));
+                }
+                (at, if crlf { nl - 1 } else { nl }, nl + 1)
+            }
+            None => (at, self.input.len(), self.input.len()),
+        }
+    }
+
+    /// The next line or deviation; `Ok(None)` at the end.
+    ///
+    /// # Errors
+    ///
+    /// A line longer than the limit, or (in the caller's strict mode) invalid UTF-8.
+    pub(crate) fn next_event(&mut self) -> Result<Option<Event<'a>>, Error> {
+        if let Some(d) = self.pending.pop_front() {
+            return Ok(Some(Event::Deviation(d)));
+        }
+        if self.pos >= self.input.len() {
+            return Ok(None);
+        }
+        let first_line = self.line;
+        let (start, end, mut next) = self.physical(self.pos);
+        self.line = self.line.saturating_add(1);
+        self.check_length(end - start, first_line)?;
+        // Fast path: the next line is no continuation, so the line is borrowed as is.
+        if !matches!(self.input.get(next), Some(b' ' | b'\t')) {
+            self.pos = next;
+            let bytes = self.input.get(start..end).unwrap_or_default();
+            let text = self.decode(bytes, first_line);
+            return Ok(Some(Event::Line(Line {
+                text,
+                line: first_line,
+                folds: Vec::new(),
+            })));
+        }
+        let mut buf = self.input.get(start..end).unwrap_or_default().to_vec();
+        let mut folds = Vec::new();
+        while matches!(self.input.get(next), Some(b' ' | b'\t')) {
+            let this_line = self.line;
+            let (s, e, n) = self.physical(next + 1);
+            self.line = self.line.saturating_add(1);
+            if self.input.get(s).is_some_and(|b| (0x80..0xC0).contains(b)) {
+                self.pending
+                    .push_back(Error::new(this_line, 2, ErrorKind::FoldInsideUtf8));
+            }
+            folds.push((buf.len(), this_line));
+            buf.extend_from_slice(self.input.get(s..e).unwrap_or_default());
+            self.check_length(buf.len(), first_line)?;
+            next = n;
+        }
+        self.pos = next;
+        let text = match String::from_utf8(buf) {
+            Ok(s) => Cow::Owned(s),
+            Err(e) => {
+                let offset = e.utf8_error().valid_up_to();
+                let line = Line {
+                    text: Cow::Borrowed(""),
+                    line: first_line,
+                    folds: folds.clone(),
+                };
+                let (l, c) = line.position(offset);
+                self.pending
+                    .push_back(Error::new(l, c, ErrorKind::InvalidUtf8));
+                Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned())
+            }
+        };
+        Ok(Some(Event::Line(Line {
+            text,
+            line: first_line,
+            folds,
+        })))
+    }
+
+    fn check_length(&self, len: usize, line: u32) -> Result<(), Error> {
+        if len > self.max_line {
+            return Err(Error::new(
+                line,
+                1,
+                ErrorKind::LimitExceeded(Limit::LineBytes),
+            ));
+        }
+        Ok(())
+    }
+
+    fn decode(&mut self, bytes: &'a [u8], line: u32) -> Cow<'a, str> {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(e) => {
+                self.pending.push_back(Error::new(
+                    line,
+                    col(e.valid_up_to()),
+                    ErrorKind::InvalidUtf8,
+                ));
+                Cow::Owned(String::from_utf8_lossy(bytes).into_owned())
+            }
+        }
+    }
+}
+
+/// A content line split into its parts, borrowing from the line text.
+#[derive(Debug)]
+pub(crate) struct ContentLine<'s> {
+    pub(crate) name: &'s str,
+    pub(crate) params: Vec<(&'s str, Vec<Cow<'s, str>>)>,
+    pub(crate) value: &'s str,
+    /// Byte offset of the value in the line.
+    pub(crate) value_offset: usize,
+}
+
+/// Splits a content line. Deviations a lenient parse forgives are pushed to `forgiven` (with
+/// their byte offset) when `lenient`, and returned as the error otherwise.
+///
+/// # Errors
+///
+/// `(offset, kind)` of the first thing that cannot be read.
+pub(crate) fn split<'s>(
+    text: &'s str,
+    lenient: bool,
+    max_params: usize,
+    forgiven: &mut Vec<(usize, ErrorKind)>,
+) -> Result<ContentLine<'s>, (usize, ErrorKind)> {
+    let b = text.as_bytes();
+    let mut deviate = |at: usize, kind: ErrorKind| -> Result<(), (usize, ErrorKind)> {
+        if lenient {
+            forgiven.push((at, kind));
+            Ok(())
+        } else {
+            Err((at, kind))
+        }
+    };
+    let is_name = |c: u8| c.is_ascii_alphanumeric() || c == b'-';
+    let mut i = 0;
+    while b.get(i).copied().is_some_and(is_name) {
+        i += 1;
+    }
+    let mut name_end = i;
+    if !matches!(b.get(i), Some(b';' | b':')) {
+        // Lenient: a name with other characters, or whitespace before `;`/`:`.
+        if !lenient {
+            return Err((i, ErrorKind::Expected("a name character, ';' or ':'")));
+        }
+        while b
+            .get(i)
+            .is_some_and(|&c| !matches!(c, b';' | b':' | b'=' | b'"') && c >= 0x20 && c != 0x7F)
+        {
+            i += 1;
+        }
+        let trimmed = text.get(..i).unwrap_or_default().trim_end();
+        if trimmed.is_empty()
+            || trimmed.contains([' ', '\t'])
+            || !matches!(b.get(i), Some(b';' | b':'))
+        {
+            return Err((i, ErrorKind::UnreadableLine));
+        }
+        if trimmed.len() < i {
+            deviate(trimmed.len(), ErrorKind::Whitespace("a name"))?;
+        }
+        if !trimmed.bytes().all(is_name) {
+            deviate(0, ErrorKind::Expected("a name of letters, digits and '-'"))?;
+        }
+        name_end = trimmed.len();
+    }
+    if name_end == 0 {
+        return Err((0, ErrorKind::UnreadableLine));
+    }
+    let name = text.get(..name_end).unwrap_or_default();
+    let mut params: Vec<(&'s str, Vec<Cow<'s, str>>)> = Vec::new();
+    while b.get(i) == Some(&b';') {
+        i += 1;
+        let ws = skip_ws(b, i);
+        if ws > i {
+            deviate(i, ErrorKind::Whitespace("a parameter"))?;
+            i = ws;
+        }
+        let pstart = i;
+        while b.get(i).copied().is_some_and(is_name) {
+            i += 1;
+        }
+        let mut pend = i;
+        if b.get(i) != Some(&b'=') {
+            let ws = skip_ws(b, i);
+            if ws > i && b.get(ws) == Some(&b'=') {
+                deviate(i, ErrorKind::Whitespace("a parameter"))?;
+                i = ws;
+            } else if lenient {
+                // A parameter name with other characters (`X_FOO=`).
+                while b
+                    .get(i)
+                    .is_some_and(|&c| !matches!(c, b';' | b':' | b'=' | b'"' | b',') && c >= 0x20)
+                {
+                    i += 1;
+                }
+                if b.get(i) != Some(&b'=') || i == pstart {
+                    return Err((i, ErrorKind::UnreadableLine));
+                }
+                pend = text.get(pstart..i).unwrap_or_default().trim_end().len() + pstart;
+                deviate(
+                    pstart,
+                    ErrorKind::Expected("a parameter name of letters, digits and '-'"),
+                )?;
+            } else {
+                return Err((i, ErrorKind::Expected("'=' after a parameter name")));
+            }
+        }
+        if pend == pstart {
+            if !lenient {
+                return Err((pstart, ErrorKind::Expected("a parameter name")));
+            }
+            return Err((pstart, ErrorKind::UnreadableLine));
+        }
+        let pname = text.get(pstart..pend).unwrap_or_default();
+        let had_ws = i > pend;
+        i += 1; // '='
+        if had_ws && lenient {
+            i = skip_ws(b, i);
+        }
+        let mut values = Vec::new();
+        loop {
+            if b.get(i) == Some(&b'"') {
+                let vstart = i + 1;
+                let Some(close) = memchr::memchr(b'"', b.get(vstart..).unwrap_or_default()) else {
+                    return Err((i, ErrorKind::Expected("a closing '\"'")));
+                };
+                let raw = text.get(vstart..vstart + close).unwrap_or_default();
+                if let Some(bad) = raw.bytes().position(is_ctl) {
+                    deviate(vstart + bad, ErrorKind::ControlCharacter)?;
+                }
+                values.push(decode_param(raw));
+                i = vstart + close + 1;
+                if !matches!(b.get(i), Some(b';' | b':' | b',')) {
+                    let ws = skip_ws(b, i);
+                    if lenient && ws > i && matches!(b.get(ws), Some(b';' | b':' | b',')) {
+                        deviate(i, ErrorKind::Whitespace("a parameter"))?;
+                        i = ws;
+                    } else {
+                        return Err((i, ErrorKind::Expected("';', ',' or ':' after '\"'")));
+                    }
+                }
+            } else {
+                let vstart = i;
+                let mut escaped = false;
+                while let Some(&c) = b.get(i) {
+                    match c {
+                        b';' | b':' | b',' => break,
+                        b'\\'
+                            if lenient
+                                && matches!(b.get(i + 1), Some(b';' | b':' | b',' | b'\\')) =>
+                        {
+                            escaped = true;
+                            i += 2;
+                        }
+                        b'"' => {
+                            deviate(i, ErrorKind::Expected("no '\"' inside an unquoted value"))?;
+                            i += 1;
+                        }
+                        c if is_ctl(c) => {
+                            deviate(i, ErrorKind::ControlCharacter)?;
+                            i += 1;
+                        }
+                        _ => i += 1,
+                    }
+                }
+                if escaped {
+                    deviate(vstart, ErrorKind::ParameterEscape)?;
+                }
+                values.push(decode_param(text.get(vstart..i).unwrap_or_default()));
+            }
+            if b.get(i) == Some(&b',') {
+                i += 1;
+                continue;
+            }
+            break;
+        }
+        if params.len() >= max_params {
+            return Err((
+                pstart,
+                ErrorKind::LimitExceeded(Limit::ParametersPerProperty),
+            ));
+        }
+        params.push((pname, values));
+    }
+    if b.get(i) != Some(&b':') {
+        return Err((i, ErrorKind::Expected("':' before the value")));
+    }
+    let value_offset = i + 1;
+    let value = text.get(value_offset..).unwrap_or_default();
+    if let Some(bad) = value.bytes().position(is_ctl) {
+        deviate(value_offset + bad, ErrorKind::ControlCharacter)?;
+    }
+    Ok(ContentLine {
+        name,
+        params,
+        value,
+        value_offset,
+    })
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    i
+}
+
+fn is_ctl(c: u8) -> bool {
+    (c < 0x20 && c != b'\t') || c == 0x7F
+}
+
+/// RFC 6868: `^n` is a line break, `^^` a caret, `^'` a double quote; any other `^` stays.
+fn decode_param(raw: &str) -> Cow<'_, str> {
+    if !raw.contains('^') {
+        return Cow::Borrowed(raw);
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '^' {
+            match chars.peek() {
+                Some('n') => {
+                    out.push('\n');
+                    chars.next();
+                }
+                Some('^') => {
+                    out.push('^');
+                    chars.next();
+                }
+                Some('\'') => {
+                    out.push('"');
+                    chars.next();
+                }
+                _ => out.push('^'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Encodes a parameter value with RFC 6868 (only where decoding would otherwise differ) and
+/// quotes it when it holds `;`, `:` or `,`.
+pub(crate) fn write_param_value(out: &mut String, value: &str) {
+    let quote = value.bytes().any(|b| matches!(b, b';' | b':' | b','));
+    if quote {
+        out.push('"');
+    }
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => out.push_str("^n"),
+            '"' => out.push_str("^'"),
+            '^' if matches!(chars.peek(), Some('n' | '^' | '\'')) => out.push_str("^^"),
+            c => out.push(c),
+        }
+    }
+    if quote {
+        out.push('"');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(input: &str) -> Vec<(String, u32)> {
+        let mut lexer = Lexer::new(input.as_bytes(), 1 << 20);
+        let mut out = Vec::new();
+        while let Some(event) = lexer.next_event().unwrap() {
+            if let Event::Line(l) = event {
+                out.push((l.text.into_owned(), l.line));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn unfolds_and_counts_lines() {
+        let got = lines("A:1\r\nB:x\r\n y\r\n\tz\r\nC:3");
+        assert_eq!(
+            got,
+            [("A:1".into(), 1), ("B:xyz".into(), 2), ("C:3".into(), 5)]
+        );
+        assert_eq!(lines("A:1\nB:2\n").len(), 2);
+    }
+
+    #[test]
+    fn fold_positions_map_to_physical_lines() {
+        let mut lexer = Lexer::new(b"X:abc\r\n def\r\n", 100);
+        let Some(Event::Line(line)) = lexer.next_event().unwrap() else {
+            panic!("no line")
+        };
+        assert_eq!(line.position(2), (1, 3));
+        assert_eq!(line.position(6), (2, 3));
+    }
+
+    #[test]
+    fn splits_parameters() {
+        let mut f = Vec::new();
+        let cl = split(
+            r#"ATTENDEE;CN="Doe, J";ROLE=REQ-PARTICIPANT;MEMBER="a:b","c:d":mailto:j@x"#,
+            false,
+            10,
+            &mut f,
+        )
+        .unwrap();
+        assert_eq!(cl.name, "ATTENDEE");
+        assert_eq!(cl.params.len(), 3);
+        assert_eq!(cl.params[0].1, ["Doe, J"]);
+        assert_eq!(cl.params[2].1, ["a:b", "c:d"]);
+        assert_eq!(cl.value, "mailto:j@x");
+        let cl = split("X;P=a^nb^^c^'d^x:v", false, 10, &mut f).unwrap();
+        assert_eq!(cl.params[0].1, ["a\nb^c\"d^x"]);
+    }
+
+    #[test]
+    fn strict_refuses_what_lenient_forgives() {
+        let mut f = Vec::new();
+        assert!(split("DTSTART ;TZID = X:1", false, 10, &mut f).is_err());
+        let cl = split("DTSTART ;TZID = X:1", true, 10, &mut f).unwrap();
+        assert_eq!(cl.params[0], ("TZID", vec![Cow::Borrowed("X")]));
+        assert!(!f.is_empty());
+        assert!(matches!(
+            split("X-APPLE-RADIUS=49.9", true, 10, &mut f),
+            Err((_, ErrorKind::UnreadableLine))
+        ));
+        assert!(split("X;A=1;B=2:v", true, 1, &mut f).is_err());
+    }
+
+    #[test]
+    fn param_value_encoding_round_trips() {
+        for v in ["plain", "a;b", "a\nb", "q\"q", "^n", "^", "a^b", "^^", ""] {
+            let mut out = String::new();
+            write_param_value(&mut out, v);
+            let line = format!("X;P={out}:v");
+            let mut f = Vec::new();
+            let cl = split(&line, false, 4, &mut f).unwrap();
+            assert_eq!(cl.params[0].1, [v], "{line}");
+        }
+    }
+}

@@ -1,0 +1,592 @@
+//! Parsing a stream (RFC 5545 §3.4, §3.6) into the model, in strict or lenient mode.
+
+use crate::component::{Calendar, Component, missing};
+use crate::contentline::{self, ContentLine, Event, Lexer, Line};
+use crate::error::{Error, ErrorKind, Limit, Warning};
+use crate::property::{Parameter, Property, uppercase};
+use crate::value::{self, ValueType, split_list};
+use std::borrow::Cow;
+
+/// How forgiving a parse is.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Mode {
+    /// RFC 5545's grammar, no stricter: the first deviation is an [`Error`].
+    Strict,
+    /// Accept what real servers and clients send; report each forgiven deviation as a
+    /// [`Warning`]. Unreadable lines are kept as raw lines, never dropped.
+    #[default]
+    Lenient,
+}
+
+/// Limits on untrusted input. Exceeding one is [`ErrorKind::LimitExceeded`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Input size in bytes (default 64 MiB).
+    pub max_input_bytes: usize,
+    /// One unfolded line in bytes (default 8 MiB, room for an inline ATTACH).
+    pub max_line_bytes: usize,
+    /// Component nesting depth, VCALENDAR counting 1 (default 16).
+    pub max_depth: usize,
+    /// Properties in one component (default 10,000).
+    pub max_properties_per_component: usize,
+    /// Components in the whole input (default 1,000,000).
+    pub max_components: usize,
+    /// Parameters on one property (default 100).
+    pub max_parameters_per_property: usize,
+    /// Warnings kept; later ones are counted into one [`ErrorKind::TooManyWarnings`]
+    /// (default 1,000).
+    pub max_warnings: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_input_bytes: 64 << 20,
+            max_line_bytes: 8 << 20,
+            max_depth: 16,
+            max_properties_per_component: 10_000,
+            max_components: 1_000_000,
+            max_parameters_per_property: 100,
+            max_warnings: 1_000,
+        }
+    }
+}
+
+/// How to parse: the [`Mode`] and the [`Limits`].
+///
+/// # Example
+///
+/// ```
+/// use ical_parse::{Limits, Mode, ParseOptions};
+///
+/// let mut limits = Limits::default();
+/// limits.max_depth = 4;
+/// let options = ParseOptions::strict().with_limits(limits);
+/// assert_eq!(options.mode, Mode::Strict);
+/// ```
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct ParseOptions {
+    /// Strict or lenient.
+    pub mode: Mode,
+    /// The limits.
+    pub limits: Limits,
+}
+
+impl ParseOptions {
+    /// Strict mode, default limits.
+    #[must_use]
+    pub fn strict() -> ParseOptions {
+        ParseOptions {
+            mode: Mode::Strict,
+            limits: Limits::default(),
+        }
+    }
+
+    /// Lenient mode, default limits (the default).
+    #[must_use]
+    pub fn lenient() -> ParseOptions {
+        ParseOptions::default()
+    }
+
+    /// These options with other limits.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> ParseOptions {
+        self.limits = limits;
+        self
+    }
+}
+
+/// A parse's result: the calendar and the warnings (forgiven deviations, in input order).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use]
+#[non_exhaustive]
+pub struct Parsed<'a> {
+    /// The parsed stream.
+    pub calendar: Calendar<'a>,
+    /// What was forgiven (lenient) or noted (both modes), in order.
+    pub warnings: Vec<Warning>,
+}
+
+/// Parses an iCalendar stream leniently (what CalDAV servers send: LF line ends and all),
+/// dropping the warnings.
+///
+/// # Errors
+///
+/// An [`Error`] with line and column when a limit is exceeded (lenient parsing forgives
+/// everything else).
+///
+/// # Example
+///
+/// ```
+/// let cal = ical_parse::parse("BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:x\nEND:VCALENDAR\n").unwrap();
+/// assert_eq!(cal.vcalendars().next().unwrap().version().as_deref(), Some("2.0"));
+/// ```
+pub fn parse(input: &str) -> Result<Calendar<'_>, Error> {
+    parse_with(input, &ParseOptions::lenient()).map(|p| p.calendar)
+}
+
+/// Parses an iCalendar stream strictly (RFC 5545 §3's grammar).
+///
+/// # Errors
+///
+/// The first deviation, with line, column and what was expected.
+///
+/// # Example
+///
+/// ```
+/// let err = ical_parse::parse_strict("BEGIN:VCALENDAR\nEND:VCALENDAR\n").unwrap_err();
+/// assert_eq!((err.line, err.column), (1, 16));
+/// assert_eq!(err.to_string(), "line 1, column 16: line ends with bare LF instead of CRLF");
+/// ```
+pub fn parse_strict(input: &str) -> Result<Calendar<'_>, Error> {
+    parse_with(input, &ParseOptions::strict()).map(|p| p.calendar)
+}
+
+/// Parses an iCalendar stream with `options`, returning the warnings too.
+///
+/// # Errors
+///
+/// See [`parse`] and [`parse_strict`].
+///
+/// # Example
+///
+/// ```
+/// use ical_parse::{ErrorKind, ParseOptions};
+/// let text = "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:x\nBEGIN:VEVENT\nUID:1\nEND:VCALENDAR\n";
+/// let parsed = ical_parse::parse_with(text, &ParseOptions::lenient()).unwrap();
+/// let kinds: Vec<_> = parsed.warnings.iter().map(|w| (w.line, w.kind.clone())).collect();
+/// assert_eq!(kinds[1], (6, ErrorKind::MissingEnd("VEVENT".into())));
+/// ```
+pub fn parse_with<'a>(input: &'a str, options: &ParseOptions) -> Result<Parsed<'a>, Error> {
+    parse_bytes_with(input.as_bytes(), options)
+}
+
+/// Parses bytes that may not be UTF-8 (a fold inside a UTF-8 sequence, stray Latin-1).
+///
+/// # Errors
+///
+/// See [`parse_with`]; in strict mode invalid UTF-8 is [`ErrorKind::InvalidUtf8`], in lenient
+/// mode it is replaced by U+FFFD and reported.
+pub fn parse_bytes_with<'a>(input: &'a [u8], options: &ParseOptions) -> Result<Parsed<'a>, Error> {
+    if input.len() > options.limits.max_input_bytes {
+        return Err(Error::new(
+            1,
+            1,
+            ErrorKind::LimitExceeded(Limit::InputBytes),
+        ));
+    }
+    let mut parser = Parser {
+        lenient: options.mode == Mode::Lenient,
+        limits: options.limits,
+        warnings: Vec::new(),
+        stack: Vec::new(),
+        root: Calendar::default(),
+        components: 0,
+        forgiven: Vec::new(),
+    };
+    let mut lexer = Lexer::new(input, options.limits.max_line_bytes);
+    while let Some(event) = lexer.next_event()? {
+        match event {
+            Event::Deviation(error) => parser.deviate(error)?,
+            Event::Line(line) => parser.line(line)?,
+        }
+    }
+    parser.finish()
+}
+
+struct Parser<'a> {
+    lenient: bool,
+    limits: Limits,
+    warnings: Vec<Warning>,
+    stack: Vec<Component<'a>>,
+    root: Calendar<'a>,
+    components: usize,
+    forgiven: Vec<(usize, ErrorKind)>,
+}
+
+impl<'a> Parser<'a> {
+    /// Forgives `error` (lenient) or returns it (strict).
+    fn deviate(&mut self, error: Error) -> Result<(), Error> {
+        if self.lenient {
+            self.warn(error);
+            Ok(())
+        } else {
+            Err(error)
+        }
+    }
+
+    fn warn(&mut self, error: Error) {
+        let cap = self.limits.max_warnings;
+        if self.warnings.len() < cap {
+            self.warnings.push(error.into());
+        } else if self.warnings.len() == cap {
+            let (line, column) = (error.line, error.column);
+            self.warnings.push(Warning::from(Error::new(
+                line,
+                column,
+                ErrorKind::TooManyWarnings,
+            )));
+        }
+    }
+
+    fn line(&mut self, line: Line<'a>) -> Result<(), Error> {
+        if line.text.is_empty() {
+            return self.deviate(Error::new(line.line, 1, ErrorKind::BlankLine));
+        }
+        self.forgiven.clear();
+        let mut forgiven = std::mem::take(&mut self.forgiven);
+        let split = match &line.text {
+            Cow::Borrowed(text) => contentline::split(
+                text,
+                self.lenient,
+                self.limits.max_parameters_per_property,
+                &mut forgiven,
+            )
+            .map(|cl| build(cl, &line)),
+            Cow::Owned(text) => contentline::split(
+                text,
+                self.lenient,
+                self.limits.max_parameters_per_property,
+                &mut forgiven,
+            )
+            .map(|cl| build(cl, &line).into_owned()),
+        };
+        for (offset, kind) in forgiven.drain(..) {
+            let (l, c) = line.position(offset);
+            self.warn(Error::new(l, c, kind));
+        }
+        self.forgiven = forgiven;
+        let property = match split {
+            Ok(p) => p,
+            Err((offset, kind)) => {
+                let (l, c) = line.position(offset);
+                let error = Error::new(l, c, kind);
+                if matches!(error.kind, ErrorKind::LimitExceeded(_)) || !self.lenient {
+                    return Err(error);
+                }
+                self.warn(error);
+                let mut raw = Property::raw(line.text);
+                raw.line = line.line;
+                raw.value_column = 1;
+                return self.push_property(raw);
+            }
+        };
+        let written = line.text.get(..property.name.len()).unwrap_or_default();
+        if written.bytes().any(|b| b.is_ascii_lowercase()) {
+            self.warn(Error::new(
+                line.line,
+                1,
+                ErrorKind::LowercaseName(written.to_owned()),
+            ));
+        }
+        if property.is("BEGIN") {
+            self.begin(property)
+        } else if property.is("END") {
+            self.end(property)
+        } else {
+            self.check_value(&property)?;
+            self.push_property(property)
+        }
+    }
+
+    fn component_name(&mut self, property: &Property<'a>) -> Result<Option<Cow<'a, str>>, Error> {
+        let at = |kind| Error::new(property.line, property.value_column, kind);
+        if !property.params.is_empty() {
+            self.deviate(at(ErrorKind::Expected("no parameters on BEGIN or END")))?;
+            return Ok(None);
+        }
+        let trimmed = property.raw_value.trim_end_matches([' ', '\t']);
+        if trimmed.is_empty() {
+            self.deviate(at(ErrorKind::Expected("a component name")))?;
+            return Ok(None);
+        }
+        if !trimmed
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            self.deviate(at(ErrorKind::Expected(
+                "a component name of letters, digits and '-'",
+            )))?;
+            return Ok(None);
+        }
+        if trimmed.len() < property.raw_value.len() {
+            self.deviate(at(ErrorKind::Whitespace("a component name")))?;
+        }
+        let name = match &property.raw_value {
+            Cow::Borrowed(s) => Cow::Borrowed(s.get(..trimmed.len()).unwrap_or_default()),
+            Cow::Owned(_) => Cow::Owned(trimmed.to_owned()),
+        };
+        if name.bytes().any(|b| b.is_ascii_lowercase()) {
+            self.warn(at(ErrorKind::LowercaseName(name.to_string())));
+        }
+        Ok(Some(uppercase(name)))
+    }
+
+    fn begin(&mut self, property: Property<'a>) -> Result<(), Error> {
+        let Some(name) = self.component_name(&property)? else {
+            return self.push_property(raw_of(property));
+        };
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(Error::new(
+                property.line,
+                1,
+                ErrorKind::LimitExceeded(Limit::Depth),
+            ));
+        }
+        if self.components >= self.limits.max_components {
+            return Err(Error::new(
+                property.line,
+                1,
+                ErrorKind::LimitExceeded(Limit::Components),
+            ));
+        }
+        self.components += 1;
+        if self.stack.is_empty() && name != "VCALENDAR" {
+            self.deviate(Error::new(
+                property.line,
+                property.value_column,
+                ErrorKind::OutsideCalendar(name.to_string()),
+            ))?;
+        }
+        let mut component = Component::new(name);
+        component.line = property.line;
+        self.stack.push(component);
+        Ok(())
+    }
+
+    fn end(&mut self, property: Property<'a>) -> Result<(), Error> {
+        let Some(name) = self.component_name(&property)? else {
+            return self.push_property(raw_of(property));
+        };
+        let Some(depth) = self.stack.iter().rposition(|c| c.name == name) else {
+            self.deviate(Error::new(
+                property.line,
+                property.value_column,
+                ErrorKind::UnmatchedEnd(name.to_string()),
+            ))?;
+            return self.push_property(raw_of(property));
+        };
+        while self.stack.len() > depth + 1 {
+            if let Some(open) = self.stack.last() {
+                let error = Error::new(
+                    property.line,
+                    1,
+                    ErrorKind::MissingEnd(open.name.to_string()),
+                );
+                self.deviate(error)?;
+            }
+            self.close()?;
+        }
+        self.close()
+    }
+
+    /// Closes the innermost open component and attaches it to its parent.
+    fn close(&mut self) -> Result<(), Error> {
+        let Some(component) = self.stack.pop() else {
+            return Ok(());
+        };
+        if component.is("VCALENDAR") {
+            for required in ["PRODID", "VERSION"] {
+                if component.property(required).is_none() {
+                    self.deviate(missing(&component, required))?;
+                }
+            }
+        }
+        match self.stack.last_mut() {
+            Some(parent) => parent.components.push(component),
+            None => self.root.components.push(component),
+        }
+        Ok(())
+    }
+
+    fn push_property(&mut self, property: Property<'a>) -> Result<(), Error> {
+        let limit = self.limits.max_properties_per_component;
+        let line = property.line;
+        let target = match self.stack.last_mut() {
+            Some(component) => &mut component.properties,
+            None => {
+                if !property.is_raw() {
+                    self.deviate(Error::new(
+                        line,
+                        1,
+                        ErrorKind::OutsideCalendar(property.name.to_string()),
+                    ))?;
+                }
+                &mut self.root.properties
+            }
+        };
+        if target.len() >= limit {
+            return Err(Error::new(
+                line,
+                1,
+                ErrorKind::LimitExceeded(Limit::PropertiesPerComponent),
+            ));
+        }
+        target.push(property);
+        Ok(())
+    }
+
+    /// Checks the value against its type's grammar (§3.3) and the property's rules.
+    fn check_value(&mut self, property: &Property<'_>) -> Result<(), Error> {
+        let value_type = property.value_type();
+        let raw = property.raw_value.as_ref();
+        let checked = match value_type {
+            ValueType::Unknown | ValueType::CalAddress | ValueType::Uri => Ok(()),
+            _ if property.is("GEO") => property.geo().map(drop),
+            _ if property.is("REQUEST-STATUS") => Ok(()),
+            ValueType::Text => check_text(raw).map_err(|o| {
+                Error::new(
+                    0,
+                    crate::error::col(o),
+                    ErrorKind::Expected(r"an escape \\ \; \, or \n"),
+                )
+                .at(property.line, property.value_column)
+            }),
+            ValueType::Recur => property.recur().map(drop),
+            _ if property.is_list() => {
+                let mut offset = 0;
+                let mut result = Ok(());
+                for part in split_list(raw) {
+                    if let Err(e) = value::Value::parse(value_type, part) {
+                        result = Err(shift_error(e, property, offset));
+                        break;
+                    }
+                    offset += part.len() + 1;
+                }
+                result
+            }
+            _ => property.value().map(drop),
+        };
+        if let Err(error) = checked {
+            self.deviate(error)?;
+        }
+        if matches!(value_type, ValueType::DateTime | ValueType::Period)
+            && property.tzid().is_some()
+            && split_list(raw).any(|v| v.split('/').next().is_some_and(|s| s.ends_with('Z')))
+        {
+            self.deviate(Error::new(
+                property.line,
+                property.value_column,
+                ErrorKind::UtcWithTzid,
+            ))?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<Parsed<'a>, Error> {
+        while let Some(open) = self.stack.last() {
+            let error = Error::new(open.line, 1, ErrorKind::MissingEnd(open.name.to_string()));
+            self.deviate(error)?;
+            self.close()?;
+        }
+        if self.root.components.is_empty() {
+            self.deviate(Error::new(1, 1, ErrorKind::Expected("BEGIN:VCALENDAR")))?;
+        }
+        Ok(Parsed {
+            calendar: self.root,
+            warnings: self.warnings,
+        })
+    }
+}
+
+fn shift_error(error: Error, property: &Property<'_>, offset: usize) -> Error {
+    let column = property
+        .value_column
+        .saturating_add(u32::try_from(offset).unwrap_or(u32::MAX));
+    error.at(property.line, column)
+}
+
+/// The offset of the first backslash not followed by `\ ; , n N`.
+fn check_text(raw: &str) -> Result<(), usize> {
+    let b = raw.as_bytes();
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(b'\\', b.get(from..).unwrap_or_default()) {
+        let at = from + i;
+        if !matches!(b.get(at + 1), Some(b'\\' | b';' | b',' | b'n' | b'N')) {
+            return Err(at);
+        }
+        from = at + 2;
+    }
+    Ok(())
+}
+
+fn raw_of(property: Property<'_>) -> Property<'_> {
+    let mut text = String::new();
+    crate::write::content_line(&mut text, &property);
+    let mut raw = Property::raw(text);
+    raw.line = property.line;
+    raw.value_column = 1;
+    raw
+}
+
+/// Builds a property from a split line, noting lowercase names.
+fn build<'s>(cl: ContentLine<'s>, line: &Line<'_>) -> Property<'s> {
+    let (l, c) = line.position(cl.value_offset);
+    Property {
+        name: uppercase(Cow::Borrowed(cl.name)),
+        params: cl
+            .params
+            .into_iter()
+            .map(|(name, values)| Parameter::with_values(Cow::Borrowed(name), values))
+            .collect(),
+        raw_value: Cow::Borrowed(cl.value),
+        line: l,
+        value_column: c,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n\
+        BEGIN:VEVENT\r\nUID:1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART;TZID=Europe/Paris:\
+        20240101T100000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+
+    #[test]
+    fn strict_accepts_minimal() {
+        let cal = parse_strict(MINIMAL).unwrap();
+        assert_eq!(cal.components.len(), 1);
+        assert_eq!(cal.events().count(), 1);
+        assert!(matches!(
+            cal.components[0].properties[0].raw_value,
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn lenient_keeps_unreadable_lines() {
+        let text = MINIMAL.replace("UID:1\r\n", "UID:1\r\nX-APPLE-RADIUS=49.9\r\n");
+        assert!(parse_strict(&text).is_err());
+        let parsed = parse_with(&text, &ParseOptions::lenient()).unwrap();
+        let event = parsed.calendar.events().next().unwrap();
+        assert!(
+            event
+                .0
+                .properties
+                .iter()
+                .any(|p| p.is_raw() && p.raw_value == "X-APPLE-RADIUS=49.9")
+        );
+        assert_eq!(parsed.warnings[0].line, 6);
+        assert_eq!(parsed.warnings[0].kind, ErrorKind::UnreadableLine);
+    }
+
+    #[test]
+    fn limits_are_errors() {
+        let limits = Limits {
+            max_depth: 1,
+            ..Limits::default()
+        };
+        let e = parse_with(MINIMAL, &ParseOptions::lenient().with_limits(limits)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::LimitExceeded(Limit::Depth));
+        assert_eq!(e.line, 4);
+        let limits = Limits {
+            max_input_bytes: 10,
+            ..Limits::default()
+        };
+        assert!(parse_with(MINIMAL, &ParseOptions::lenient().with_limits(limits)).is_err());
+    }
+}

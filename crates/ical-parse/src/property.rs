@@ -1,0 +1,472 @@
+//! Properties and their parameters (RFC 5545 §3.1, §3.2, §3.7, §3.8; RFC 7986 §5).
+//!
+//! ```text
+//! contentline = name *(";" param ) ":" value CRLF
+//! param       = param-name "=" param-value *("," param-value)
+//! ```
+//!
+//! A [`Property`] keeps its value as the text that was read (still TEXT-escaped), so writing it
+//! back loses nothing; typed accessors ([`Property::value`], [`Property::values`],
+//! [`Property::date_time`], [`Property::text`]) read that text on demand. Parameter values are
+//! kept unquoted and with RFC 6868's `^n ^^ ^'` decoded.
+
+use crate::error::{Error, ErrorKind};
+use crate::recur::Recur;
+use crate::value::{
+    self, DateOrDateTime, Duration, Period, Value, ValueType, Zoned, split_list, unescape_text,
+};
+use std::borrow::Cow;
+
+/// A property parameter: a name and one or more values (RFC 5545 §3.2).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Parameter<'a> {
+    /// The name, in uppercase.
+    pub name: Cow<'a, str>,
+    /// The values, unquoted and RFC 6868-decoded; at least one (possibly empty).
+    pub values: Vec<Cow<'a, str>>,
+}
+
+impl<'a> Parameter<'a> {
+    /// A parameter with one value. The name is uppercased.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let p = ical_parse::Parameter::new("tzid", "Europe/Berlin");
+    /// assert_eq!(p.name, "TZID");
+    /// ```
+    #[must_use]
+    pub fn new(name: impl Into<Cow<'a, str>>, value: impl Into<Cow<'a, str>>) -> Parameter<'a> {
+        Parameter {
+            name: uppercase(name.into()),
+            values: vec![value.into()],
+        }
+    }
+
+    /// A parameter with several values (`MEMBER="a","b"`). The name is uppercased.
+    #[must_use]
+    pub fn with_values(name: impl Into<Cow<'a, str>>, values: Vec<Cow<'a, str>>) -> Parameter<'a> {
+        Parameter {
+            name: uppercase(name.into()),
+            values,
+        }
+    }
+
+    /// The first value (parameters usually have one).
+    #[must_use]
+    pub fn value(&self) -> &str {
+        self.values.first().map_or("", |v| v.as_ref())
+    }
+
+    /// The parameter with everything it borrows copied.
+    #[must_use]
+    pub fn into_owned(self) -> Parameter<'static> {
+        Parameter {
+            name: Cow::Owned(self.name.into_owned()),
+            values: self
+                .values
+                .into_iter()
+                .map(|v| Cow::Owned(v.into_owned()))
+                .collect(),
+        }
+    }
+}
+
+pub(crate) fn uppercase(name: Cow<'_, str>) -> Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_lowercase()) {
+        Cow::Owned(name.to_ascii_uppercase())
+    } else {
+        name
+    }
+}
+
+/// A property: name, parameters in order, and the value text as read.
+///
+/// A property with an empty name is a *raw line*: a line a lenient parse could not read,
+/// kept verbatim in [`Property::raw_value`] and written back as it was.
+///
+/// Equality compares name, parameters and value, not the position it was read at.
+///
+/// # Example
+///
+/// ```
+/// use ical_parse::Property;
+///
+/// let p = Property::new("summary", r"Lunch\, then talk");
+/// assert_eq!(p.name, "SUMMARY");
+/// assert_eq!(p.text(), "Lunch, then talk");
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Property<'a> {
+    /// The name, in uppercase (empty for a raw line).
+    pub name: Cow<'a, str>,
+    /// The parameters, in order.
+    pub params: Vec<Parameter<'a>>,
+    /// The value as written (TEXT still escaped), or the whole line for a raw line.
+    pub raw_value: Cow<'a, str>,
+    /// The 1-based line the property starts on (0 when built in code).
+    pub line: u32,
+    /// The 1-based byte column of the value in that line (0 when built in code).
+    pub value_column: u32,
+}
+
+impl PartialEq for Property<'_> {
+    fn eq(&self, other: &Property<'_>) -> bool {
+        self.name == other.name && self.params == other.params && self.raw_value == other.raw_value
+    }
+}
+
+impl Eq for Property<'_> {}
+
+impl<'a> Property<'a> {
+    /// A property with a value already in property-text form (escaped if TEXT). The name is
+    /// uppercased.
+    #[must_use]
+    pub fn new(name: impl Into<Cow<'a, str>>, raw_value: impl Into<Cow<'a, str>>) -> Property<'a> {
+        Property {
+            name: uppercase(name.into()),
+            params: Vec::new(),
+            raw_value: raw_value.into(),
+            line: 0,
+            value_column: 0,
+        }
+    }
+
+    /// A TEXT property from unescaped text (escaping it).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let p = ical_parse::Property::text_value("DESCRIPTION", "a; b\nc");
+    /// assert_eq!(p.raw_value, r"a\; b\nc");
+    /// ```
+    #[must_use]
+    pub fn text_value(name: impl Into<Cow<'a, str>>, text: &str) -> Property<'a> {
+        Property::new(name, Cow::Owned(value::escape_text(text).into_owned()))
+    }
+
+    /// A raw line, written back verbatim.
+    #[must_use]
+    pub fn raw(line: impl Into<Cow<'a, str>>) -> Property<'a> {
+        Property {
+            name: Cow::Borrowed(""),
+            params: Vec::new(),
+            raw_value: line.into(),
+            line: 0,
+            value_column: 0,
+        }
+    }
+
+    /// Adds a parameter (builder style).
+    #[must_use]
+    pub fn with_param(mut self, param: Parameter<'a>) -> Property<'a> {
+        self.params.push(param);
+        self
+    }
+
+    /// Whether this is a raw line a lenient parse could not read.
+    #[must_use]
+    pub fn is_raw(&self) -> bool {
+        self.name.is_empty()
+    }
+
+    /// Whether the name is `name` (case-insensitive).
+    #[must_use]
+    pub fn is(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name)
+    }
+
+    /// The first parameter named `name` (case-insensitive).
+    #[must_use]
+    pub fn param(&self, name: &str) -> Option<&Parameter<'a>> {
+        self.params
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The first value of the first parameter named `name`.
+    #[must_use]
+    pub fn param_value(&self, name: &str) -> Option<&str> {
+        self.param(name).map(Parameter::value)
+    }
+
+    /// The `TZID` parameter.
+    #[must_use]
+    pub fn tzid(&self) -> Option<&str> {
+        self.param_value("TZID")
+    }
+
+    /// The value type: the `VALUE` parameter when present, else the property's default
+    /// (RFC 5545 §3.7-3.8, RFC 7986 §5, RFC 7953, RFC 9073 for the ones this crate knows);
+    /// [`ValueType::Unknown`] for other properties (IANA and X- names).
+    #[must_use]
+    pub fn value_type(&self) -> ValueType {
+        match self.param_value("VALUE") {
+            Some(v) => ValueType::from_name(v),
+            None => default_value_type(&self.name),
+        }
+    }
+
+    /// The unescaped TEXT of the value (for any property: TEXT escapes undone).
+    #[must_use]
+    pub fn text(&self) -> Cow<'_, str> {
+        unescape_text(&self.raw_value)
+    }
+
+    /// Whether this property's value is a comma-separated list (RFC 5545 §3.1.1): CATEGORIES,
+    /// RESOURCES, RDATE, EXDATE and FREEBUSY.
+    #[must_use]
+    pub fn is_list(&self) -> bool {
+        is_list_property(&self.name)
+    }
+
+    /// The GEO value: latitude and longitude (§3.8.1.6, `FLOAT;FLOAT`).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidValue`] with position when the value is not two FLOATs.
+    pub fn geo(&self) -> Result<(f64, f64), Error> {
+        let Some((lat, lon)) = self.raw_value.split_once(';') else {
+            return Err(self.locate(
+                Error::in_value(
+                    0,
+                    ErrorKind::InvalidValue {
+                        value_type: ValueType::Float,
+                        reason: "expected latitude;longitude",
+                    },
+                ),
+                0,
+            ));
+        };
+        let lat = value::parse_float(lat).map_err(|e| self.locate(e, 0))?;
+        let lon = value::parse_float(lon)
+            .map_err(|e| self.locate(e, self.raw_value.len() - lon.len()))?;
+        Ok((lat, lon))
+    }
+
+    /// The typed value of a single-valued property.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidValue`] (or [`ErrorKind::Recur`]) with the value's line and column
+    /// when the text does not follow its type's grammar.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ical_parse::{Property, value::Value};
+    /// let p = Property::new("SEQUENCE", "3");
+    /// assert_eq!(p.value().unwrap(), Value::Integer(3));
+    /// ```
+    pub fn value(&self) -> Result<Value<'_>, Error> {
+        Value::parse(self.value_type(), &self.raw_value).map_err(|e| self.locate(e, 0))
+    }
+
+    /// The typed values: each element of a list property, or the one value of another.
+    ///
+    /// # Errors
+    ///
+    /// As [`Property::value`], for the first element that does not parse.
+    pub fn values(&self) -> Result<Vec<Value<'_>>, Error> {
+        let value_type = self.value_type();
+        if !self.is_list() {
+            return Ok(vec![self.value()?]);
+        }
+        let mut out = Vec::new();
+        let mut offset = 0;
+        for part in split_list(&self.raw_value) {
+            out.push(Value::parse(value_type, part).map_err(|e| self.locate(e, offset))?);
+            offset += part.len() + 1;
+        }
+        Ok(out)
+    }
+
+    /// The DATE or DATE-TIME value with its TZID (DTSTART, DTEND, DUE, RECURRENCE-ID, ...).
+    ///
+    /// A value of 8 characters without `VALUE=DATE` is read as a DATE all the same (a
+    /// frequent deviation).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidValue`] with position when the value is neither.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ical_parse::{Parameter, Property, value::DateOrDateTime};
+    /// let p = Property::new("DTSTART", "20240105T090000")
+    ///     .with_param(Parameter::new("TZID", "Europe/Paris"));
+    /// let at = p.date_time().unwrap();
+    /// assert_eq!(at.tzid, Some("Europe/Paris"));
+    /// assert!(matches!(at.value, DateOrDateTime::DateTime(t) if !t.utc));
+    /// ```
+    pub fn date_time(&self) -> Result<Zoned<'_>, Error> {
+        let value =
+            DateOrDateTime::parse(self.raw_value.trim_end()).map_err(|e| self.locate(e, 0))?;
+        Ok(Zoned {
+            value,
+            tzid: self.tzid(),
+        })
+    }
+
+    /// Each DATE or DATE-TIME of a list property (EXDATE, RDATE), with the TZID.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidValue`] with position for the first element that is neither (a
+    /// PERIOD in an RDATE is one: see [`Property::periods`]).
+    pub fn date_times(&self) -> Result<Vec<Zoned<'_>>, Error> {
+        let tzid = self.tzid();
+        let mut out = Vec::new();
+        let mut offset = 0;
+        for part in split_list(&self.raw_value) {
+            let value = DateOrDateTime::parse(part).map_err(|e| self.locate(e, offset))?;
+            out.push(Zoned { value, tzid });
+            offset += part.len() + 1;
+        }
+        Ok(out)
+    }
+
+    /// Each PERIOD of a list property (RDATE;VALUE=PERIOD, FREEBUSY).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidValue`] with position for the first element that is not a PERIOD.
+    pub fn periods(&self) -> Result<Vec<Period>, Error> {
+        let mut out = Vec::new();
+        let mut offset = 0;
+        for part in split_list(&self.raw_value) {
+            out.push(Period::parse(part).map_err(|e| self.locate(e, offset))?);
+            offset += part.len() + 1;
+        }
+        Ok(out)
+    }
+
+    /// The DURATION value (DURATION, TRIGGER without `VALUE=DATE-TIME`, REFRESH-INTERVAL).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidValue`] with position when the value is not a DURATION.
+    pub fn duration(&self) -> Result<Duration, Error> {
+        Duration::parse(&self.raw_value).map_err(|e| self.locate(e, 0))
+    }
+
+    /// The RECUR value (RRULE, EXRULE).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Recur`] with position when the rule does not parse.
+    pub fn recur(&self) -> Result<Recur, Error> {
+        Recur::parse(&self.raw_value)
+            .map_err(|e| self.locate(Error::in_value(e.offset, ErrorKind::Recur(e)), 0))
+    }
+
+    /// The INTEGER value (SEQUENCE, PRIORITY, PERCENT-COMPLETE, REPEAT).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidValue`] with position when the value is not an INTEGER.
+    pub fn integer(&self) -> Result<i32, Error> {
+        value::parse_integer(&self.raw_value).map_err(|e| self.locate(e, 0))
+    }
+
+    fn locate(&self, error: Error, offset: usize) -> Error {
+        let column = self
+            .value_column
+            .saturating_add(u32::try_from(offset).unwrap_or(u32::MAX));
+        error.at(self.line, column.max(1))
+    }
+
+    /// The property with everything it borrows copied.
+    #[must_use]
+    pub fn into_owned(self) -> Property<'static> {
+        Property {
+            name: Cow::Owned(self.name.into_owned()),
+            params: self.params.into_iter().map(Parameter::into_owned).collect(),
+            raw_value: Cow::Owned(self.raw_value.into_owned()),
+            line: self.line,
+            value_column: self.value_column,
+        }
+    }
+}
+
+fn is_list_property(name: &str) -> bool {
+    matches!(
+        name,
+        "CATEGORIES" | "RESOURCES" | "RDATE" | "EXDATE" | "FREEBUSY"
+    )
+}
+
+/// The default value type of a property name (uppercase), per the RFC that defines it.
+#[must_use]
+pub fn default_value_type(name: &str) -> ValueType {
+    use ValueType as T;
+    match name {
+        // RFC 5545 §3.7 calendar properties, §3.8 component properties.
+        "CALSCALE" | "METHOD" | "PRODID" | "VERSION" | "CATEGORIES" | "CLASS" | "COMMENT"
+        | "DESCRIPTION" | "LOCATION" | "RESOURCES" | "STATUS" | "SUMMARY" | "TRANSP" | "TZID"
+        | "TZNAME" | "CONTACT" | "RELATED-TO" | "UID" | "ACTION" | "REQUEST-STATUS" => T::Text,
+        "ATTACH" | "TZURL" | "URL" => T::Uri,
+        "GEO" => T::Float,
+        "PERCENT-COMPLETE" | "PRIORITY" | "SEQUENCE" | "REPEAT" => T::Integer,
+        "COMPLETED" | "DTEND" | "DUE" | "DTSTART" | "RECURRENCE-ID" | "EXDATE" | "RDATE"
+        | "CREATED" | "DTSTAMP" | "LAST-MODIFIED" => T::DateTime,
+        "DURATION" | "TRIGGER" => T::Duration,
+        "FREEBUSY" => T::Period,
+        "TZOFFSETFROM" | "TZOFFSETTO" => T::UtcOffset,
+        "ATTENDEE" | "ORGANIZER" => T::CalAddress,
+        "RRULE" | "EXRULE" => T::Recur,
+        // RFC 7986 §5.
+        "NAME" | "COLOR" => T::Text,
+        "REFRESH-INTERVAL" => T::Duration,
+        "SOURCE" | "IMAGE" | "CONFERENCE" => T::Uri,
+        // RFC 7953 (VAVAILABILITY): BUSYTYPE is TEXT.
+        "BUSYTYPE" => T::Text,
+        _ => T::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_and_typed_values() {
+        let p = Property::new("EXDATE", "19960402T010000Z,19960403T010000Z");
+        assert_eq!(p.values().unwrap().len(), 2);
+        assert_eq!(p.date_times().unwrap().len(), 2);
+        let c = Property::new("CATEGORIES", r"A\,B,C");
+        assert_eq!(
+            c.values().unwrap(),
+            [Value::Text("A,B".into()), Value::Text("C".into())]
+        );
+        let s = Property::new("SUMMARY", r"a\,b,c");
+        assert_eq!(s.values().unwrap().len(), 1);
+        let geo = Property::new("GEO", "37.386013;-122.082932");
+        assert_eq!(geo.geo().unwrap(), (37.386013, -122.082932));
+    }
+
+    #[test]
+    fn value_errors_carry_position() {
+        let mut p = Property::new("DTSTART", "2024010XT000000");
+        p.line = 7;
+        p.value_column = 9;
+        let e = p.date_time().unwrap_err();
+        assert_eq!((e.line, e.column), (7, 9));
+        let mut x = Property::new("EXDATE", "20240101T000000,2024");
+        x.line = 3;
+        x.value_column = 8;
+        let e = x.date_times().unwrap_err();
+        assert_eq!((e.line, e.column), (3, 24));
+    }
+
+    #[test]
+    fn value_override() {
+        let p = Property::new("DTSTART", "19970714").with_param(Parameter::new("value", "date"));
+        assert_eq!(p.value_type(), ValueType::Date);
+        assert!(p.date_time().unwrap().value.is_date());
+        assert_eq!(Property::new("X-FOO", "x").value_type(), ValueType::Unknown);
+    }
+}
