@@ -62,6 +62,8 @@ fn demo() -> Result<()> {
 }
 
 fn test(extra: &[String]) -> Result<()> {
+    // Real-server tests need the servers; start those that are not running, stop them after.
+    let _servers = servers::ensure_running_for_tests()?;
     let mut args = vec!["test", "--workspace", "--all-targets"];
     args.extend(extra.iter().map(String::as_str));
     run::cargo(&args)?;

@@ -188,6 +188,44 @@ pub(crate) fn run(args: &ServersArgs) -> Result<()> {
     }
 }
 
+/// Servers that `cargo xtask test` started itself and stops again when the tests end.
+#[must_use = "the servers are stopped when this guard is dropped"]
+pub(crate) struct TestServers {
+    state: PathBuf,
+    started: Vec<Name>,
+}
+
+impl Drop for TestServers {
+    fn drop(&mut self) {
+        if !self.started.is_empty()
+            && let Err(error) = stop(&self.state, &self.started, false)
+        {
+            eprintln!("stopping the test servers failed: {error:#}");
+        }
+    }
+}
+
+/// Starts every server that is not running yet (installing on demand) and returns a guard that
+/// stops, when dropped, exactly the ones this call started: servers a developer or CI started
+/// before are left as they were.
+pub(crate) fn ensure_running_for_tests() -> Result<TestServers> {
+    let state = state_root()?;
+    let mut missing = Vec::new();
+    for name in Name::EVERY {
+        if process::running(&state.join(name.as_str()))?.is_none() {
+            missing.push(name);
+        }
+    }
+    let guard = TestServers {
+        state: state.clone(),
+        started: missing.clone(),
+    };
+    if !missing.is_empty() {
+        start(&state, &missing)?;
+    }
+    Ok(guard)
+}
+
 /// The named servers in a stable order, `all` (or nothing) meaning every one.
 fn expand(names: &[Name]) -> Vec<Name> {
     if names.is_empty() || names.contains(&Name::All) {
