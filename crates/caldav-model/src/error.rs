@@ -17,6 +17,17 @@ pub enum Error {
         /// Byte offset into the offending header line.
         offset: usize,
     },
+    /// A known property's content does not fit its type.
+    ///
+    /// The server misbehaved; [`PropertySet`](crate::property::PropertySet) keeps the
+    /// element tree instead.
+    #[error("invalid {name} property: {reason}")]
+    Property {
+        /// The property name in Clark notation.
+        name: String,
+        /// What was expected.
+        reason: &'static str,
+    },
     /// An input holds more items than the configured limit allows.
     ///
     /// Raise the limit in [`Limits`](crate::Limits) if the input is trusted.

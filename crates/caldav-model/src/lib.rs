@@ -8,6 +8,7 @@
 //! | [`capabilities`] | `DAV:`/`Allow:` headers and supported reports as one set | 4918 §10.1, 4791 §5.1 |
 //! | [`collation`] | text-match under i;octet, i;ascii-casemap, i;unicode-casemap | 4791 §7.5, 4790, 5051 |
 //! | [`filter`] | the calendar-query filter tree and time ranges | 4791 §9.7, §9.9 |
+//! | [`property`] | typed properties: names, decode, encode | 4918, 3744, 4791, 6578, 6638, ... |
 //! | [`freebusy`] | busy periods coalesced into a VFREEBUSY | 4791 §7.10 |
 //!
 //! # Example
@@ -34,6 +35,7 @@ pub mod filter;
 pub mod freebusy;
 #[allow(dead_code)] // used by the evaluator, which lands with the iCalendar model
 mod overlap;
+pub mod property;
 
 pub use error::Error;
 

@@ -3,4 +3,5 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
 
 mod capabilities;
+mod property;
 mod seed;
