@@ -141,7 +141,7 @@ fn seed_principal_properties_decode() {
     let seed = crate::seed::SEED;
     let start = seed.find("<A:multistatus xmlns:A=\"DAV:\" xmlns:B=\"urn:ietf:params:xml:ns:caldav\" xmlns:C=\"http://calendarserver.org/ns/\">\n  <A:response>\n    <A:href>/principals/user/ken/").unwrap();
     let end = start + seed[start..].find("</A:multistatus>").unwrap() + "</A:multistatus>".len();
-    let ms = Multistatus::decode(seed[start..end].as_bytes()).unwrap();
+    let ms = Multistatus::decode(&seed.as_bytes()[start..end]).unwrap();
     let p = PropertySet::from_response(&ms.responses[0]);
     assert_eq!(p.calendar_home_set()[0].as_str(), "/calendars/user/ken/");
     assert_eq!(
