@@ -130,4 +130,21 @@ impl Error {
             Self::InvalidHref { .. } | Self::StreamClosed => None,
         }
     }
+
+    /// The same error with its offset moved by `base` bytes (for errors found in a slice of a
+    /// stream).
+    pub(crate) fn shifted(mut self, base: u64) -> Self {
+        match &mut self {
+            Self::Syntax { offset, .. }
+            | Self::InvalidUtf8 { offset }
+            | Self::Dtd { offset }
+            | Self::Entity { offset, .. }
+            | Self::UnboundPrefix { offset, .. }
+            | Self::Limit { offset, .. }
+            | Self::UnexpectedEof { offset }
+            | Self::UnexpectedDocument { offset, .. } => *offset = offset.saturating_add(base),
+            Self::InvalidHref { .. } | Self::StreamClosed => {}
+        }
+        self
+    }
 }

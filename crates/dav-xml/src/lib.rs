@@ -57,6 +57,7 @@ mod limits;
 pub mod multistatus;
 pub mod name;
 pub mod precondition;
+pub mod stream;
 
 pub use element::{Attribute, Element, Node};
 pub use error::{Error, LimitKind};
@@ -65,3 +66,4 @@ pub use limits::Limits;
 pub use multistatus::{Multistatus, PropStat, Response};
 pub use name::QName;
 pub use precondition::{Condition, DavError};
+pub use stream::StreamDecoder;

@@ -18,7 +18,7 @@ pub struct Limits {
     /// Longest text content of one element (text and CDATA together), in bytes. Default 64 MiB.
     pub max_text_bytes: usize,
     /// Streaming only: the longest single child of the multistatus (a `<response>`), tag or
-    /// stretch of markup held while waiting for its end, in bytes. Default 128 MiB.
+    /// stretch of markup held while waiting for its end, in bytes. Default 64 MiB.
     pub max_response_bytes: usize,
 }
 
@@ -29,7 +29,7 @@ impl Default for Limits {
             max_elements: 1_000_000,
             max_attributes: 256,
             max_text_bytes: 64 << 20,
-            max_response_bytes: 128 << 20,
+            max_response_bytes: 64 << 20,
         }
     }
 }

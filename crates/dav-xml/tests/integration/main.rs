@@ -3,3 +3,5 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
 
 mod corpus;
+mod hostile;
+mod stream;

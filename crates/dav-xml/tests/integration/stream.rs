@@ -1,0 +1,118 @@
+//! Streamed decoding gives the same result as whole decoding, whatever the chunking.
+
+use dav_xml::{Error, Multistatus, StreamDecoder};
+use proptest::prelude::*;
+
+use crate::corpus::CORPUS;
+
+/// Feeds `body` in the given chunks and collects everything the decoder yields.
+pub(crate) fn stream<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> Result<Multistatus, Error> {
+    let mut decoder = StreamDecoder::new();
+    let mut responses = Vec::new();
+    for chunk in chunks {
+        decoder.feed(chunk)?;
+        while let Some(response) = decoder.poll() {
+            responses.push(response);
+        }
+    }
+    let mut rest = decoder.finish()?;
+    responses.append(&mut rest.responses);
+    rest.responses = responses;
+    Ok(rest)
+}
+
+/// Splits `body` at the given offsets (sorted, deduplicated, clamped).
+pub(crate) fn split_at<'a>(body: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
+    let mut cuts: Vec<usize> = cuts.iter().map(|c| (*c).min(body.len())).collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut out = Vec::new();
+    let mut last = 0;
+    for cut in cuts {
+        out.push(&body[last..cut]);
+        last = cut;
+    }
+    out.push(&body[last..]);
+    out
+}
+
+#[test]
+fn corpus_byte_by_byte_equals_whole() {
+    for (name, body) in CORPUS {
+        let whole = Multistatus::decode(body).unwrap();
+        assert_eq!(stream(body.chunks(1)).unwrap(), whole, "{name}");
+        assert_eq!(stream([*body]).unwrap(), whole, "{name}");
+    }
+}
+
+#[test]
+fn corpus_every_two_way_split_equals_whole() {
+    for (name, body) in CORPUS.iter().filter(|(_, b)| b.len() < 1200) {
+        let whole = Multistatus::decode(body).unwrap();
+        for cut in 0..=body.len() {
+            assert_eq!(
+                stream(split_at(body, &[cut])).unwrap(),
+                whole,
+                "{name} cut at {cut}"
+            );
+        }
+    }
+}
+
+#[test]
+fn responses_are_yielded_before_the_document_ends() {
+    let body = br#"<D:multistatus xmlns:D="DAV:"><D:response><D:href>/a</D:href><D:status>HTTP/1.1 200 OK</D:status></D:response>"#;
+    let mut decoder = StreamDecoder::new();
+    decoder.feed(body).unwrap();
+    assert_eq!(decoder.poll().unwrap().hrefs[0].as_str(), "/a");
+    assert!(decoder.poll().is_none());
+    assert!(matches!(decoder.finish(), Err(Error::UnexpectedEof { .. })));
+}
+
+#[test]
+fn errors_carry_stream_offsets_and_stick() {
+    let body = b"<D:multistatus xmlns:D=\"DAV:\"><D:response><D:href>&bogus;</D:href></D:response></D:multistatus>";
+    let mut decoder = StreamDecoder::new();
+    let error = body.chunks(5).find_map(|c| decoder.feed(c).err()).unwrap();
+    assert_eq!(
+        error,
+        Error::Entity {
+            offset: 50,
+            name: "bogus".into()
+        }
+    );
+    assert_eq!(Multistatus::decode(body).unwrap_err(), error);
+    assert_eq!(decoder.feed(b"").unwrap_err(), error);
+}
+
+#[test]
+fn mismatched_wrapper_end_tag() {
+    let body = b"<x><multistatus xmlns='DAV:'></multistatus></y>";
+    assert!(matches!(
+        stream([&body[..]]),
+        Err(Error::Syntax { offset: 43, .. })
+    ));
+    assert!(matches!(
+        Multistatus::decode(body),
+        Err(Error::Syntax { .. })
+    ));
+}
+
+#[test]
+fn trailer_elements_are_kept() {
+    let body = br#"<multistatus xmlns="DAV:"><response><href>/a</href><status>HTTP/1.1 404 Not Found</status></response><responsedescription>partial</responsedescription><sync-token>tok-1</sync-token><x:extra xmlns:x="urn:x"/></multistatus>"#;
+    let whole = Multistatus::decode(body).unwrap();
+    assert_eq!(whole.sync_token.as_deref(), Some("tok-1"));
+    assert_eq!(whole.description.as_deref(), Some("partial"));
+    assert_eq!(whole.extra.len(), 1);
+    assert_eq!(stream(body.chunks(3)).unwrap(), whole);
+}
+
+proptest! {
+    #[test]
+    fn random_splits_equal_whole(index in 0..28usize, cuts in proptest::collection::vec(0..3000usize, 0..12)) {
+        let (_, body) = CORPUS[index];
+        let whole = Multistatus::decode(body).unwrap();
+        prop_assert_eq!(stream(split_at(body, &cuts)).unwrap(), whole);
+    }
+}
