@@ -218,6 +218,20 @@ mod tests {
         assert_eq!(resolve(&base(), "/a b"), None);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn resolution_yields_canonical_http_urls_or_nothing(reference in "[ -~]{0,40}") {
+            if let Some(url) = resolve(&base(), &reference) {
+                proptest::prop_assert!(origin(&url).is_some());
+                proptest::prop_assert!(url.path().starts_with('/'));
+                // Resolving a result against anything gives it back: it is absolute and final.
+                let again = resolve(&Uri::from_static("https://x.example/"), &url.to_string());
+                proptest::prop_assert_eq!(again, Some(url.clone()));
+                proptest::prop_assert!(!url.path().split('/').any(|s| s == ".." || s == "."));
+            }
+        }
+    }
+
     #[test]
     fn origins_fill_in_default_ports() {
         let a = origin(&Uri::from_static("https://Example.com/x")).unwrap();
