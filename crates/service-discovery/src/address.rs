@@ -150,6 +150,20 @@ mod tests {
     }
 
     #[test]
+    fn ip_literals_and_ports_survive_canonicalisation() {
+        for (input, expected) in [
+            ("https://[::1]:8443/dav/", "https://[::1]:8443/dav/"),
+            ("http://127.0.0.1:5232", "http://127.0.0.1:5232/"),
+            ("HTTPS://Cal.Example.COM:443/Dav/", "https://cal.example.com/Dav/"),
+        ] {
+            match Address::parse(input).unwrap() {
+                Address::Url(url) => assert_eq!(url.to_string(), expected),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn bad_inputs_say_where() {
         let err = Address::parse("ken@exa mple.com").unwrap_err();
         assert!(
