@@ -154,7 +154,10 @@ mod tests {
         for (input, expected) in [
             ("https://[::1]:8443/dav/", "https://[::1]:8443/dav/"),
             ("http://127.0.0.1:5232", "http://127.0.0.1:5232/"),
-            ("HTTPS://Cal.Example.COM:443/Dav/", "https://cal.example.com/Dav/"),
+            (
+                "HTTPS://Cal.Example.COM:443/Dav/",
+                "https://cal.example.com/Dav/",
+            ),
         ] {
             match Address::parse(input).unwrap() {
                 Address::Url(url) => assert_eq!(url.to_string(), expected),

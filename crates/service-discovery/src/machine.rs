@@ -19,6 +19,7 @@ use std::collections::{HashSet, VecDeque};
 use std::fmt;
 
 use bytes::Bytes;
+use dav_xml::Href;
 use http::header::{CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
 use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri};
 
@@ -934,8 +935,9 @@ fn build_request(method: ProbeMethod, url: &Uri) -> Request<Bytes> {
 /// The principal as a URL. An absolute href naming the request's own host keeps the request's
 /// scheme and port (servers behind proxies advertise the wrong ones, QUIRKS.md #28), and an
 /// href that would leave https for http is not used.
-fn principal_url(context: &Uri, href: &str) -> Option<Uri> {
-    let resolved = uri::resolve(context, href)?;
+fn principal_url(context: &Uri, href: &Href) -> Option<Uri> {
+    let resolved = href.resolve(context).ok()?;
+    let resolved = uri::parse_absolute(&resolved.to_string())?;
     let same_host = match (context.host(), resolved.host()) {
         (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
         _ => false,
@@ -1025,18 +1027,27 @@ mod tests {
     fn principal_keeps_request_origin_on_same_host() {
         let context = Uri::from_static("https://cal.example.com/dav/");
         assert_eq!(
-            principal_url(&context, "http://cal.example.com/principals/ken/")
-                .unwrap()
-                .to_string(),
+            principal_url(
+                &context,
+                &Href::new("http://cal.example.com/principals/ken/")
+            )
+            .unwrap()
+            .to_string(),
             "https://cal.example.com/principals/ken/"
         );
         assert_eq!(
-            principal_url(&context, "https://p07.example.net/123/principal/")
-                .unwrap()
-                .to_string(),
+            principal_url(
+                &context,
+                &Href::new("https://p07.example.net/123/principal/")
+            )
+            .unwrap()
+            .to_string(),
             "https://p07.example.net/123/principal/"
         );
-        assert_eq!(principal_url(&context, "http://other.example/p/"), None);
+        assert_eq!(
+            principal_url(&context, &Href::new("http://other.example/p/")),
+            None
+        );
     }
 
     #[test]

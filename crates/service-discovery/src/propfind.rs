@@ -11,15 +11,24 @@
 //! ```
 //!
 //! The body and the reading of the 207 answer live here, apart from the machine, because they
-//! are the only XML the machine touches.
+//! are the only XML the machine touches; both come from `dav-xml`.
 
 use bytes::Bytes;
+use dav_xml::{Element, Href, Multistatus, QName};
+
+/// `DAV:unauthenticated` (RFC 5397 §3): the current user is anonymous.
+const DAV_UNAUTHENTICATED: QName = QName::from_static(dav_xml::name::DAV, "unauthenticated");
+/// `DAV:principal-URL` (RFC 3744 §4.2): set on principal resources.
+const DAV_PRINCIPAL_URL: QName = QName::from_static(dav_xml::name::DAV, "principal-URL");
+/// `DAV:principal` (RFC 3744 §4): a resource type.
+const DAV_PRINCIPAL: QName = QName::from_static(dav_xml::name::DAV, "principal");
 
 /// What a 207 answer says about the user's principal.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum PrincipalAnswer {
-    /// A `DAV:current-user-principal` with this href, as sent.
-    Principal(String),
+    /// A `DAV:current-user-principal` href, or the `DAV:principal-URL` of a context that is
+    /// itself a principal, as sent.
+    Principal(Href),
     /// `DAV:current-user-principal` holding `DAV:unauthenticated` (RFC 5397 §3).
     Unauthenticated,
     /// No principal at all.
@@ -35,8 +44,40 @@ pub(crate) fn request_body() -> Bytes {
     )
 }
 
+fn href_in(property: &Element) -> Option<Href> {
+    let text = property.child(&QName::DAV_HREF)?.text();
+    let text = text.trim();
+    (!text.is_empty()).then(|| Href::new(text))
+}
+
 /// Reads the principal out of a 207 body.
 pub(crate) fn read_principal(body: &[u8]) -> Result<PrincipalAnswer, String> {
-    let _ = body;
-    Err("multistatus decoding is not wired in yet".to_owned())
+    let multistatus = Multistatus::decode(body).map_err(|e| e.to_string())?;
+    let mut unauthenticated = false;
+    // A Depth: 0 answer has one response; a lenient reader takes the first that says something.
+    for response in &multistatus.responses {
+        if let Some(property) = response.prop(&QName::DAV_CURRENT_USER_PRINCIPAL) {
+            if let Some(href) = href_in(property) {
+                return Ok(PrincipalAnswer::Principal(href));
+            }
+            unauthenticated |= property.child(&DAV_UNAUTHENTICATED).is_some();
+        }
+    }
+    if unauthenticated {
+        return Ok(PrincipalAnswer::Unauthenticated);
+    }
+    // Servers without current-user-principal (QUIRKS.md #2): a context that is a principal
+    // names itself through principal-URL or its resource type.
+    for response in &multistatus.responses {
+        if let Some(href) = response.prop(&DAV_PRINCIPAL_URL).and_then(href_in) {
+            return Ok(PrincipalAnswer::Principal(href));
+        }
+        let is_principal = response
+            .prop(&QName::DAV_RESOURCETYPE)
+            .is_some_and(|types| types.child(&DAV_PRINCIPAL).is_some());
+        if let (true, Some(href)) = (is_principal, response.href()) {
+            return Ok(PrincipalAnswer::Principal(href.clone()));
+        }
+    }
+    Ok(PrincipalAnswer::Missing)
 }

@@ -203,3 +203,39 @@ fn answers_after_done_are_misuse_and_done_repeats() {
         Err(UsageError::NotPausedForCredentials)
     ));
 }
+
+#[test]
+fn without_current_user_principal_a_principal_url_or_type_names_the_principal() {
+    // QUIRKS.md #2: servers without current-user-principal; the user typed a principal URL.
+    let by_property: &[u8] = br#"<d:multistatus xmlns:d="DAV:"><d:response>
+        <d:href>/u/ken/</d:href><d:propstat><d:prop>
+        <d:principal-URL><d:href>/u/ken/</d:href></d:principal-URL>
+        </d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat>
+        <d:propstat><d:prop><d:current-user-principal/></d:prop>
+        <d:status>HTTP/1.1 404 Not Found</d:status></d:propstat></d:response></d:multistatus>"#;
+    let by_type: &[u8] = br#"<d:multistatus xmlns:d="DAV:"><d:response>
+        <d:href>/u/ken/</d:href><d:propstat><d:prop>
+        <d:resourcetype><d:collection/><d:principal/></d:resourcetype>
+        </d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response></d:multistatus>"#;
+    for body in [by_property, by_type] {
+        let world = World::new().http("https://example.com/u/ken/", Reply::Body(207, body));
+        let found = run("https://example.com/u/ken/", secure_only(), world)
+            .result
+            .unwrap();
+        assert_eq!(found.principal.unwrap(), "https://example.com/u/ken/");
+    }
+}
+
+#[test]
+fn a_principal_in_a_failed_propstat_is_not_taken() {
+    let body: &[u8] = br#"<d:multistatus xmlns:d="DAV:"><d:response><d:href>/dav/</d:href>
+        <d:propstat><d:prop><d:current-user-principal><d:href>/p/</d:href>
+        </d:current-user-principal></d:prop><d:status>HTTP/1.1 403 Forbidden</d:status>
+        </d:propstat></d:response></d:multistatus>"#;
+    let world = World::new().http("https://example.com/dav/", Reply::Body(207, body));
+    let run = run("https://example.com/dav/", secure_only(), world);
+    assert_eq!(
+        run.machine.trail()[0].verdict,
+        Verdict::Rejected(Rejection::NoPrincipal)
+    );
+}

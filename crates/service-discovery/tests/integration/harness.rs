@@ -58,10 +58,11 @@ impl World {
     }
 
     fn reply(&mut self, method: &str, url: &str) -> Reply {
-        if let Some((prefix, realm)) = self.protected {
-            if !self.authorized && url.starts_with(prefix) {
-                return Reply::Unauthorized(realm);
-            }
+        if let Some((prefix, realm)) = self.protected
+            && !self.authorized
+            && url.starts_with(prefix)
+        {
+            return Reply::Unauthorized(realm);
         }
         let exact = (method.to_owned(), url.to_owned());
         let key = if self.http.contains_key(&exact) {

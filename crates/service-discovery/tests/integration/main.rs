@@ -1,5 +1,8 @@
 //! Integration tests of the discovery machine against canned worlds.
 
+// Test helpers outside #[test] functions may unwrap and index like the tests themselves.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
 mod harness;
 
 mod auth;

@@ -117,10 +117,10 @@ fn http_answer(step: Step, path: &str) -> Result<http::Response<Bytes>, Transpor
     };
     let mut response = http::Response::new(body);
     *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
-    if let Some((name, value)) = header {
-        if let Ok(value) = http::HeaderValue::from_str(&value) {
-            response.headers_mut().insert(name, value);
-        }
+    if let Some((name, value)) = header
+        && let Ok(value) = http::HeaderValue::from_str(&value)
+    {
+        response.headers_mut().insert(name, value);
     }
     Ok(response)
 }
