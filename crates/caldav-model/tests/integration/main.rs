@@ -4,4 +4,5 @@
 
 mod capabilities;
 mod property;
+mod requests;
 mod seed;

@@ -1,0 +1,691 @@
+//! Request bodies a CalDAV client sends, as `dav-xml` element trees: PROPFIND, PROPPATCH,
+//! MKCALENDAR (RFC 4918 §9.1-9.2, RFC 4791 §5.3.1) and the reports calendar-query (RFC 4791
+//! §7.8), calendar-multiget (§7.9), free-busy-query (§7.10), sync-collection (RFC 6578 §3.2),
+//! expand-property (RFC 3253 §3.8) and principal-property-search (RFC 3744 §9.4).
+//!
+//! Every builder returns an [`Element`]; `dav-xml` writes it with namespace prefixes of its
+//! own choosing, so no body here depends on a prefix.
+//!
+//! ```text
+//! <!ELEMENT calendar-query ((DAV:allprop | DAV:propname | DAV:prop)?, filter, timezone?)>
+//! <!ELEMENT calendar-data (comp?, (expand | limit-recurrence-set)?, limit-freebusy-set?)>
+//! <!ELEMENT calendar-multiget ((DAV:allprop | DAV:propname | DAV:prop)?, DAV:href+)>
+//! <!ELEMENT free-busy-query (time-range)>
+//! <!ELEMENT sync-collection (sync-token, sync-level, limit?, prop)>
+//! ```
+//!
+//! # Example
+//!
+//! ```
+//! use caldav_model::filter::{CompFilter, Filter, TimeRange, parse_utc};
+//! use caldav_model::property::names;
+//! use caldav_model::report::{CalendarQuery, PropRequest};
+//!
+//! let range = TimeRange::new(parse_utc("20170919T010101Z"), parse_utc("20171010T010101Z")).unwrap();
+//! let query = CalendarQuery::new(Filter::component(CompFilter::new("VEVENT").time_range(range)))
+//!     .props(PropRequest::names([names::GETETAG, names::GETCONTENTTYPE]));
+//! let body = query.to_element();
+//! assert_eq!(body.name.local(), "calendar-query");
+//! ```
+
+use dav_xml::name::{CALDAV, DAV};
+use dav_xml::{Element, Href, QName};
+
+use crate::filter::{
+    CompFilter, Filter, ParamFilter, PropFilter, PropTest, TextMatch, TimeRange, format_utc,
+};
+use crate::property::{Property, SyncToken};
+
+const fn dav(local: &'static str) -> QName {
+    QName::from_static(DAV, local)
+}
+
+const fn cal(local: &'static str) -> QName {
+    QName::from_static(CALDAV, local)
+}
+
+const fn attr(local: &'static str) -> QName {
+    QName::from_static("", local)
+}
+
+/// What a PROPFIND or report asks for (RFC 4918 §14.20).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PropRequest {
+    /// `DAV:prop` with these items.
+    Prop(Vec<PropItem>),
+    /// `DAV:allprop`, with `DAV:include` names (RFC 4918 §14.8).
+    AllProp(Vec<QName>),
+    /// `DAV:propname`.
+    PropName,
+}
+
+impl PropRequest {
+    /// `DAV:prop` listing plain property names.
+    #[must_use]
+    pub fn names(names: impl IntoIterator<Item = QName>) -> Self {
+        PropRequest::Prop(names.into_iter().map(PropItem::Name).collect())
+    }
+
+    fn to_element(&self) -> Element {
+        match self {
+            PropRequest::Prop(items) => items.iter().fold(Element::new(dav("prop")), |e, item| {
+                e.with_child(item.to_element())
+            }),
+            // RFC 4918 §14.20: `DAV:include` is a sibling of allprop inside propfind, so
+            // `PropFind::to_element` writes it.
+            PropRequest::AllProp(_) => Element::new(dav("allprop")),
+            PropRequest::PropName => Element::new(dav("propname")),
+        }
+    }
+}
+
+/// One item of a `DAV:prop` request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PropItem {
+    /// A property by name.
+    Name(QName),
+    /// `CALDAV:calendar-data` with its sub-options (RFC 4791 §9.6).
+    CalendarData(CalendarData),
+}
+
+impl PropItem {
+    fn to_element(&self) -> Element {
+        match self {
+            PropItem::Name(name) => Element::new(name.clone()),
+            PropItem::CalendarData(data) => data.to_element(),
+        }
+    }
+}
+
+impl From<QName> for PropItem {
+    fn from(name: QName) -> Self {
+        PropItem::Name(name)
+    }
+}
+
+impl From<CalendarData> for PropItem {
+    fn from(data: CalendarData) -> Self {
+        PropItem::CalendarData(data)
+    }
+}
+
+/// `CALDAV:calendar-data` in a request: which parts of each object to return (RFC 4791 §9.6).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CalendarData {
+    /// `CALDAV:comp`: the components and properties to return; `None` returns everything.
+    pub comp: Option<CompRequest>,
+    /// `CALDAV:expand` or `CALDAV:limit-recurrence-set`.
+    pub recurrence: Option<RecurrenceLimit>,
+    /// `CALDAV:limit-freebusy-set`.
+    pub limit_freebusy_set: Option<TimeRange>,
+    /// The `content-type` attribute (e.g. `application/calendar+json`, RFC 7265), if not the
+    /// default `text/calendar`.
+    pub content_type: Option<String>,
+    /// The `version` attribute, if not the default `2.0`.
+    pub version: Option<String>,
+}
+
+/// `CALDAV:expand` or `CALDAV:limit-recurrence-set` (RFC 4791 §9.6.5, §9.6.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RecurrenceLimit {
+    /// Expand recurring components into instances overlapping the range.
+    Expand(TimeRange),
+    /// Return the master and only the overrides that affect the range.
+    LimitRecurrenceSet(TimeRange),
+}
+
+/// `CALDAV:comp` in calendar-data (RFC 4791 §9.6.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompRequest {
+    /// The component name, e.g. `VCALENDAR`.
+    pub name: String,
+    /// `None` for `CALDAV:allprop`, else the `CALDAV:prop` names (with `novalue`).
+    pub props: Option<Vec<(String, bool)>>,
+    /// `None` for `CALDAV:allcomp`, else the nested components.
+    pub comps: Option<Vec<CompRequest>>,
+}
+
+impl CalendarData {
+    /// `<calendar-data/>`: whole objects.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// With `CALDAV:expand`.
+    #[must_use]
+    pub fn expand(mut self, range: TimeRange) -> Self {
+        self.recurrence = Some(RecurrenceLimit::Expand(range));
+        self
+    }
+
+    /// With `CALDAV:limit-recurrence-set`.
+    #[must_use]
+    pub fn limit_recurrence_set(mut self, range: TimeRange) -> Self {
+        self.recurrence = Some(RecurrenceLimit::LimitRecurrenceSet(range));
+        self
+    }
+
+    /// With `CALDAV:limit-freebusy-set`.
+    #[must_use]
+    pub fn limit_freebusy_set(mut self, range: TimeRange) -> Self {
+        self.limit_freebusy_set = Some(range);
+        self
+    }
+
+    /// With a `CALDAV:comp` selection.
+    #[must_use]
+    pub fn comp(mut self, comp: CompRequest) -> Self {
+        self.comp = Some(comp);
+        self
+    }
+
+    fn to_element(&self) -> Element {
+        let mut e = Element::new(cal("calendar-data"));
+        if let Some(ct) = &self.content_type {
+            e = e.with_attribute(attr("content-type"), ct.clone());
+        }
+        if let Some(v) = &self.version {
+            e = e.with_attribute(attr("version"), v.clone());
+        }
+        if let Some(comp) = &self.comp {
+            e = e.with_child(comp.to_element());
+        }
+        match self.recurrence {
+            Some(RecurrenceLimit::Expand(r)) => e = e.with_child(range_element(cal("expand"), r)),
+            Some(RecurrenceLimit::LimitRecurrenceSet(r)) => {
+                e = e.with_child(range_element(cal("limit-recurrence-set"), r));
+            }
+            None => {}
+        }
+        if let Some(r) = self.limit_freebusy_set {
+            e = e.with_child(range_element(cal("limit-freebusy-set"), r));
+        }
+        e
+    }
+}
+
+impl CompRequest {
+    /// A comp selection returning every property and sub-component of `name`.
+    #[must_use]
+    pub fn all(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            props: None,
+            comps: None,
+        }
+    }
+
+    fn to_element(&self) -> Element {
+        let mut e = Element::new(cal("comp")).with_attribute(attr("name"), self.name.clone());
+        match &self.props {
+            None => e = e.with_child(Element::new(cal("allprop"))),
+            Some(props) => {
+                for (name, novalue) in props {
+                    let mut p =
+                        Element::new(cal("prop")).with_attribute(attr("name"), name.clone());
+                    if *novalue {
+                        p = p.with_attribute(attr("novalue"), "yes");
+                    }
+                    e = e.with_child(p);
+                }
+            }
+        }
+        match &self.comps {
+            None => e = e.with_child(Element::new(cal("allcomp"))),
+            Some(comps) => {
+                for c in comps {
+                    e = e.with_child(c.to_element());
+                }
+            }
+        }
+        e
+    }
+}
+
+fn range_element(name: QName, range: TimeRange) -> Element {
+    let mut e = Element::new(name);
+    if let Some(s) = range.start() {
+        e = e.with_attribute(attr("start"), format_utc(s));
+    }
+    if let Some(end) = range.end() {
+        e = e.with_attribute(attr("end"), format_utc(end));
+    }
+    e
+}
+
+/// A PROPFIND body (RFC 4918 §9.1).
+///
+/// # Example
+///
+/// ```
+/// use caldav_model::property::names;
+/// use caldav_model::report::{PropFind, PropRequest};
+/// let body = PropFind::new(PropRequest::names([names::GETCTAG, names::SYNC_TOKEN])).to_element();
+/// assert_eq!(body.elements().next().unwrap().elements().count(), 2);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PropFind {
+    /// What is asked for.
+    pub request: PropRequest,
+}
+
+impl PropFind {
+    /// A PROPFIND asking for `request`.
+    #[must_use]
+    pub fn new(request: PropRequest) -> Self {
+        Self { request }
+    }
+
+    /// The `DAV:propfind` element.
+    #[must_use]
+    pub fn to_element(&self) -> Element {
+        let e = Element::new(dav("propfind")).with_child(self.request.to_element());
+        match &self.request {
+            PropRequest::AllProp(include) if !include.is_empty() => {
+                e.with_child(include.iter().fold(Element::new(dav("include")), |i, n| {
+                    i.with_child(Element::new(n.clone()))
+                }))
+            }
+            _ => e,
+        }
+    }
+}
+
+/// A PROPPATCH body (RFC 4918 §9.2): properties to set, then names to remove.
+///
+/// # Example
+///
+/// ```
+/// use caldav_model::property::{names, Property, Value};
+/// use caldav_model::report::PropertyUpdate;
+/// let body = PropertyUpdate::new()
+///     .set(Property::new(names::CALENDAR_ORDER, Value::Order(1)))
+///     .to_element();
+/// assert_eq!(body.name.local(), "propertyupdate");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PropertyUpdate {
+    /// Properties to set, each in its own `DAV:set` (instructions are applied in order).
+    pub set: Vec<Property>,
+    /// Properties to remove.
+    pub remove: Vec<QName>,
+}
+
+impl PropertyUpdate {
+    /// An empty update.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a property to set.
+    #[must_use]
+    pub fn set(mut self, property: Property) -> Self {
+        self.set.push(property);
+        self
+    }
+
+    /// Adds a property to remove.
+    #[must_use]
+    pub fn remove(mut self, name: QName) -> Self {
+        self.remove.push(name);
+        self
+    }
+
+    /// The `DAV:propertyupdate` element: one `DAV:set` holding every property to set, then one
+    /// `DAV:remove` holding every name to remove.
+    #[must_use]
+    pub fn to_element(&self) -> Element {
+        let mut e = Element::new(dav("propertyupdate"));
+        if !self.set.is_empty() {
+            let prop = self.set.iter().fold(Element::new(dav("prop")), |p, prop| {
+                p.with_child(prop.encode())
+            });
+            e = e.with_child(Element::new(dav("set")).with_child(prop));
+        }
+        if !self.remove.is_empty() {
+            let prop = self.remove.iter().fold(Element::new(dav("prop")), |p, n| {
+                p.with_child(Element::new(n.clone()))
+            });
+            e = e.with_child(Element::new(dav("remove")).with_child(prop));
+        }
+        e
+    }
+}
+
+/// A MKCALENDAR body (RFC 4791 §5.3.1): the properties the new calendar starts with.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MkCalendar {
+    /// Initial properties (displayname, supported-calendar-component-set, ...).
+    pub set: Vec<Property>,
+}
+
+impl MkCalendar {
+    /// The `CALDAV:mkcalendar` element; with no properties, still a valid (empty) body.
+    #[must_use]
+    pub fn to_element(&self) -> Element {
+        let e = Element::new(cal("mkcalendar"));
+        if self.set.is_empty() {
+            return e;
+        }
+        let prop = self.set.iter().fold(Element::new(dav("prop")), |p, prop| {
+            p.with_child(prop.encode())
+        });
+        e.with_child(Element::new(dav("set")).with_child(prop))
+    }
+}
+
+/// A `CALDAV:calendar-query` REPORT body (RFC 4791 §7.8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarQuery {
+    /// What to return for each match; `None` sends no prop element.
+    pub props: Option<PropRequest>,
+    /// The filter.
+    pub filter: Filter,
+    /// `CALDAV:timezone`: a VCALENDAR with one VTIMEZONE for floating times.
+    pub timezone: Option<String>,
+}
+
+impl CalendarQuery {
+    /// A query with `filter`, asking for nothing else yet.
+    #[must_use]
+    pub fn new(filter: Filter) -> Self {
+        Self {
+            props: None,
+            filter,
+            timezone: None,
+        }
+    }
+
+    /// Sets what to return.
+    #[must_use]
+    pub fn props(mut self, props: PropRequest) -> Self {
+        self.props = Some(props);
+        self
+    }
+
+    /// The `CALDAV:calendar-query` element.
+    #[must_use]
+    pub fn to_element(&self) -> Element {
+        let mut e = Element::new(cal("calendar-query"));
+        if let Some(p) = &self.props {
+            e = e.with_child(p.to_element());
+        }
+        e = e.with_child(Element::new(cal("filter")).with_child(comp_filter(&self.filter.root)));
+        if let Some(tz) = &self.timezone {
+            e = e.with_child(Element::new(cal("timezone")).with_text(tz.clone()));
+        }
+        e
+    }
+}
+
+fn comp_filter(f: &CompFilter) -> Element {
+    let mut e = Element::new(cal("comp-filter")).with_attribute(attr("name"), f.name.clone());
+    if f.is_not_defined {
+        return e.with_child(Element::new(cal("is-not-defined")));
+    }
+    if let Some(r) = f.time_range {
+        e = e.with_child(range_element(cal("time-range"), r));
+    }
+    for p in &f.props {
+        e = e.with_child(prop_filter(p));
+    }
+    for c in &f.comps {
+        e = e.with_child(comp_filter(c));
+    }
+    e
+}
+
+fn prop_filter(f: &PropFilter) -> Element {
+    let mut e = Element::new(cal("prop-filter")).with_attribute(attr("name"), f.name.clone());
+    match &f.test {
+        PropTest::IsNotDefined => return e.with_child(Element::new(cal("is-not-defined"))),
+        PropTest::Defined => {}
+        PropTest::TimeRange(r) => e = e.with_child(range_element(cal("time-range"), *r)),
+        PropTest::TextMatch(t) => e = e.with_child(text_match(t)),
+    }
+    for p in &f.params {
+        e = e.with_child(param_filter(p));
+    }
+    e
+}
+
+fn param_filter(f: &ParamFilter) -> Element {
+    let e = Element::new(cal("param-filter")).with_attribute(attr("name"), f.name.clone());
+    if f.is_not_defined {
+        return e.with_child(Element::new(cal("is-not-defined")));
+    }
+    match &f.text_match {
+        Some(t) => e.with_child(text_match(t)),
+        None => e,
+    }
+}
+
+fn text_match(t: &TextMatch) -> Element {
+    let mut e = Element::new(cal("text-match"));
+    if t.collation != crate::filter::Collation::default() {
+        e = e.with_attribute(attr("collation"), t.collation.as_str());
+    }
+    if t.negate {
+        e = e.with_attribute(attr("negate-condition"), "yes");
+    }
+    e.with_text(t.text.clone())
+}
+
+/// A `CALDAV:calendar-multiget` REPORT body (RFC 4791 §7.9).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarMultiget {
+    /// What to return for each href.
+    pub props: PropRequest,
+    /// The objects to fetch (path-absolute, QUIRKS.md #3).
+    pub hrefs: Vec<Href>,
+}
+
+impl CalendarMultiget {
+    /// A multiget of `hrefs` returning `props`.
+    #[must_use]
+    pub fn new(props: PropRequest, hrefs: impl IntoIterator<Item = Href>) -> Self {
+        Self {
+            props,
+            hrefs: hrefs.into_iter().collect(),
+        }
+    }
+
+    /// The `CALDAV:calendar-multiget` element.
+    #[must_use]
+    pub fn to_element(&self) -> Element {
+        self.hrefs.iter().fold(
+            Element::new(cal("calendar-multiget")).with_child(self.props.to_element()),
+            |e, h| e.with_child(Element::new(dav("href")).with_text(h.as_str())),
+        )
+    }
+}
+
+/// `CALDAV:free-busy-query` (RFC 4791 §7.10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FreeBusyQuery {
+    /// The range to report on.
+    pub range: TimeRange,
+}
+
+impl FreeBusyQuery {
+    /// The `CALDAV:free-busy-query` element.
+    #[must_use]
+    pub fn to_element(&self) -> Element {
+        Element::new(cal("free-busy-query"))
+            .with_child(range_element(cal("time-range"), self.range))
+    }
+}
+
+/// `DAV:sync-level` (RFC 6578 §6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SyncLevel {
+    /// `1`: direct members only (what CalDAV calendars use).
+    #[default]
+    One,
+    /// `infinite`.
+    Infinite,
+}
+
+/// A `DAV:sync-collection` REPORT body (RFC 6578 §3.2).
+///
+/// # Example
+///
+/// ```
+/// use caldav_model::property::names;
+/// use caldav_model::report::{PropRequest, SyncCollection};
+/// let initial = SyncCollection::new(None, PropRequest::names([names::GETETAG]));
+/// let body = initial.to_element();
+/// // An initial sync sends an empty sync-token element (RFC 6578 §3.4).
+/// assert_eq!(body.elements().next().unwrap().text(), "");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncCollection {
+    /// The token from the last sync; `None` for an initial sync.
+    pub token: Option<SyncToken>,
+    /// The depth.
+    pub level: SyncLevel,
+    /// `DAV:limit/DAV:nresults` (RFC 5323 §5.17), if any.
+    pub limit: Option<u32>,
+    /// What to return for changed members.
+    pub props: PropRequest,
+}
+
+impl SyncCollection {
+    /// A sync from `token` (or an initial one) at level 1, with no limit.
+    #[must_use]
+    pub fn new(token: Option<SyncToken>, props: PropRequest) -> Self {
+        Self {
+            token,
+            level: SyncLevel::One,
+            limit: None,
+            props,
+        }
+    }
+
+    /// The `DAV:sync-collection` element.
+    #[must_use]
+    pub fn to_element(&self) -> Element {
+        let token = Element::new(dav("sync-token"));
+        let token = match &self.token {
+            Some(t) => token.with_text(t.0.clone()),
+            None => token,
+        };
+        let level = Element::new(dav("sync-level")).with_text(match self.level {
+            SyncLevel::One => "1",
+            SyncLevel::Infinite => "infinite",
+        });
+        let mut e = Element::new(dav("sync-collection"))
+            .with_child(token)
+            .with_child(level);
+        if let Some(n) = self.limit {
+            e = e.with_child(
+                Element::new(dav("limit"))
+                    .with_child(Element::new(dav("nresults")).with_text(n.to_string())),
+            );
+        }
+        e.with_child(self.props.to_element())
+    }
+}
+
+/// One `DAV:property` of an expand-property report (RFC 3253 §3.8): a property to return,
+/// and for href-valued ones, what to fetch from the resources they name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpandItem {
+    /// The property.
+    pub name: QName,
+    /// Properties of the referenced resources.
+    pub children: Vec<ExpandItem>,
+}
+
+impl ExpandItem {
+    /// A property without expansion.
+    #[must_use]
+    pub fn new(name: QName) -> Self {
+        Self {
+            name,
+            children: Vec::new(),
+        }
+    }
+
+    /// Adds a property to fetch from the referenced resources.
+    #[must_use]
+    pub fn child(mut self, child: ExpandItem) -> Self {
+        self.children.push(child);
+        self
+    }
+
+    fn to_element(&self) -> Element {
+        let mut e = Element::new(dav("property"))
+            .with_attribute(attr("name"), self.name.local().to_owned());
+        if self.name.namespace() != DAV {
+            e = e.with_attribute(attr("namespace"), self.name.namespace().to_owned());
+        }
+        self.children
+            .iter()
+            .fold(e, |e, c| e.with_child(c.to_element()))
+    }
+}
+
+/// A `DAV:expand-property` REPORT body (RFC 3253 §3.8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpandProperty {
+    /// The properties to return and expand.
+    pub items: Vec<ExpandItem>,
+}
+
+impl ExpandProperty {
+    /// The `DAV:expand-property` element.
+    #[must_use]
+    pub fn to_element(&self) -> Element {
+        self.items
+            .iter()
+            .fold(Element::new(dav("expand-property")), |e, i| {
+                e.with_child(i.to_element())
+            })
+    }
+}
+
+/// A `DAV:principal-property-search` REPORT body (RFC 3744 §9.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrincipalPropertySearch {
+    /// `(properties, text)` pairs: each `DAV:property-search` matches when one of the
+    /// properties contains the text.
+    pub searches: Vec<(Vec<QName>, String)>,
+    /// `test="anyof"` instead of the default all-of.
+    pub any_of: bool,
+    /// What to return for each principal.
+    pub props: Vec<QName>,
+    /// `DAV:apply-to-principal-collection-set`.
+    pub apply_to_principal_collection_set: bool,
+}
+
+impl PrincipalPropertySearch {
+    /// The `DAV:principal-property-search` element.
+    #[must_use]
+    pub fn to_element(&self) -> Element {
+        let mut e = Element::new(dav("principal-property-search"));
+        if self.any_of {
+            e = e.with_attribute(attr("test"), "anyof");
+        }
+        for (props, text) in &self.searches {
+            let prop = props.iter().fold(Element::new(dav("prop")), |p, n| {
+                p.with_child(Element::new(n.clone()))
+            });
+            e = e.with_child(
+                Element::new(dav("property-search"))
+                    .with_child(prop)
+                    .with_child(Element::new(dav("match")).with_text(text.clone())),
+            );
+        }
+        e = e.with_child(PropRequest::names(self.props.iter().cloned()).to_element());
+        if self.apply_to_principal_collection_set {
+            e = e.with_child(Element::new(dav("apply-to-principal-collection-set")));
+        }
+        e
+    }
+}
