@@ -419,9 +419,12 @@ fn decode_param(raw: &str) -> Cow<'_, str> {
 }
 
 /// Encodes a parameter value with RFC 6868 (only where decoding would otherwise differ) and
-/// quotes it when it holds `;`, `:` or `,`.
+/// quotes it when it holds `;`, `:`, `,` or a backslash (a lenient parse reads a backslash escape in
+/// an unquoted value).
 pub(crate) fn write_param_value(out: &mut String, value: &str) {
-    let quote = value.bytes().any(|b| matches!(b, b';' | b':' | b','));
+    let quote = value
+        .bytes()
+        .any(|b| matches!(b, b';' | b':' | b',' | b'\\'));
     if quote {
         out.push('"');
     }
@@ -430,7 +433,9 @@ pub(crate) fn write_param_value(out: &mut String, value: &str) {
         match c {
             '\n' => out.push_str("^n"),
             '"' => out.push_str("^'"),
-            '^' if matches!(chars.peek(), Some('n' | '^' | '\'')) => out.push_str("^^"),
+            '^' if matches!(chars.peek(), Some('n' | '^' | '\'' | '"' | '\n')) => {
+                out.push_str("^^")
+            }
             c => out.push(c),
         }
     }
@@ -509,7 +514,9 @@ mod tests {
 
     #[test]
     fn param_value_encoding_round_trips() {
-        for v in ["plain", "a;b", "a\nb", "q\"q", "^n", "^", "a^b", "^^", ""] {
+        for v in [
+            "plain", "a;b", "a\nb", "q\"q", "^n", "^", "a^b", "^^", "", "^\"\n", "^\n", "\\",
+        ] {
             let mut out = String::new();
             write_param_value(&mut out, v);
             let line = format!("X;P={out}:v");

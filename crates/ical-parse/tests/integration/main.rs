@@ -1,8 +1,11 @@
 //! The integration tests of `ical-parse`, one module per area.
 
+mod corpora;
 mod expand_dst;
 mod expand_props;
 mod expand_rfc5545;
 mod expand_vectors;
 mod recur_vectors;
+mod roundtrip;
+mod seed;
 mod tz_windows;
