@@ -3,6 +3,7 @@
 //! a positioned error (never a panic), and the reason is given.
 
 #![allow(clippy::disallowed_methods)] // Tests read the corpus files from disk.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use ical_parse::{Calendar, ParseOptions, parse_with};
 use std::path::{Path, PathBuf};

@@ -1,6 +1,8 @@
 //! Property tests: `parse -> write -> parse` is the identity, writing is idempotent, and the
 //! written form is canonical (every physical line at most 75 octets, CRLF, valid UTF-8 pieces).
 
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
 use ical_parse::{Calendar, Component, FOLD_AT, Parameter, ParseOptions, Property, parse_with};
 use proptest::prelude::*;
 use std::borrow::Cow;

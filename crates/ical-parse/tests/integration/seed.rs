@@ -2,6 +2,8 @@
 //! `calendar-data` bodies of the multiget response and the VTIMEZONE of the two
 //! `calendar-timezone` PROPPATCH requests, extracted here from the trace as it was recorded.
 
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
 use ical_parse::value::DateOrDateTime;
 use ical_parse::{ErrorKind, ParseOptions, parse_strict, parse_with};
 
