@@ -20,11 +20,19 @@ pub(crate) struct Line<'a> {
     pub(crate) line: u32,
     /// For a folded line: where each continuation starts in `text`, and its physical line.
     folds: Vec<(usize, u32)>,
+    /// Bytes cut from the start of `text` (leading whitespace a lenient parse removed).
+    base: usize,
 }
 
 impl Line<'_> {
+    /// Accounts for `by` bytes cut from the start of the text.
+    pub(crate) fn shift(&mut self, by: usize) {
+        self.base = self.base.saturating_add(by);
+    }
+
     /// The physical line and column of byte `offset` of the logical line.
     pub(crate) fn position(&self, offset: usize) -> (u32, u32) {
+        let offset = offset.saturating_add(self.base);
         match self.folds.iter().rev().find(|(start, _)| *start <= offset) {
             // The continuation's leading space is column 1.
             Some((start, line)) => (*line, col(offset - start).saturating_add(1)),
@@ -112,6 +120,7 @@ impl<'a> Lexer<'a> {
                 text,
                 line: first_line,
                 folds: Vec::new(),
+                base: 0,
             })));
         }
         let mut buf = self.input.get(start..end).unwrap_or_default().to_vec();
@@ -138,6 +147,7 @@ impl<'a> Lexer<'a> {
                     text: Cow::Borrowed(""),
                     line: first_line,
                     folds: folds.clone(),
+                    base: 0,
                 };
                 let (l, c) = line.position(offset);
                 self.pending
@@ -149,6 +159,7 @@ impl<'a> Lexer<'a> {
             text,
             line: first_line,
             folds,
+            base: 0,
         })))
     }
 

@@ -232,9 +232,25 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn line(&mut self, line: Line<'a>) -> Result<(), Error> {
-        if line.text.is_empty() {
+    fn line(&mut self, mut line: Line<'a>) -> Result<(), Error> {
+        let trimmed = line.text.trim_start_matches([' ', '\t']);
+        if trimmed.is_empty() {
             return self.deviate(Error::new(line.line, 1, ErrorKind::BlankLine));
+        }
+        if trimmed.len() < line.text.len() {
+            // Only a line after a blank line (or the first) can start with whitespace: it
+            // cannot be written back as it is, so the whitespace goes, reported.
+            self.deviate(Error::new(
+                line.line,
+                1,
+                ErrorKind::Whitespace("a line start"),
+            ))?;
+            let cut = line.text.len() - trimmed.len();
+            line.text = match line.text {
+                Cow::Borrowed(s) => Cow::Borrowed(s.get(cut..).unwrap_or_default()),
+                Cow::Owned(s) => Cow::Owned(s.get(cut..).unwrap_or_default().to_owned()),
+            };
+            line.shift(cut);
         }
         self.forgiven.clear();
         let mut forgiven = std::mem::take(&mut self.forgiven);
@@ -588,5 +604,19 @@ mod tests {
             ..Limits::default()
         };
         assert!(parse_with(MINIMAL, &ParseOptions::lenient().with_limits(limits)).is_err());
+    }
+
+    /// Proptest found it: a whitespace line after a blank line was kept as a raw line " ",
+    /// which writes back as a fold of the line before.
+    #[test]
+    fn regression_whitespace_line_after_blank_line() {
+        let parsed = parse_with("A\n\n\t \n", &ParseOptions::lenient()).unwrap();
+        assert_eq!(parsed.calendar.properties.len(), 1);
+        let written = parsed.calendar.write();
+        let again = parse(&written).unwrap();
+        assert_eq!(again, parsed.calendar);
+        let parsed = parse_with("X:1\n\n  Y:2\n", &ParseOptions::lenient()).unwrap();
+        let y = &parsed.calendar.properties[1];
+        assert_eq!((y.name.as_ref(), y.line, y.value_column), ("Y", 3, 5));
     }
 }
