@@ -24,6 +24,8 @@ enum Answer {
         www_authenticate: Option<String>,
         body: Vec<u8>,
     },
+    /// A 207 naming this principal href, so the principal paths are reached too.
+    Principal(String),
     Fail,
     Resume,
 }
@@ -55,6 +57,17 @@ fn dns(answer: Answer) -> DnsAnswer {
 }
 
 fn http(answer: Answer) -> Option<http::Response<Bytes>> {
+    if let Answer::Principal(href) = answer {
+        let body = format!(
+            "<d:multistatus xmlns:d=\"DAV:\"><d:response><d:href>/</d:href><d:propstat><d:prop>\
+             <d:current-user-principal><d:href>{href}</d:href></d:current-user-principal>\
+             </d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>\
+             </d:multistatus>"
+        );
+        let mut response = http::Response::new(Bytes::from(body));
+        *response.status_mut() = http::StatusCode::MULTI_STATUS;
+        return Some(response);
+    }
     let Answer::Http {
         status,
         location,

@@ -170,6 +170,15 @@ pub struct Discovered {
     pub trail: Vec<Attempt>,
 }
 
+impl Discovered {
+    /// Whether the context answered anonymously without naming a principal: run again with
+    /// credentials attached from the first request (QUIRKS.md #31).
+    #[must_use]
+    pub fn needs_credentials(&self) -> bool {
+        self.principal.is_none() && !self.authenticated
+    }
+}
+
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 enum ProbeMethod {
     Propfind,

@@ -88,6 +88,7 @@ fn skipping_a_401_tries_the_next_candidate() {
     assert_eq!(found.context, "https://example.com/");
     assert_eq!(found.principal, None);
     assert!(!found.authenticated);
+    assert!(found.needs_credentials());
 }
 
 #[test]
@@ -126,6 +127,7 @@ fn with_credentials_attached_a_principal_less_answer_is_accepted_at_once() {
     assert_eq!(found.context, "https://example.com/dav/");
     assert_eq!(found.principal, None);
     assert!(found.authenticated);
+    assert!(!found.needs_credentials());
     assert_eq!(run.log.len(), 1);
 }
 

@@ -7,6 +7,7 @@ mod harness;
 
 mod auth;
 mod dns_order;
+mod limits;
 mod redirects;
 mod termination;
 mod url_input;
