@@ -1,0 +1,4 @@
+//! Integration tests of caldav-trace.
+
+mod framing;
+mod seed;
