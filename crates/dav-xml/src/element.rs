@@ -54,7 +54,8 @@ pub enum Node {
     Element(Element),
     /// Character data, with references resolved and line ends normalised.
     Text(String),
-    /// The content of a `<![CDATA[...]]>` section, line ends normalised.
+    /// The content of a `<![CDATA[...]]>` section (adjacent sections joined), line ends
+    /// normalised.
     CData(String),
 }
 
@@ -458,9 +459,14 @@ pub(crate) fn build(
                 };
                 let content = cdata.xml10_content();
                 open.add_bytes(content.len(), offset, limits)?;
-                open.element
-                    .children
-                    .push(Node::CData(content.into_owned()));
+                // Adjacent sections are one run of character data (a writer splits around `]]>`).
+                if let Some(Node::CData(last)) = open.element.children.last_mut() {
+                    last.push_str(&content);
+                } else {
+                    open.element
+                        .children
+                        .push(Node::CData(content.into_owned()));
+                }
             }
             Event::DocType(_) => return Err(Error::Dtd { offset }),
             Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
@@ -512,7 +518,11 @@ fn open_element(
             Some(_) => scope.resolve_element(key, offset)?,
         };
         let value = attribute
-            .normalized_value_with(quick_xml::XmlVersion::Implicit1_0, 1, |_| None)
+            .normalized_value_with(
+                quick_xml::XmlVersion::Implicit1_0,
+                1,
+                quick_xml::escape::resolve_predefined_entity,
+            )
             .map_err(|e| match e {
                 quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(
                     _,

@@ -57,7 +57,9 @@ mod limits;
 pub mod multistatus;
 pub mod name;
 pub mod precondition;
+pub mod request;
 pub mod stream;
+mod writer;
 
 pub use element::{Attribute, Element, Node};
 pub use error::{Error, LimitKind};
@@ -66,4 +68,5 @@ pub use limits::Limits;
 pub use multistatus::{Multistatus, PropStat, Response};
 pub use name::QName;
 pub use precondition::{Condition, DavError};
+pub use request::{MkCalendar, MkCol, PropFind, PropertyOperation, PropertyUpdate};
 pub use stream::StreamDecoder;

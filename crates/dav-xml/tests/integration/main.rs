@@ -4,4 +4,5 @@
 
 mod corpus;
 mod hostile;
+mod roundtrip;
 mod stream;
