@@ -14,7 +14,7 @@
 //! are the only XML the machine touches; both come from `dav-xml`.
 
 use bytes::Bytes;
-use dav_xml::{Element, Href, Multistatus, QName};
+use dav_xml::{Element, Href, Multistatus, PropFind, QName};
 
 /// `DAV:unauthenticated` (RFC 5397 §3): the current user is anonymous.
 const DAV_UNAUTHENTICATED: QName = QName::from_static(dav_xml::name::DAV, "unauthenticated");
@@ -35,13 +35,18 @@ pub(crate) enum PrincipalAnswer {
     Missing,
 }
 
+/// The properties asked for, in the seed's order.
+pub(crate) fn requested() -> PropFind {
+    PropFind::Prop(vec![
+        QName::DAV_CURRENT_USER_PRINCIPAL,
+        DAV_PRINCIPAL_URL,
+        QName::DAV_RESOURCETYPE,
+    ])
+}
+
 /// The PROPFIND body.
 pub(crate) fn request_body() -> Bytes {
-    Bytes::from_static(
-        b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-<A:propfind xmlns:A=\"DAV:\">\n  <A:prop>\n    <A:current-user-principal/>\n    \
-<A:principal-URL/>\n    <A:resourcetype/>\n  </A:prop>\n</A:propfind>\n",
-    )
+    Bytes::from(requested().encode())
 }
 
 fn href_in(property: &Element) -> Option<Href> {
@@ -80,4 +85,46 @@ pub(crate) fn read_principal(body: &[u8]) -> Result<PrincipalAnswer, String> {
         }
     }
     Ok(PrincipalAnswer::Missing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_body_asks_for_the_principal_properties() {
+        let body = request_body();
+        let tree = Element::decode(&body).unwrap();
+        assert_eq!(PropFind::from_element(&tree), requested());
+    }
+
+    #[test]
+    fn current_user_principal_wins_over_principal_url() {
+        let body = br#"<d:multistatus xmlns:d="DAV:"><d:response><d:href>/x/</d:href>
+            <d:propstat><d:prop>
+            <d:principal-URL><d:href>/other/</d:href></d:principal-URL>
+            <d:current-user-principal><d:href> /me/ </d:href></d:current-user-principal>
+            </d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>
+            </d:multistatus>"#;
+        assert_eq!(
+            read_principal(body).unwrap(),
+            PrincipalAnswer::Principal(Href::new("/me/"))
+        );
+    }
+
+    #[test]
+    fn unauthenticated_and_missing_are_told_apart() {
+        let anonymous = br#"<multistatus xmlns="DAV:"><response><href>/</href><propstat><prop>
+            <current-user-principal><unauthenticated/></current-user-principal></prop>
+            <status>HTTP/1.1 200 OK</status></propstat></response></multistatus>"#;
+        assert_eq!(
+            read_principal(anonymous).unwrap(),
+            PrincipalAnswer::Unauthenticated
+        );
+        let bare = br#"<multistatus xmlns="DAV:"><response><href>/</href><propstat><prop>
+            <resourcetype><collection/></resourcetype></prop>
+            <status>HTTP/1.1 200 OK</status></propstat></response></multistatus>"#;
+        assert_eq!(read_principal(bare).unwrap(), PrincipalAnswer::Missing);
+        assert!(read_principal(b"<html>nope</html>").is_err());
+    }
 }
