@@ -9,6 +9,7 @@
 //! | [`collation`] | text-match under i;octet, i;ascii-casemap, i;unicode-casemap | 4791 §7.5, 4790, 5051 |
 //! | [`filter`] | the calendar-query filter tree and time ranges | 4791 §9.7, §9.9 |
 //! | [`property`] | typed properties: names, decode, encode | 4918, 3744, 4791, 6578, 6638, ... |
+//! | [`query`] | filter and time-range evaluation, busy time of objects | 4791 §9.7, §9.9, §7.10 |
 //! | [`report`] | PROPFIND, PROPPATCH, MKCALENDAR and report request bodies | 4918 §9, 4791 §7, 6578 §3 |
 //! | [`freebusy`] | busy periods coalesced into a VFREEBUSY | 4791 §7.10 |
 //!
@@ -34,9 +35,9 @@ pub mod collation;
 mod error;
 pub mod filter;
 pub mod freebusy;
-#[allow(dead_code)] // used by the evaluator, which lands with the iCalendar model
 mod overlap;
 pub mod property;
+pub mod query;
 pub mod report;
 
 pub use error::Error;

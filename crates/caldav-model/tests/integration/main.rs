@@ -5,4 +5,5 @@
 mod capabilities;
 mod property;
 mod requests;
+mod rfc4791;
 mod seed;
