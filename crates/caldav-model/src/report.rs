@@ -1,10 +1,11 @@
-//! Request bodies a CalDAV client sends, as `dav-xml` element trees: PROPFIND, PROPPATCH,
-//! MKCALENDAR (RFC 4918 §9.1-9.2, RFC 4791 §5.3.1) and the reports calendar-query (RFC 4791
-//! §7.8), calendar-multiget (§7.9), free-busy-query (§7.10), sync-collection (RFC 6578 §3.2),
-//! expand-property (RFC 3253 §3.8) and principal-property-search (RFC 3744 §9.4).
+//! Request bodies a CalDAV client sends: the reports calendar-query (RFC 4791 §7.8),
+//! calendar-multiget (§7.9), free-busy-query (§7.10), sync-collection (RFC 6578 §3.2),
+//! expand-property (RFC 3253 §3.8) and principal-property-search (RFC 3744 §9.4), and
+//! PROPPATCH and MKCALENDAR bodies from typed properties (RFC 4918 §9.2, RFC 4791 §5.3.1).
+//! PROPFIND bodies are [`dav_xml::request::PropFind`].
 //!
-//! Every builder returns an [`Element`]; `dav-xml` writes it with namespace prefixes of its
-//! own choosing, so no body here depends on a prefix.
+//! Every report builder has `to_element` (a `dav-xml` tree) and `encode` (the document, with
+//! namespace prefixes `dav-xml` allocates), so no body here depends on a prefix.
 //!
 //! ```text
 //! <!ELEMENT calendar-query ((DAV:allprop | DAV:propname | DAV:prop)?, filter, timezone?)>
@@ -29,6 +30,7 @@
 //! ```
 
 use dav_xml::name::{CALDAV, DAV};
+use dav_xml::request::{MkCalendar, PropertyOperation, PropertyUpdate};
 use dav_xml::{Element, Href, QName};
 
 use crate::filter::{
@@ -48,14 +50,14 @@ const fn attr(local: &'static str) -> QName {
     QName::from_static("", local)
 }
 
-/// What a PROPFIND or report asks for (RFC 4918 §14.20).
+/// What a report asks for about each resource (RFC 4918 §14.20, RFC 4791 §9.5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PropRequest {
     /// `DAV:prop` with these items.
     Prop(Vec<PropItem>),
-    /// `DAV:allprop`, with `DAV:include` names (RFC 4918 §14.8).
-    AllProp(Vec<QName>),
+    /// `DAV:allprop`.
+    AllProp,
     /// `DAV:propname`.
     PropName,
 }
@@ -72,9 +74,7 @@ impl PropRequest {
             PropRequest::Prop(items) => items.iter().fold(Element::new(dav("prop")), |e, item| {
                 e.with_child(item.to_element())
             }),
-            // RFC 4918 §14.20: `DAV:include` is a sibling of allprop inside propfind, so
-            // `PropFind::to_element` writes it.
-            PropRequest::AllProp(_) => Element::new(dav("allprop")),
+            PropRequest::AllProp => Element::new(dav("allprop")),
             PropRequest::PropName => Element::new(dav("propname")),
         }
     }
@@ -257,126 +257,38 @@ fn range_element(name: QName, range: TimeRange) -> Element {
     e
 }
 
-/// A PROPFIND body (RFC 4918 §9.1).
-///
-/// # Example
-///
-/// ```
-/// use caldav_model::property::names;
-/// use caldav_model::report::{PropFind, PropRequest};
-/// let body = PropFind::new(PropRequest::names([names::GETCTAG, names::SYNC_TOKEN])).to_element();
-/// assert_eq!(body.elements().next().unwrap().elements().count(), 2);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PropFind {
-    /// What is asked for.
-    pub request: PropRequest,
-}
-
-impl PropFind {
-    /// A PROPFIND asking for `request`.
-    #[must_use]
-    pub fn new(request: PropRequest) -> Self {
-        Self { request }
-    }
-
-    /// The `DAV:propfind` element.
-    #[must_use]
-    pub fn to_element(&self) -> Element {
-        let e = Element::new(dav("propfind")).with_child(self.request.to_element());
-        match &self.request {
-            PropRequest::AllProp(include) if !include.is_empty() => {
-                e.with_child(include.iter().fold(Element::new(dav("include")), |i, n| {
-                    i.with_child(Element::new(n.clone()))
-                }))
-            }
-            _ => e,
-        }
-    }
-}
-
-/// A PROPPATCH body (RFC 4918 §9.2): properties to set, then names to remove.
+/// A PROPPATCH body (RFC 4918 §9.2) from typed properties: one `DAV:set` with every property
+/// of `set`, then one `DAV:remove` with every name of `remove` (either left out when empty).
+/// PROPFIND bodies need nothing typed: use [`dav_xml::request::PropFind`] with the constants
+/// of [`names`](crate::property::names).
 ///
 /// # Example
 ///
 /// ```
 /// use caldav_model::property::{names, Property, Value};
-/// use caldav_model::report::PropertyUpdate;
-/// let body = PropertyUpdate::new()
-///     .set(Property::new(names::CALENDAR_ORDER, Value::Order(1)))
-///     .to_element();
-/// assert_eq!(body.name.local(), "propertyupdate");
+/// use caldav_model::report::property_update;
+/// let body = property_update(&[Property::new(names::CALENDAR_ORDER, Value::Order(1))], &[]);
+/// assert!(body.encode().contains(">1</"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct PropertyUpdate {
-    /// Properties to set, each in its own `DAV:set` (instructions are applied in order).
-    pub set: Vec<Property>,
-    /// Properties to remove.
-    pub remove: Vec<QName>,
+#[must_use]
+pub fn property_update(set: &[Property], remove: &[QName]) -> PropertyUpdate {
+    let mut operations = Vec::new();
+    if !set.is_empty() {
+        operations.push(PropertyOperation::Set(
+            set.iter().map(Property::encode).collect(),
+        ));
+    }
+    if !remove.is_empty() {
+        operations.push(PropertyOperation::Remove(remove.to_vec()));
+    }
+    PropertyUpdate::new(operations)
 }
 
-impl PropertyUpdate {
-    /// An empty update.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds a property to set.
-    #[must_use]
-    pub fn set(mut self, property: Property) -> Self {
-        self.set.push(property);
-        self
-    }
-
-    /// Adds a property to remove.
-    #[must_use]
-    pub fn remove(mut self, name: QName) -> Self {
-        self.remove.push(name);
-        self
-    }
-
-    /// The `DAV:propertyupdate` element: one `DAV:set` holding every property to set, then one
-    /// `DAV:remove` holding every name to remove.
-    #[must_use]
-    pub fn to_element(&self) -> Element {
-        let mut e = Element::new(dav("propertyupdate"));
-        if !self.set.is_empty() {
-            let prop = self.set.iter().fold(Element::new(dav("prop")), |p, prop| {
-                p.with_child(prop.encode())
-            });
-            e = e.with_child(Element::new(dav("set")).with_child(prop));
-        }
-        if !self.remove.is_empty() {
-            let prop = self.remove.iter().fold(Element::new(dav("prop")), |p, n| {
-                p.with_child(Element::new(n.clone()))
-            });
-            e = e.with_child(Element::new(dav("remove")).with_child(prop));
-        }
-        e
-    }
-}
-
-/// A MKCALENDAR body (RFC 4791 §5.3.1): the properties the new calendar starts with.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct MkCalendar {
-    /// Initial properties (displayname, supported-calendar-component-set, ...).
-    pub set: Vec<Property>,
-}
-
-impl MkCalendar {
-    /// The `CALDAV:mkcalendar` element; with no properties, still a valid (empty) body.
-    #[must_use]
-    pub fn to_element(&self) -> Element {
-        let e = Element::new(cal("mkcalendar"));
-        if self.set.is_empty() {
-            return e;
-        }
-        let prop = self.set.iter().fold(Element::new(dav("prop")), |p, prop| {
-            p.with_child(prop.encode())
-        });
-        e.with_child(Element::new(dav("set")).with_child(prop))
-    }
+/// A MKCALENDAR body (RFC 4791 §5.3.1) from typed properties (displayname,
+/// supported-calendar-component-set, calendar-timezone, ...).
+#[must_use]
+pub fn mkcalendar(set: &[Property]) -> MkCalendar {
+    MkCalendar::new(set.iter().map(Property::encode).collect())
 }
 
 /// A `CALDAV:calendar-query` REPORT body (RFC 4791 §7.8).
@@ -689,3 +601,26 @@ impl PrincipalPropertySearch {
         e
     }
 }
+
+macro_rules! encodable {
+    ($($ty:ident),*) => {
+        $(
+            impl $ty {
+                /// The body as an XML document, namespaces declared once on the root.
+                #[must_use]
+                pub fn encode(&self) -> String {
+                    self.to_element().encode()
+                }
+            }
+        )*
+    };
+}
+
+encodable!(
+    CalendarQuery,
+    CalendarMultiget,
+    FreeBusyQuery,
+    SyncCollection,
+    ExpandProperty,
+    PrincipalPropertySearch
+);
