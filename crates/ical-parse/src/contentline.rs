@@ -211,6 +211,26 @@ pub(crate) fn split<'s>(
     max_params: usize,
     forgiven: &mut Vec<(usize, ErrorKind)>,
 ) -> Result<ContentLine<'s>, (usize, ErrorKind)> {
+    let before = forgiven.len();
+    match split_with(text, lenient, false, max_params, forgiven) {
+        Err(first) if lenient && text.contains('\\') => {
+            // RFC 5545 gives a backslash no meaning in a parameter value, so `CN=X\:a:b` is
+            // valid as it stands; only a line that fails so is read with `\;` `\:` `\,` as
+            // escapes (Apple writes `X-TITLE=1-5\; Linz`).
+            forgiven.truncate(before);
+            split_with(text, lenient, true, max_params, forgiven).map_err(|_| first)
+        }
+        other => other,
+    }
+}
+
+fn split_with<'s>(
+    text: &'s str,
+    lenient: bool,
+    escapes: bool,
+    max_params: usize,
+    forgiven: &mut Vec<(usize, ErrorKind)>,
+) -> Result<ContentLine<'s>, (usize, ErrorKind)> {
     let b = text.as_bytes();
     let mut deviate = |at: usize, kind: ErrorKind| -> Result<(), (usize, ErrorKind)> {
         if lenient {
@@ -335,7 +355,7 @@ pub(crate) fn split<'s>(
                     match c {
                         b';' | b':' | b',' => break,
                         b'\\'
-                            if lenient
+                            if escapes
                                 && matches!(b.get(i + 1), Some(b';' | b':' | b',' | b'\\')) =>
                         {
                             escaped = true;
@@ -521,6 +541,14 @@ mod tests {
             Err((_, ErrorKind::UnreadableLine))
         ));
         assert!(split("X;A=1;B=2:v", true, 1, &mut f).is_err());
+        // A backslash means nothing in a parameter value while the line is valid so...
+        let cl = split(r"X;CN=X\:a:b", true, 10, &mut f).unwrap();
+        assert_eq!((cl.params[0].1[0].as_ref(), cl.value), (r"X\", "a:b"));
+        // ...and escapes only what would otherwise not read (Apple's structured location).
+        let cl = split(r"X;T=1-5\; Linz;R=1:geo:1,2", true, 10, &mut f).unwrap();
+        assert_eq!(cl.params[0].1[0], r"1-5\; Linz");
+        assert_eq!(cl.value, "geo:1,2");
+        assert!(split(r"X;T=1-5\; Linz;R=1:geo:1,2", false, 10, &mut f).is_err());
     }
 
     #[test]

@@ -47,7 +47,9 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 {
+        if self.line == 0 && self.column == 0 {
+            write!(f, "{}", self.kind)
+        } else if self.line == 0 {
             write!(f, "column {}: {}", self.column, self.kind)
         } else {
             write!(

@@ -51,12 +51,14 @@
 //! | [`property`] | properties, parameters, typed accessors |
 //! | [`value`] | the value types of §3.3 |
 //! | [`recur`] | RECUR values and their iteration |
+//! | [`jcal`] | jCal (RFC 7265), the JSON form of the same model |
 //! | [`expand`], [`tz`] | recurrence expansion, time zones |
 
 pub mod component;
 mod contentline;
 pub mod error;
 pub mod expand;
+pub mod jcal;
 mod parse;
 pub mod property;
 pub mod recur;

@@ -5,6 +5,7 @@ mod expand_dst;
 mod expand_props;
 mod expand_rfc5545;
 mod expand_vectors;
+mod jcal_icaljs;
 mod recur_vectors;
 mod roundtrip;
 mod seed;
