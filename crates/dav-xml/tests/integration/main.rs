@@ -5,4 +5,5 @@
 mod corpus;
 mod hostile;
 mod roundtrip;
+mod seed;
 mod stream;
