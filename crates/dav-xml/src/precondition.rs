@@ -162,6 +162,43 @@ fn hrefs(element: &Element) -> Vec<Href> {
 }
 
 impl Condition {
+    /// The condition's element name (`{DAV:}valid-sync-token`...).
+    #[must_use]
+    pub fn name(&self) -> QName {
+        let dav = |local: &'static str| QName::from_static(DAV, local);
+        let caldav = |local: &'static str| QName::from_static(CALDAV, local);
+        match self {
+            Self::LockTokenMatchesRequestUri => dav("lock-token-matches-request-uri"),
+            Self::LockTokenSubmitted(_) => dav("lock-token-submitted"),
+            Self::NoConflictingLock(_) => dav("no-conflicting-lock"),
+            Self::NoExternalEntities => dav("no-external-entities"),
+            Self::PreservedLiveProperties => dav("preserved-live-properties"),
+            Self::PropfindFiniteDepth => dav("propfind-finite-depth"),
+            Self::CannotModifyProtectedProperty => dav("cannot-modify-protected-property"),
+            Self::NeedPrivileges(_) => dav("need-privileges"),
+            Self::ValidResourcetype => dav("valid-resourcetype"),
+            Self::ResourceMustBeNull => dav("resource-must-be-null"),
+            Self::ValidSyncToken => dav("valid-sync-token"),
+            Self::NumberOfMatchesWithinLimits => dav("number-of-matches-within-limits"),
+            Self::SupportedCalendarData => caldav("supported-calendar-data"),
+            Self::ValidCalendarData => caldav("valid-calendar-data"),
+            Self::ValidCalendarObjectResource => caldav("valid-calendar-object-resource"),
+            Self::SupportedCalendarComponent => caldav("supported-calendar-component"),
+            Self::NoUidConflict(_) => caldav("no-uid-conflict"),
+            Self::CalendarCollectionLocationOk => caldav("calendar-collection-location-ok"),
+            Self::MaxResourceSize => caldav("max-resource-size"),
+            Self::MinDateTime => caldav("min-date-time"),
+            Self::MaxDateTime => caldav("max-date-time"),
+            Self::MaxInstances => caldav("max-instances"),
+            Self::MaxAttendeesPerInstance => caldav("max-attendees-per-instance"),
+            Self::SupportedFilter(_) => caldav("supported-filter"),
+            Self::ValidFilter => caldav("valid-filter"),
+            Self::SupportedCollation => caldav("supported-collation"),
+            Self::InitializeCalendarCollection => caldav("initialize-calendar-collection"),
+            Self::Other(element) => element.name.clone(),
+        }
+    }
+
     /// Interprets one child of `DAV:error`.
     #[must_use]
     pub fn from_element(element: Element) -> Self {
@@ -230,6 +267,30 @@ mod tests {
             matches!(&error.conditions[0], Condition::Other(e) if e.name.is("urn:x", "quota") && e.text() == "9")
         );
         assert_eq!(error.conditions[1], Condition::ValidSyncToken);
+    }
+
+    #[test]
+    fn names_round_trip_through_from_element() {
+        for local in [
+            "valid-sync-token",
+            "lock-token-submitted",
+            "need-privileges",
+            "resource-must-be-null",
+        ] {
+            let condition = Condition::from_element(Element::new(QName::dav(local)));
+            assert_eq!(condition.name(), QName::dav(local));
+            assert!(!matches!(condition, Condition::Other(_)));
+        }
+        for local in [
+            "no-uid-conflict",
+            "supported-filter",
+            "max-instances",
+            "valid-calendar-data",
+        ] {
+            let condition = Condition::from_element(Element::new(QName::caldav(local)));
+            assert_eq!(condition.name(), QName::caldav(local));
+            assert!(!matches!(condition, Condition::Other(_)));
+        }
     }
 
     #[test]
