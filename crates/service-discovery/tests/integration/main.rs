@@ -9,6 +9,7 @@ mod auth;
 mod dns_order;
 mod limits;
 mod redirects;
+mod replay;
 mod termination;
 mod url_input;
 mod well_known;
