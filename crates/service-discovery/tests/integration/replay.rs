@@ -3,7 +3,9 @@
 //! reach the same context and principal.
 
 use bytes::Bytes;
-use service_discovery::{DiscoveryMachine, DiscoveryOptions, Error, Output};
+use service_discovery::{
+    DiscoveryMachine, DiscoveryOptions, DnsAnswer, Error, Output, RecordKind, SrvRecord, TxtRecord,
+};
 
 type Pair = (&'static [u8], &'static [u8]);
 
@@ -56,6 +58,14 @@ fn response(raw: &[u8]) -> http::Response<Bytes> {
 }
 
 fn replay(input: &str, pairs: &[Pair]) -> service_discovery::Discovered {
+    replay_with_dns(input, &[], pairs)
+}
+
+fn replay_with_dns(
+    input: &str,
+    zone: &[(&str, RecordKind, DnsAnswer)],
+    pairs: &[Pair],
+) -> service_discovery::Discovered {
     let mut options = DiscoveryOptions::default();
     options.allow_plain_http = true;
     let mut machine = DiscoveryMachine::new(input, options);
@@ -75,6 +85,13 @@ fn replay(input: &str, pairs: &[Pair]) -> service_discovery::Discovered {
                     "credentials attached as recorded"
                 );
                 machine.handle_response(id, response(raw_response)).unwrap();
+            }
+            Output::Dns { id, query } => {
+                let answer = zone
+                    .iter()
+                    .find(|(name, kind, _)| *name == query.name && *kind == query.kind)
+                    .map_or(DnsAnswer::NxDomain, |(_, _, answer)| answer.clone());
+                machine.handle_dns(id, answer).unwrap();
             }
             Output::Done(Err(Error::Unauthorized { .. })) if !authorized => {
                 authorized = true;
@@ -136,5 +153,42 @@ fn sabredav() {
     assert_eq!(
         found.principal.unwrap(),
         "http://127.0.0.1:8081/principals/alice/"
+    );
+}
+
+#[test]
+fn cyrus_over_tls_through_srv_and_txt() {
+    // What Knot answered for the test zone (docs/servers.md), and Cyrus on 8443.
+    let zone = [
+        (
+            "_caldavs._tcp.example.test",
+            RecordKind::Srv,
+            DnsAnswer::Srv(vec![SrvRecord::new(0, 1, 8443, "cal.example.test.")]),
+        ),
+        (
+            "_caldavs._tcp.example.test",
+            RecordKind::Txt,
+            DnsAnswer::Txt(vec![TxtRecord::new([&b"path=/dav/"[..]])]),
+        ),
+    ];
+    let found = replay_with_dns(
+        "alice@example.test",
+        &zone,
+        pairs!("cyrus-srv": "00", "01", "02", "03"),
+    );
+    assert_eq!(found.context, "https://cal.example.test:8443/dav/calendars");
+    assert_eq!(
+        found.principal.unwrap(),
+        "https://cal.example.test:8443/dav/principals/user/alice/"
+    );
+    let lines: Vec<String> = found.trail.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        lines[..3],
+        [
+            "SRV _caldavs._tcp.example.test: accepted: targets cal.example.test:8443",
+            "TXT _caldavs._tcp.example.test: accepted: context path /dav/",
+            "PROPFIND https://cal.example.test:8443/dav/: rejected: answered without a principal \
+             (anonymous?); kept as a last resort",
+        ]
     );
 }
