@@ -17,6 +17,26 @@ use crate::recur::Recur;
 use crate::value::{DateOrDateTime, Duration, Period, UtcOffset, ValueType, Zoned};
 use std::borrow::Cow;
 
+/// Whether `name` (uppercase) is a component of RFC 5545 §3.6 or RFC 7953 (as opposed to an
+/// X- component or another IANA one such as VPOLL).
+#[must_use]
+pub fn is_registered_component(name: &str) -> bool {
+    matches!(
+        name,
+        "VCALENDAR"
+            | "VEVENT"
+            | "VTODO"
+            | "VJOURNAL"
+            | "VFREEBUSY"
+            | "VTIMEZONE"
+            | "STANDARD"
+            | "DAYLIGHT"
+            | "VALARM"
+            | "VAVAILABILITY"
+            | "AVAILABLE"
+    )
+}
+
 /// A component: name, properties in order, sub-components in order.
 ///
 /// Equality compares names, properties and sub-components, not positions.

@@ -399,6 +399,48 @@ fn is_list_property(name: &str) -> bool {
     )
 }
 
+/// Whether `name` (uppercase) is a property this crate knows from RFC 5545, RFC 7986 or
+/// RFC 7953 (as opposed to an X- name or another IANA name).
+#[must_use]
+pub fn is_registered_property(name: &str) -> bool {
+    default_value_type(name) != ValueType::Unknown
+}
+
+/// Whether `name` (uppercase) is a parameter of RFC 5545 §3.2, RFC 7986 §6 or RFC 6638 §7.
+#[must_use]
+pub fn is_registered_parameter(name: &str) -> bool {
+    matches!(
+        name,
+        "ALTREP"
+            | "CN"
+            | "CUTYPE"
+            | "DELEGATED-FROM"
+            | "DELEGATED-TO"
+            | "DIR"
+            | "ENCODING"
+            | "FMTTYPE"
+            | "FBTYPE"
+            | "LANGUAGE"
+            | "MEMBER"
+            | "PARTSTAT"
+            | "RANGE"
+            | "RELATED"
+            | "RELTYPE"
+            | "ROLE"
+            | "RSVP"
+            | "SENT-BY"
+            | "TZID"
+            | "VALUE"
+            | "DISPLAY"
+            | "EMAIL"
+            | "FEATURE"
+            | "LABEL"
+            | "SCHEDULE-AGENT"
+            | "SCHEDULE-FORCE-SEND"
+            | "SCHEDULE-STATUS"
+    )
+}
+
 /// The default value type of a property name (uppercase), per the RFC that defines it.
 #[must_use]
 pub fn default_value_type(name: &str) -> ValueType {

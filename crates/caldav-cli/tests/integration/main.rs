@@ -1,0 +1,3 @@
+//! The integration tests of `caldav`, one module per command group.
+
+mod ics;
