@@ -1,0 +1,988 @@
+//! Sync of one or many calendars (RFC 6578, RFC 4791 §7.9, DESIGN.md "Sync, quirks and hrefs").
+//!
+//! The ladder, per calendar:
+//!
+//! 1. `DAV:sync-collection` from the stored token (or the empty token for a first sync), paged
+//!    while the server truncates with 507 (RFC 6578 §3.6);
+//! 2. on an invalid token (403, 409 or 412 with `DAV:valid-sync-token`, 410, or a 5xx on a
+//!    token: RFC 6578 §3.2), one full resync from the empty token, diffed against the known
+//!    state so that deletions are found;
+//! 3. where sync-collection is absent or the empty token is refused, a `CS:getctag` check, then
+//!    a Depth:1 `DAV:getetag` listing diffed against the known state;
+//! 4. changed items fetched with `CALDAV:calendar-multiget` in batches, several in flight;
+//!    hrefs a multiget leaves out are asked again, then reported as missing; servers that
+//!    refuse multiget are read with GET.
+//!
+//! The new [`SyncState`] is committed only when the whole machine is done, so a sync
+//! interrupted at any point and restarted from the last persisted state ends in the same
+//! result. A calendar with missing items keeps its old token, so the next sync asks again.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use bytes::Bytes;
+use dav_xml::name::{CALDAV, CALENDARSERVER, DAV};
+use dav_xml::{Condition, Href, Multistatus, QName, Response};
+use http::{Method, StatusCode, Uri};
+use serde::{Deserialize, Serialize};
+
+use crate::body::{self, PropName};
+use crate::error::{Error, UsageError};
+use crate::machine::{
+    Depth, InFlight, Machine, Output, RequestId, TransportFailure, conditions, dav_request, key,
+    resolve, status_error, xml_content_type,
+};
+use crate::quirks::QuirkProfile;
+
+const GETETAG: PropName = (DAV, "getetag");
+const GETCONTENTTYPE: PropName = (DAV, "getcontenttype");
+const RESOURCETYPE: PropName = (DAV, "resourcetype");
+const SYNC_TOKEN: PropName = (DAV, "sync-token");
+const GETCTAG: PropName = (CALENDARSERVER, "getctag");
+const CALENDAR_DATA: PropName = (CALDAV, "calendar-data");
+
+/// What is known locally about synced calendars: plain data for the caller to persist.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SyncState {
+    /// Per calendar, keyed by the calendar's canonical path.
+    pub calendars: BTreeMap<String, CalendarState>,
+}
+
+/// What is known about one calendar.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CalendarState {
+    /// The calendar's href as last used.
+    pub href: String,
+    /// The RFC 6578 sync token of the last complete sync.
+    pub sync_token: Option<String>,
+    /// The `CS:getctag` of the last complete sync.
+    pub ctag: Option<String>,
+    /// The calendar's objects, keyed by canonical path.
+    pub items: BTreeMap<String, ItemState>,
+}
+
+/// One calendar object as last synced.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ItemState {
+    /// The href as the server sent it.
+    pub href: String,
+    /// The entity tag of the synced version.
+    pub etag: String,
+}
+
+impl SyncState {
+    /// The state of the calendar at `href` (resolved against `base`), if it was synced.
+    #[must_use]
+    pub fn calendar(&self, base: &Uri, href: &Href) -> Option<&CalendarState> {
+        self.calendars.get(&key(base, href)?)
+    }
+}
+
+/// What a sync machine needs.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SyncConfig {
+    /// The URL hrefs are resolved against (scheme and authority of the account).
+    pub base: Uri,
+    /// The calendars to sync.
+    pub calendars: Vec<Href>,
+    /// Server behaviours.
+    pub quirks: QuirkProfile,
+    /// Most requests in flight at once, over all calendars (at least one).
+    pub max_in_flight: usize,
+    /// How often hrefs a multiget left out are asked for again before they are reported.
+    pub max_refetch_rounds: usize,
+    /// Most sync-collection pages (507 continuations) per calendar.
+    pub max_pages: usize,
+    /// Most members one calendar may list.
+    pub max_items: usize,
+}
+
+impl SyncConfig {
+    /// A configuration with default quirks and limits.
+    #[must_use]
+    pub fn new(base: Uri, calendars: Vec<Href>) -> Self {
+        Self {
+            base,
+            calendars,
+            quirks: QuirkProfile::default(),
+            max_in_flight: 4,
+            max_refetch_rounds: 1,
+            max_pages: 1000,
+            max_items: 1_000_000,
+        }
+    }
+
+    /// The same configuration with `quirks`.
+    #[must_use]
+    pub fn with_quirks(mut self, quirks: QuirkProfile) -> Self {
+        self.quirks = quirks;
+        self
+    }
+}
+
+/// How a calendar was brought up to date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SyncMethod {
+    /// `DAV:sync-collection` from a stored token, or the initial empty token.
+    SyncCollection,
+    /// A full resync with the empty token after the stored one was refused.
+    FullResync,
+    /// The ctag had not moved: nothing was listed.
+    CtagUnchanged,
+    /// A Depth:1 etag listing diffed against the known state.
+    EtagListing,
+}
+
+/// A calendar object fetched by the sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Item {
+    /// The href as the server sent it.
+    pub href: Href,
+    /// Its entity tag.
+    pub etag: String,
+    /// Its iCalendar data.
+    pub data: String,
+}
+
+/// The changes one calendar went through since its last sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+#[non_exhaustive]
+pub struct ChangeSet {
+    /// Objects not known before.
+    pub added: Vec<Item>,
+    /// Objects known before whose etag moved.
+    pub changed: Vec<Item>,
+    /// Objects known before that are gone.
+    pub deleted: Vec<Href>,
+    /// Objects the server listed as changed but never delivered (asked again, then given up):
+    /// their old state is kept and the calendar's token is not advanced.
+    pub missing: Vec<Href>,
+    /// How the calendar was synced.
+    pub method: SyncMethod,
+}
+
+/// The result for one calendar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CalendarSync {
+    /// The calendar, as configured.
+    pub href: Href,
+    /// Its changes, or why it could not be synced (its state is then left as it was).
+    pub result: Result<ChangeSet, Error>,
+}
+
+/// The result of a sync machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+#[non_exhaustive]
+pub struct SyncOutcome {
+    /// One entry per configured calendar, in configuration order.
+    pub calendars: Vec<CalendarSync>,
+}
+
+/// A listed member: its href as sent and the etag the listing gave.
+#[derive(Debug, Clone)]
+struct Member {
+    href: Href,
+    etag: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+enum Purpose {
+    Sync { token: String },
+    Ctag,
+    Etags,
+    Multiget { keys: Vec<String>, round: usize },
+    Get { key: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Listing,
+    Fetching,
+    Finished,
+}
+
+/// One calendar's run.
+#[derive(Debug)]
+struct Run {
+    href: Href,
+    url: Uri,
+    key: String,
+    old: CalendarState,
+    step: Step,
+    queue: VecDeque<Purpose>,
+    in_flight: usize,
+    method: SyncMethod,
+    /// Whether the listing names every member (initial sync or etag listing).
+    full: bool,
+    restarted: bool,
+    pages: usize,
+    members: BTreeMap<String, Member>,
+    gone: BTreeSet<String>,
+    token: Option<String>,
+    ctag: Option<String>,
+    wanted: BTreeMap<String, Member>,
+    fetched: BTreeMap<String, Item>,
+    vanished: BTreeSet<String>,
+    missing: BTreeSet<String>,
+    result: Option<Result<(ChangeSet, CalendarState), Error>>,
+}
+
+/// The sync machine: brings many calendars up to date at once.
+///
+/// # Example
+///
+/// ```
+/// use caldav_client_core::sync::{SyncConfig, SyncMachine, SyncState};
+/// use caldav_client_core::{Machine, Output};
+///
+/// let config = SyncConfig::new(
+///     "https://cal.example/".parse().unwrap(),
+///     vec!["/calendars/ken/Default/".into()],
+/// );
+/// let mut machine = SyncMachine::new(config, SyncState::default());
+/// let Output::Http { request, .. } = machine.poll() else { panic!() };
+/// assert_eq!(request.method().as_str(), "REPORT");
+/// ```
+#[derive(Debug)]
+pub struct SyncMachine {
+    config: SyncConfig,
+    state: SyncState,
+    runs: Vec<Run>,
+    flight: InFlight<(usize, Purpose)>,
+    cursor: usize,
+    done: Option<SyncOutcome>,
+}
+
+impl SyncMachine {
+    /// A machine that syncs `config.calendars` starting from `state`.
+    pub fn new(config: SyncConfig, state: SyncState) -> Self {
+        let runs = config
+            .calendars
+            .iter()
+            .map(|href| Run::new(&config, &state, href))
+            .collect();
+        Self {
+            config,
+            state,
+            runs,
+            flight: InFlight::default(),
+            cursor: 0,
+            done: None,
+        }
+    }
+
+    /// The last committed state: the starting state until the machine is done, then the new one.
+    #[must_use]
+    pub fn state(&self) -> &SyncState {
+        &self.state
+    }
+
+    /// The state, by value.
+    #[must_use]
+    pub fn into_state(self) -> SyncState {
+        self.state
+    }
+
+    fn finish(&mut self) -> SyncOutcome {
+        let mut calendars = Vec::with_capacity(self.runs.len());
+        for run in &mut self.runs {
+            let result = match run.result.take() {
+                Some(Ok((changes, new_state))) => {
+                    self.state.calendars.insert(run.key.clone(), new_state);
+                    Ok(changes)
+                }
+                Some(Err(error)) => Err(error),
+                None => Err(Error::ServerMisbehaved {
+                    what: "sync ended without a result".into(),
+                }),
+            };
+            calendars.push(CalendarSync {
+                href: run.href.clone(),
+                result,
+            });
+        }
+        SyncOutcome { calendars }
+    }
+
+    fn feed(
+        &mut self,
+        id: RequestId,
+        answer: Result<http::Response<Bytes>, TransportFailure>,
+    ) -> Result<(), UsageError> {
+        if self.done.is_some() {
+            return Err(UsageError::Done);
+        }
+        let (index, purpose) = self.flight.take(id)?;
+        let Some(run) = self.runs.get_mut(index) else {
+            return Err(UsageError::UnknownId(id));
+        };
+        run.in_flight = run.in_flight.saturating_sub(1);
+        if run.step == Step::Finished {
+            return Ok(());
+        }
+        match answer {
+            Ok(response) => run.on_response(&self.config, purpose, &response),
+            Err(failure) => run.fail(Error::Transport {
+                message: failure.message,
+            }),
+        }
+        run.settle(&self.config);
+        Ok(())
+    }
+}
+
+impl Machine for SyncMachine {
+    type Outcome = SyncOutcome;
+
+    fn poll(&mut self) -> Output<SyncOutcome> {
+        if let Some(done) = &self.done {
+            return Output::Done(Ok(done.clone()));
+        }
+        let count = self.runs.len();
+        let limit = self.config.max_in_flight.max(1);
+        for step in 0..count {
+            if self.flight.len() >= limit {
+                return Output::Wait;
+            }
+            let index = (self.cursor + step) % count;
+            let Some(run) = self.runs.get_mut(index) else {
+                continue;
+            };
+            let Some(purpose) = run.queue.pop_front() else {
+                continue;
+            };
+            match run.request(&self.config, &purpose) {
+                Ok(request) => {
+                    run.in_flight += 1;
+                    self.cursor = (index + 1) % count;
+                    let id = self.flight.issue((index, purpose));
+                    return Output::Http { id, request };
+                }
+                Err(error) => {
+                    run.fail(error);
+                    run.settle(&self.config);
+                    return self.poll();
+                }
+            }
+        }
+        if self.flight.is_empty() && self.runs.iter().all(|r| r.step == Step::Finished) {
+            let outcome = self.finish();
+            self.done = Some(outcome.clone());
+            return Output::Done(Ok(outcome));
+        }
+        Output::Wait
+    }
+
+    fn handle_response(
+        &mut self,
+        id: RequestId,
+        response: http::Response<Bytes>,
+    ) -> Result<(), UsageError> {
+        self.feed(id, Ok(response))
+    }
+
+    fn handle_failure(
+        &mut self,
+        id: RequestId,
+        failure: TransportFailure,
+    ) -> Result<(), UsageError> {
+        self.feed(id, Err(failure))
+    }
+}
+
+fn text_prop(response: &Response, name: PropName) -> Option<String> {
+    let text = response.prop(&body::qname(name))?.text();
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+fn is_collection(response: &Response) -> bool {
+    response
+        .prop(&QName::DAV_RESOURCETYPE)
+        .is_some_and(|t| t.child(&QName::DAV_COLLECTION).is_some())
+}
+
+fn header_etag(response: &http::Response<Bytes>) -> Option<String> {
+    let etag = response.headers().get(http::header::ETAG)?.to_str().ok()?;
+    let etag = etag.trim();
+    (!etag.is_empty()).then(|| etag.to_owned())
+}
+
+fn is_invalid_token(response: &http::Response<Bytes>) -> bool {
+    let status = response.status();
+    if status == StatusCode::GONE || status.is_server_error() {
+        return true;
+    }
+    matches!(status.as_u16(), 403 | 409 | 412)
+        && conditions(response.body()).contains(&Condition::ValidSyncToken)
+}
+
+impl Run {
+    fn new(config: &SyncConfig, state: &SyncState, href: &Href) -> Self {
+        let url = href.resolve(&config.base);
+        let key = key(&config.base, href).unwrap_or_else(|| href.as_str().to_owned());
+        let old = state
+            .calendars
+            .get(&key)
+            .cloned()
+            .unwrap_or_else(|| CalendarState {
+                href: href.as_str().to_owned(),
+                ..CalendarState::default()
+            });
+        let mut run = Self {
+            href: href.clone(),
+            url: url.clone().unwrap_or_default(),
+            key,
+            old,
+            step: Step::Listing,
+            queue: VecDeque::new(),
+            in_flight: 0,
+            method: SyncMethod::SyncCollection,
+            full: false,
+            restarted: false,
+            pages: 0,
+            members: BTreeMap::new(),
+            gone: BTreeSet::new(),
+            token: None,
+            ctag: None,
+            wanted: BTreeMap::new(),
+            fetched: BTreeMap::new(),
+            vanished: BTreeSet::new(),
+            missing: BTreeSet::new(),
+            result: None,
+        };
+        if url.is_err() {
+            run.fail(Error::InvalidUrl {
+                url: href.as_str().to_owned(),
+            });
+            return run;
+        }
+        let quirks = &config.quirks;
+        let token = run.old.sync_token.clone().filter(|t| !t.is_empty());
+        // A calendar synced before without a token came from a server that gave none: the
+        // etag ladder, without asking for sync-collection again.
+        let synced_before = run.old.ctag.is_some() || !run.old.items.is_empty();
+        if quirks.sync_collection && !quirks.sync_token_unreliable {
+            match token {
+                None if synced_before => run.start_listing(quirks),
+                Some(token) => run.queue.push_back(Purpose::Sync { token }),
+                None if !quirks.empty_sync_token_rejected => {
+                    run.full = true;
+                    run.queue.push_back(Purpose::Sync {
+                        token: String::new(),
+                    });
+                }
+                None => run.start_listing(quirks),
+            }
+        } else {
+            run.start_listing(quirks);
+        }
+        run
+    }
+
+    fn start_listing(&mut self, quirks: &QuirkProfile) {
+        self.members.clear();
+        self.gone.clear();
+        self.full = true;
+        if quirks.ctag && self.old.ctag.is_some() && !quirks.sync_token_unreliable {
+            self.queue.push_back(Purpose::Ctag);
+        } else {
+            self.method = SyncMethod::EtagListing;
+            self.queue.push_back(Purpose::Etags);
+        }
+    }
+
+    fn fail(&mut self, error: Error) {
+        self.queue.clear();
+        self.result = Some(Err(error));
+        self.step = Step::Finished;
+    }
+
+    fn request(
+        &self,
+        config: &SyncConfig,
+        purpose: &Purpose,
+    ) -> Result<http::Request<Bytes>, Error> {
+        let mut headers = vec![xml_content_type()];
+        let minimal = config.quirks.prefer_minimal;
+        if minimal {
+            headers.push((
+                http::header::HeaderName::from_static("prefer"),
+                "return=minimal".into(),
+            ));
+            headers.push((http::header::HeaderName::from_static("brief"), "t".into()));
+        }
+        let report = Method::from_bytes(b"REPORT").map_err(|_| Error::InvalidUrl {
+            url: self.url.to_string(),
+        })?;
+        let propfind = Method::from_bytes(b"PROPFIND").map_err(|_| Error::InvalidUrl {
+            url: self.url.to_string(),
+        })?;
+        match purpose {
+            Purpose::Sync { token } => dav_request(
+                report,
+                &self.url,
+                Some(Depth::Zero),
+                &headers,
+                body::sync_collection(token, &[GETETAG, GETCONTENTTYPE, RESOURCETYPE]),
+            ),
+            Purpose::Ctag => dav_request(
+                propfind,
+                &self.url,
+                Some(Depth::Zero),
+                &headers,
+                body::propfind(&[GETCTAG, SYNC_TOKEN]),
+            ),
+            Purpose::Etags => dav_request(
+                propfind,
+                &self.url,
+                Some(Depth::One),
+                &headers,
+                body::propfind(&[GETETAG, GETCONTENTTYPE, RESOURCETYPE, GETCTAG, SYNC_TOKEN]),
+            ),
+            Purpose::Multiget { keys, .. } => {
+                // Multiget answers are never minimal: the data is the point.
+                let hrefs: Vec<String> = keys.clone();
+                dav_request(
+                    report,
+                    &self.url,
+                    Some(Depth::One),
+                    &[xml_content_type()],
+                    body::multiget(&[GETETAG, CALENDAR_DATA], &hrefs),
+                )
+            }
+            Purpose::Get { key } => {
+                let url = resolve(&self.url, &Href::new(key.as_str()))?;
+                dav_request(Method::GET, &url, None, &[], Bytes::new())
+            }
+        }
+    }
+
+    fn on_response(
+        &mut self,
+        config: &SyncConfig,
+        purpose: Purpose,
+        response: &http::Response<Bytes>,
+    ) {
+        match purpose {
+            Purpose::Sync { token } => self.on_sync(config, &token, response),
+            Purpose::Ctag => self.on_ctag(config, response),
+            Purpose::Etags => self.on_etags(config, response),
+            Purpose::Multiget { keys, round } => self.on_multiget(config, keys, round, response),
+            Purpose::Get { key } => self.on_get(key, response),
+        }
+    }
+
+    fn decode(&mut self, response: &http::Response<Bytes>) -> Option<Multistatus> {
+        match Multistatus::decode(response.body()) {
+            Ok(ms) => Some(ms),
+            Err(error) => {
+                self.fail(Error::ServerMisbehaved {
+                    what: format!("unreadable multistatus: {error}"),
+                });
+                None
+            }
+        }
+    }
+
+    fn member_key(&self, config: &SyncConfig, href: &Href) -> Option<String> {
+        let _ = config;
+        key(&self.url, href)
+    }
+
+    fn add_member(&mut self, config: &SyncConfig, key: String, member: Member) -> bool {
+        self.gone.remove(&key);
+        self.members.insert(key, member);
+        if self.members.len() > config.max_items {
+            self.fail(Error::LimitExceeded {
+                what: "members per calendar",
+            });
+            return false;
+        }
+        true
+    }
+
+    fn on_sync(&mut self, config: &SyncConfig, token: &str, response: &http::Response<Bytes>) {
+        let status = response.status();
+        if status == StatusCode::MULTI_STATUS {
+            let Some(ms) = self.decode(response) else {
+                return;
+            };
+            let mut truncated = false;
+            for entry in &ms.responses {
+                for href in &entry.hrefs {
+                    let Some(k) = self.member_key(config, href) else {
+                        continue;
+                    };
+                    if k == self.key {
+                        truncated |= entry.status == Some(StatusCode::INSUFFICIENT_STORAGE);
+                        continue;
+                    }
+                    if matches!(entry.status, Some(s) if s == StatusCode::NOT_FOUND || s == StatusCode::GONE)
+                    {
+                        self.members.remove(&k);
+                        self.gone.insert(k);
+                        continue;
+                    }
+                    if entry.propstats.is_empty() || is_collection(entry) || k.ends_with('/') {
+                        continue;
+                    }
+                    let member = Member {
+                        href: href.clone(),
+                        etag: text_prop(entry, GETETAG),
+                    };
+                    if !self.add_member(config, k, member) {
+                        return;
+                    }
+                }
+            }
+            let Some(new_token) = ms.sync_token.filter(|t| !t.is_empty()) else {
+                self.fail(Error::ServerMisbehaved {
+                    what: "sync-collection answer without a sync-token".into(),
+                });
+                return;
+            };
+            if truncated {
+                self.pages += 1;
+                if new_token == token {
+                    self.fail(Error::ServerMisbehaved {
+                        what: "truncated sync-collection without a new token".into(),
+                    });
+                } else if self.pages >= config.max_pages {
+                    self.fail(Error::LimitExceeded {
+                        what: "sync-collection pages",
+                    });
+                } else {
+                    self.queue.push_back(Purpose::Sync { token: new_token });
+                }
+                return;
+            }
+            self.token = Some(new_token);
+            self.start_fetch(config);
+        } else if status == StatusCode::UNAUTHORIZED {
+            self.fail(status_error(&self.url, response));
+        } else if !token.is_empty() && is_invalid_token(response) && !self.restarted {
+            self.restarted = true;
+            self.full = true;
+            self.method = SyncMethod::FullResync;
+            self.members.clear();
+            self.gone.clear();
+            if config.quirks.empty_sync_token_rejected {
+                self.start_listing(&config.quirks);
+                self.method = SyncMethod::FullResync;
+            } else {
+                self.queue.push_back(Purpose::Sync {
+                    token: String::new(),
+                });
+            }
+        } else if token.is_empty() && status != StatusCode::NOT_FOUND {
+            // The empty token refused, or no sync-collection at all: the etag ladder.
+            let restarted = self.restarted;
+            self.old.ctag = self.old.ctag.take().filter(|_| !restarted);
+            self.start_listing(&config.quirks);
+        } else {
+            self.fail(status_error(&self.url, response));
+        }
+    }
+
+    fn on_ctag(&mut self, config: &SyncConfig, response: &http::Response<Bytes>) {
+        if response.status() != StatusCode::MULTI_STATUS {
+            self.fail(status_error(&self.url, response));
+            return;
+        }
+        let Some(ms) = self.decode(response) else {
+            return;
+        };
+        let own = ms
+            .responses
+            .iter()
+            .find(|r| r.href().and_then(|h| key(&self.url, h)).as_deref() == Some(&self.key))
+            .or_else(|| ms.responses.first());
+        let ctag = own.and_then(|r| text_prop(r, GETCTAG));
+        let token = own.and_then(|r| text_prop(r, SYNC_TOKEN));
+        if ctag.is_some() && ctag == self.old.ctag {
+            self.method = SyncMethod::CtagUnchanged;
+            self.ctag = ctag;
+            self.token = token.or_else(|| self.old.sync_token.clone());
+            self.members = self
+                .old
+                .items
+                .iter()
+                .map(|(k, item)| {
+                    (
+                        k.clone(),
+                        Member {
+                            href: Href::new(item.href.as_str()),
+                            etag: Some(item.etag.clone()),
+                        },
+                    )
+                })
+                .collect();
+            self.start_fetch(config);
+        } else {
+            self.method = SyncMethod::EtagListing;
+            self.queue.push_back(Purpose::Etags);
+        }
+    }
+
+    fn on_etags(&mut self, config: &SyncConfig, response: &http::Response<Bytes>) {
+        if response.status() != StatusCode::MULTI_STATUS {
+            self.fail(status_error(&self.url, response));
+            return;
+        }
+        let Some(ms) = self.decode(response) else {
+            return;
+        };
+        self.full = true;
+        for entry in &ms.responses {
+            let Some(href) = entry.href() else { continue };
+            let Some(k) = self.member_key(config, href) else {
+                continue;
+            };
+            if k == self.key {
+                self.ctag = text_prop(entry, GETCTAG);
+                self.token = text_prop(entry, SYNC_TOKEN);
+                continue;
+            }
+            if entry.propstats.is_empty() || is_collection(entry) || k.ends_with('/') {
+                continue;
+            }
+            let member = Member {
+                href: href.clone(),
+                etag: text_prop(entry, GETETAG),
+            };
+            if !self.add_member(config, k, member) {
+                return;
+            }
+        }
+        self.start_fetch(config);
+    }
+
+    fn start_fetch(&mut self, config: &SyncConfig) {
+        self.step = Step::Fetching;
+        let wanted: BTreeMap<String, Member> = self
+            .members
+            .iter()
+            .filter(|(k, m)| match (self.old.items.get(*k), &m.etag) {
+                (Some(known), Some(etag)) => known.etag != *etag,
+                _ => true,
+            })
+            .map(|(k, m)| (k.clone(), m.clone()))
+            .collect();
+        let keys: Vec<String> = wanted.keys().cloned().collect();
+        self.wanted = wanted;
+        self.enqueue_fetch(config, keys, 0);
+    }
+
+    fn enqueue_fetch(&mut self, config: &SyncConfig, keys: Vec<String>, round: usize) {
+        if config.quirks.multiget {
+            for chunk in keys.chunks(config.quirks.batch_size()) {
+                self.queue.push_back(Purpose::Multiget {
+                    keys: chunk.to_vec(),
+                    round,
+                });
+            }
+        } else {
+            self.queue
+                .extend(keys.into_iter().map(|key| Purpose::Get { key }));
+        }
+    }
+
+    fn on_multiget(
+        &mut self,
+        config: &SyncConfig,
+        keys: Vec<String>,
+        round: usize,
+        response: &http::Response<Bytes>,
+    ) {
+        let status = response.status();
+        if status == StatusCode::UNAUTHORIZED || status.is_server_error() {
+            self.fail(status_error(&self.url, response));
+            return;
+        }
+        if status != StatusCode::MULTI_STATUS {
+            // A server that refuses multiget (or, like SabreDAV 1.8, fails the whole report for
+            // one missing href): read this batch one by one.
+            self.queue
+                .extend(keys.into_iter().map(|key| Purpose::Get { key }));
+            return;
+        }
+        let Some(ms) = self.decode(response) else {
+            return;
+        };
+        let mut asked: BTreeSet<String> = keys.into_iter().collect();
+        for entry in &ms.responses {
+            for href in &entry.hrefs {
+                let Some(k) = key(&self.url, href) else {
+                    continue;
+                };
+                if !asked.contains(&k) {
+                    continue;
+                }
+                let data_status = entry.prop_status(&body::qname(CALENDAR_DATA));
+                let gone = |s: Option<StatusCode>| matches!(s, Some(s) if s == StatusCode::NOT_FOUND || s == StatusCode::GONE);
+                if gone(entry.status) || (entry.propstats.len() == 1 && gone(data_status)) {
+                    asked.remove(&k);
+                    self.vanished.insert(k);
+                    continue;
+                }
+                let Some(data) = entry
+                    .prop(&body::qname(CALENDAR_DATA))
+                    .map(|d| d.text().into_owned())
+                else {
+                    continue;
+                };
+                let listed = self.wanted.get(&k).and_then(|m| m.etag.clone());
+                let Some(etag) = text_prop(entry, GETETAG).or(listed) else {
+                    continue;
+                };
+                asked.remove(&k);
+                // A duplicate of an href already delivered replaces it: one item per href.
+                self.fetched.insert(
+                    k,
+                    Item {
+                        href: href.clone(),
+                        etag,
+                        data,
+                    },
+                );
+            }
+        }
+        if asked.is_empty() {
+            return;
+        }
+        if round < config.max_refetch_rounds {
+            self.enqueue_fetch(config, asked.into_iter().collect(), round + 1);
+        } else {
+            self.missing.extend(asked);
+        }
+    }
+
+    fn on_get(&mut self, key: String, response: &http::Response<Bytes>) {
+        let status = response.status();
+        if status == StatusCode::UNAUTHORIZED {
+            self.fail(status_error(&self.url, response));
+        } else if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
+            self.vanished.insert(key);
+        } else if status.is_success() {
+            let listed = self.wanted.get(&key).and_then(|m| m.etag.clone());
+            let etag = header_etag(response).or(listed);
+            let data = std::str::from_utf8(response.body()).ok().map(str::to_owned);
+            let href = self
+                .wanted
+                .get(&key)
+                .map_or_else(|| Href::new(key.as_str()), |m| m.href.clone());
+            match (etag, data) {
+                (Some(etag), Some(data)) => {
+                    self.fetched.insert(key, Item { href, etag, data });
+                }
+                _ => {
+                    self.missing.insert(key);
+                }
+            }
+        } else {
+            self.missing.insert(key);
+        }
+    }
+
+    /// Finishes the run once nothing is queued or in flight.
+    fn settle(&mut self, _config: &SyncConfig) {
+        if self.step != Step::Fetching || !self.queue.is_empty() || self.in_flight > 0 {
+            return;
+        }
+        self.step = Step::Finished;
+        let old = &self.old;
+        let mut deleted: BTreeSet<String> = self
+            .gone
+            .iter()
+            .chain(self.vanished.iter())
+            .filter(|k| old.items.contains_key(*k))
+            .cloned()
+            .collect();
+        if self.full {
+            deleted.extend(
+                old.items
+                    .keys()
+                    .filter(|k| !self.members.contains_key(*k))
+                    .cloned(),
+            );
+        }
+        let missing: BTreeSet<String> = self
+            .wanted
+            .keys()
+            .filter(|k| !self.fetched.contains_key(*k) && !self.vanished.contains(*k))
+            .cloned()
+            .chain(self.missing.iter().cloned())
+            .filter(|k| !self.fetched.contains_key(k))
+            .collect();
+        let mut items = old.items.clone();
+        for k in &deleted {
+            items.remove(k);
+        }
+        let mut added = Vec::new();
+        let mut changed = Vec::new();
+        for (k, item) in std::mem::take(&mut self.fetched) {
+            items.insert(
+                k.clone(),
+                ItemState {
+                    href: item.href.as_str().to_owned(),
+                    etag: item.etag.clone(),
+                },
+            );
+            if old.items.contains_key(&k) {
+                changed.push(item);
+            } else {
+                added.push(item);
+            }
+        }
+        let complete = missing.is_empty();
+        let new_state = CalendarState {
+            href: self.href.as_str().to_owned(),
+            sync_token: if complete {
+                self.token.clone().or_else(|| {
+                    (self.method == SyncMethod::CtagUnchanged)
+                        .then(|| old.sync_token.clone())
+                        .flatten()
+                })
+            } else {
+                old.sync_token.clone()
+            },
+            ctag: if complete {
+                self.ctag.clone()
+            } else {
+                old.ctag.clone()
+            },
+            items,
+        };
+        let changes = ChangeSet {
+            added,
+            changed,
+            deleted: deleted
+                .iter()
+                .map(|k| {
+                    old.items
+                        .get(k)
+                        .map_or_else(|| Href::new(k.as_str()), |i| Href::new(i.href.as_str()))
+                })
+                .collect(),
+            missing: missing
+                .iter()
+                .map(|k| {
+                    self.wanted
+                        .get(k)
+                        .map_or_else(|| Href::new(k.as_str()), |m| m.href.clone())
+                })
+                .collect(),
+            method: self.method,
+        };
+        self.result = Some(Ok((changes, new_state)));
+    }
+}

@@ -1,0 +1,6 @@
+//! Integration tests of the client machines against test-support's in-memory server.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
+
+mod sync;
+mod sync_model;
