@@ -7,7 +7,8 @@
 use bytes::Bytes;
 use http::HeaderMap;
 
-/// A reason phrase that differs from the status code's canonical one, kept in the response's
+/// A reason phrase that differs from the status code's canonical one (or is not empty for a
+/// code without one), kept in the response's
 /// extensions so that nothing the server sent is lost.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ReasonPhrase(pub Bytes);

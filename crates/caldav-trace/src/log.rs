@@ -8,7 +8,7 @@
 //! no separator, so one can stand in the middle of a line.
 //!
 //! The format has no escaping: data that looks like a marker reads back as one. This crate
-//! recognises a marker as `<` or `>`, 1 to 19 ASCII digits (a `u64`), and the same character
+//! recognises a marker as `<` or `>`, 1 to 20 ASCII digits (a `u64`), and the same character
 //! again; and a session header as `---------- ` at the start of the input, of a line, or of a
 //! chunk. The [`Writer`](crate::Writer) refuses data that would read back otherwise.
 
@@ -75,10 +75,10 @@ fn marker_at(input: &[u8], at: usize) -> Option<(Direction, u64, usize)> {
     };
     let digits = tail
         .iter()
-        .take(20)
+        .take(21)
         .take_while(|b| b.is_ascii_digit())
         .count();
-    if digits == 0 || digits > 19 || tail.get(digits) != Some(&first) {
+    if digits == 0 || digits > 20 || tail.get(digits) != Some(&first) {
         return None;
     }
     let time = tail.get(..digits)?.iter().try_fold(0u64, |acc, &d| {
@@ -241,7 +241,7 @@ pub(crate) fn ambiguity(data: &[u8]) -> Option<usize> {
 pub(crate) fn joins_marker(tail: &[u8]) -> bool {
     let digits = tail.iter().rev().take_while(|b| b.is_ascii_digit()).count();
     let before = tail.len().checked_sub(digits + 1).and_then(|i| tail.get(i));
-    matches!(before, Some(b'<' | b'>')) && digits <= 19
+    matches!(before, Some(b'<' | b'>')) && digits <= 20
 }
 
 #[cfg(test)]
@@ -261,7 +261,9 @@ mod tests {
         assert_eq!(marker_at(b"<1506412228>", 0), None);
         assert_eq!(marker_at(b"<<", 0), None);
         assert_eq!(marker_at(b"<12", 0), None);
-        assert_eq!(marker_at(b"<99999999999999999999<", 0), None);
+        assert_eq!(marker_at(b"<18446744073709551615<", 0), Some((Direction::ClientToServer, u64::MAX, 22)));
+        assert_eq!(marker_at(b"<18446744073709551616<", 0), None);
+        assert_eq!(marker_at(b"<000000000000000000001<", 0), None);
     }
 
     #[test]

@@ -489,7 +489,7 @@ impl<'s> Parser<'s> {
         *response.version_mut() = version;
         *response.headers_mut() = map;
         if let Some(reason) = reason
-            && code.canonical_reason().map(str::as_bytes) != Some(&reason[..])
+            && code.canonical_reason().unwrap_or_default().as_bytes() != &reason[..]
         {
             response.extensions_mut().insert(ReasonPhrase(reason));
         }

@@ -90,6 +90,9 @@ pub struct Writer {
     started: bool,
     last: Option<(Direction, u64)>,
     after_marker: bool,
+    /// Where the data of the chunk being written began: only bytes after it can join a
+    /// following marker.
+    data_start: usize,
     pending: VecDeque<Method>,
 }
 
@@ -195,6 +198,7 @@ impl Writer {
             started: false,
             last: None,
             after_marker: false,
+            data_start: 0,
             pending: VecDeque::new(),
         }
     }
@@ -259,6 +263,7 @@ impl Writer {
         self.out.extend_from_slice(b"\n\n");
         self.started = true;
         self.after_marker = false;
+        self.data_start = self.out.len();
         self.last = None;
         self.pending.clear();
         Ok(())
@@ -500,7 +505,7 @@ impl Writer {
     }
 
     fn marker(&mut self, direction: Direction, time: u64) -> Result<(), Error> {
-        if log::joins_marker(&self.out) {
+        if log::joins_marker(self.out.get(self.data_start..).unwrap_or_default()) {
             return Err(Error::AmbiguousData {
                 offset: self.out.len(),
             });
@@ -511,6 +516,7 @@ impl Writer {
         self.out.push(m);
         self.last = Some((direction, time));
         self.after_marker = true;
+        self.data_start = self.out.len();
         Ok(())
     }
 
@@ -534,12 +540,13 @@ impl Writer {
             .collect();
         cuts.sort_unstable();
         cuts.dedup();
-        let saved = (self.out.len(), self.last, self.after_marker);
+        let saved = (self.out.len(), self.last, self.after_marker, self.data_start);
         let result = self.write_pieces(direction, time, message, &cuts);
         if result.is_err() {
             self.out.truncate(saved.0);
             self.last = saved.1;
             self.after_marker = saved.2;
+            self.data_start = saved.3;
         }
         result
     }

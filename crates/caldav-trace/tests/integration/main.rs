@@ -3,4 +3,6 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
 
 mod framing;
+mod roundtrip;
 mod seed;
+mod writer;

@@ -294,3 +294,43 @@ fn seed_without_cutting_the_page_still_parses() {
     assert!(whole.preamble.starts_with(b"---\nlayout: "));
     assert_eq!(whole.sessions[0].exchanges.len(), 25);
 }
+
+/// The text between `open` and the next `close`, for each occurrence of `open` in `text`.
+fn between<'a>(text: &'a str, open: &str, close: &str) -> Vec<&'a str> {
+    text.split(open).skip(1).map(|rest| &rest[..rest.find(close).unwrap()]).collect()
+}
+
+#[test]
+fn seed_multiget_yields_the_five_calendar_objects() {
+    let exchanges = seed::exchanges().unwrap();
+    let multiget = exchanges
+        .iter()
+        .find(|e| e.request.body().windows(20).any(|w| w == b"<B:calendar-multiget"))
+        .unwrap();
+    let asked = between(std::str::from_utf8(multiget.request.body()).unwrap(), "<A:href xmlns:A=\"DAV:\">", "</A:href>");
+    assert_eq!(asked.len(), 5);
+
+    let body = std::str::from_utf8(multiget.response.as_ref().unwrap().body()).unwrap();
+    let responses = between(body, "<A:response>", "</A:response>");
+    assert_eq!(responses.len(), 5);
+    let mut answered = Vec::new();
+    for response in responses {
+        let href = between(response, "<A:href>", "</A:href>")[0];
+        let etag = between(response, "<A:getetag>", "</A:getetag>")[0];
+        let ics = between(response, "<B:calendar-data><![CDATA[", "]]></B:calendar-data>")[0];
+        assert!(etag.starts_with('"') && etag.ends_with('"'));
+        assert!(ics.starts_with("BEGIN:VCALENDAR\n"), "{href}");
+        assert!(ics.ends_with("END:VCALENDAR\n"), "{href}");
+        assert_eq!(ics.matches("BEGIN:VCALENDAR").count(), 1);
+        // The copy lost its CRs: iCalendar's CRLF line ends arrive as LF.
+        assert!(!ics.contains('\r'));
+        let uid = ics.lines().find_map(|l| l.strip_prefix("UID:")).unwrap();
+        assert!(!uid.is_empty());
+        assert!(ics.contains("BEGIN:VEVENT"));
+        answered.push(href);
+    }
+    let mut asked_sorted = asked.clone();
+    asked_sorted.sort_unstable();
+    answered.sort_unstable();
+    assert_eq!(answered, asked_sorted);
+}
