@@ -261,7 +261,10 @@ mod tests {
         assert_eq!(marker_at(b"<1506412228>", 0), None);
         assert_eq!(marker_at(b"<<", 0), None);
         assert_eq!(marker_at(b"<12", 0), None);
-        assert_eq!(marker_at(b"<18446744073709551615<", 0), Some((Direction::ClientToServer, u64::MAX, 22)));
+        assert_eq!(
+            marker_at(b"<18446744073709551615<", 0),
+            Some((Direction::ClientToServer, u64::MAX, 22))
+        );
         assert_eq!(marker_at(b"<18446744073709551616<", 0), None);
         assert_eq!(marker_at(b"<000000000000000000001<", 0), None);
     }

@@ -540,7 +540,12 @@ impl Writer {
             .collect();
         cuts.sort_unstable();
         cuts.dedup();
-        let saved = (self.out.len(), self.last, self.after_marker, self.data_start);
+        let saved = (
+            self.out.len(),
+            self.last,
+            self.after_marker,
+            self.data_start,
+        );
         let result = self.write_pieces(direction, time, message, &cuts);
         if result.is_err() {
             self.out.truncate(saved.0);

@@ -12,14 +12,31 @@ fn value() -> impl Strategy<Value = String> {
 
 fn headers() -> impl Strategy<Value = Vec<(String, String)>> {
     proptest::collection::vec(
-        (prop_oneof![Just("dav".to_owned()), Just("etag".to_owned()), "x-[a-z0-9]{1,8}", Just("depth".to_owned())], value()),
+        (
+            prop_oneof![
+                Just("dav".to_owned()),
+                Just("etag".to_owned()),
+                "x-[a-z0-9]{1,8}",
+                Just("depth".to_owned())
+            ],
+            value(),
+        ),
         0..5,
     )
 }
 
 /// Bodies of any bytes except those that could form a marker or session header.
 fn body() -> impl Strategy<Value = Vec<u8>> {
-    proptest::collection::vec(any::<u8>().prop_map(|b| if matches!(b, b'<' | b'>' | b'-') { b'x' } else { b }), 0..300)
+    proptest::collection::vec(
+        any::<u8>().prop_map(|b| {
+            if matches!(b, b'<' | b'>' | b'-') {
+                b'x'
+            } else {
+                b
+            }
+        }),
+        0..300,
+    )
 }
 
 fn chunk_offsets(len: usize) -> impl Strategy<Value = Vec<usize>> {
@@ -41,7 +58,10 @@ fn with_framing(
         return builder;
     }
     if chunked {
-        builder.append("transfer-encoding", http::HeaderValue::from_static("chunked"));
+        builder.append(
+            "transfer-encoding",
+            http::HeaderValue::from_static("chunked"),
+        );
     } else {
         builder.append("content-length", body.len().into());
     }
@@ -51,7 +71,10 @@ fn with_framing(
 fn header_map(fields: &[(String, String)]) -> http::HeaderMap {
     let mut map = http::HeaderMap::new();
     for (name, value) in fields {
-        map.append(http::HeaderName::from_bytes(name.as_bytes()).unwrap(), value.parse().unwrap());
+        map.append(
+            http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            value.parse().unwrap(),
+        );
     }
     map
 }
@@ -137,7 +160,10 @@ fn write(sessions: &[(String, Vec<Exchange>)], config: WriteConfig) -> Vec<u8> {
         writer.session(header).unwrap();
         for exchange in exchanges {
             if let Err(e) = writer.exchange(exchange) {
-                panic!("{e:?} after {:?} writing {exchange:#?}", String::from_utf8_lossy(writer.as_bytes()));
+                panic!(
+                    "{e:?} after {:?} writing {exchange:#?}",
+                    String::from_utf8_lossy(writer.as_bytes())
+                );
             }
         }
     }

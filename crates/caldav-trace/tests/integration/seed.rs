@@ -297,7 +297,10 @@ fn seed_without_cutting_the_page_still_parses() {
 
 /// The text between `open` and the next `close`, for each occurrence of `open` in `text`.
 fn between<'a>(text: &'a str, open: &str, close: &str) -> Vec<&'a str> {
-    text.split(open).skip(1).map(|rest| &rest[..rest.find(close).unwrap()]).collect()
+    text.split(open)
+        .skip(1)
+        .map(|rest| &rest[..rest.find(close).unwrap()])
+        .collect()
 }
 
 #[test]
@@ -305,9 +308,18 @@ fn seed_multiget_yields_the_five_calendar_objects() {
     let exchanges = seed::exchanges().unwrap();
     let multiget = exchanges
         .iter()
-        .find(|e| e.request.body().windows(20).any(|w| w == b"<B:calendar-multiget"))
+        .find(|e| {
+            e.request
+                .body()
+                .windows(20)
+                .any(|w| w == b"<B:calendar-multiget")
+        })
         .unwrap();
-    let asked = between(std::str::from_utf8(multiget.request.body()).unwrap(), "<A:href xmlns:A=\"DAV:\">", "</A:href>");
+    let asked = between(
+        std::str::from_utf8(multiget.request.body()).unwrap(),
+        "<A:href xmlns:A=\"DAV:\">",
+        "</A:href>",
+    );
     assert_eq!(asked.len(), 5);
 
     let body = std::str::from_utf8(multiget.response.as_ref().unwrap().body()).unwrap();
@@ -317,7 +329,11 @@ fn seed_multiget_yields_the_five_calendar_objects() {
     for response in responses {
         let href = between(response, "<A:href>", "</A:href>")[0];
         let etag = between(response, "<A:getetag>", "</A:getetag>")[0];
-        let ics = between(response, "<B:calendar-data><![CDATA[", "]]></B:calendar-data>")[0];
+        let ics = between(
+            response,
+            "<B:calendar-data><![CDATA[",
+            "]]></B:calendar-data>",
+        )[0];
         assert!(etag.starts_with('"') && etag.ends_with('"'));
         assert!(ics.starts_with("BEGIN:VCALENDAR\n"), "{href}");
         assert!(ics.ends_with("END:VCALENDAR\n"), "{href}");

@@ -20,7 +20,9 @@ fn seed_rewritten_with_lf_is_the_log_itself() {
 }
 
 fn request(target: &str, body: &'static [u8]) -> http::Request<Bytes> {
-    http::Request::put(target).body(Bytes::from_static(body)).unwrap()
+    http::Request::put(target)
+        .body(Bytes::from_static(body))
+        .unwrap()
 }
 
 #[test]
@@ -46,8 +48,14 @@ fn credentials_are_redacted_by_default() {
     let e = &trace.sessions[0].exchanges[0];
     assert_eq!(e.request.headers()["authorization"], "Basic redacted");
     assert_eq!(e.request.headers()["proxy-authorization"], "redacted");
-    assert_eq!(e.request.headers()["cookie"], "session=redacted; theme=redacted");
-    assert_eq!(e.response.as_ref().unwrap().headers()["set-cookie"], "session=redacted; Path=/; HttpOnly");
+    assert_eq!(
+        e.request.headers()["cookie"],
+        "session=redacted; theme=redacted"
+    );
+    assert_eq!(
+        e.response.as_ref().unwrap().headers()["set-cookie"],
+        "session=redacted; Path=/; HttpOnly"
+    );
 
     let mut config = WriteConfig::default();
     config.redact = false;
@@ -70,7 +78,11 @@ fn header_names_are_written_in_customary_case() {
         .unwrap();
     writer.request(1, &request, &[]).unwrap();
     let written = String::from_utf8(writer.finish()).unwrap();
-    assert!(written.contains("\r\nDAV: 1\r\nIf-None-Match: *\r\nWWW-Authenticate: x\r\nETag: \"1\"\r\n\r\n"));
+    assert!(
+        written.contains(
+            "\r\nDAV: 1\r\nIf-None-Match: *\r\nWWW-Authenticate: x\r\nETag: \"1\"\r\n\r\n"
+        )
+    );
 }
 
 #[test]
@@ -78,15 +90,26 @@ fn data_that_would_read_as_a_marker_is_refused() {
     let mut writer = Writer::new(WriteConfig::default());
     writer.session("u t").unwrap();
     let before = writer.as_bytes().len();
-    let err = writer.request(1, &request("/", b"a <12< b"), &[]).unwrap_err();
+    let err = writer
+        .request(1, &request("/", b"a <12< b"), &[])
+        .unwrap_err();
     assert!(matches!(err, Error::AmbiguousData { .. }));
-    assert_eq!(writer.as_bytes().len(), before, "a refused message leaves nothing behind");
-    let err = writer.request(1, &request("/", b"x\n---------- y"), &[]).unwrap_err();
+    assert_eq!(
+        writer.as_bytes().len(),
+        before,
+        "a refused message leaves nothing behind"
+    );
+    let err = writer
+        .request(1, &request("/", b"x\n---------- y"), &[])
+        .unwrap_err();
     assert!(matches!(err, Error::AmbiguousData { .. }));
     // A body ending in `<12` would join the next marker.
     writer.request(1, &request("/", b"a<12"), &[]).unwrap();
     let response = http::Response::new(Bytes::new());
-    assert!(matches!(writer.response(2, &response, &[]).unwrap_err(), Error::AmbiguousData { .. }));
+    assert!(matches!(
+        writer.response(2, &response, &[]).unwrap_err(),
+        Error::AmbiguousData { .. }
+    ));
 }
 
 #[test]
@@ -122,42 +145,72 @@ fn empty_reason_phrase_of_uncanonical_code_round_trips() {
 #[test]
 fn misuse_is_an_error() {
     let mut writer = Writer::new(WriteConfig::default());
-    assert_eq!(writer.request(1, &request("/", b""), &[]).unwrap_err(), Error::NoSessionStarted);
-    assert_eq!(writer.session("a\nb").unwrap_err(), Error::SessionHeaderLineEnd);
+    assert_eq!(
+        writer.request(1, &request("/", b""), &[]).unwrap_err(),
+        Error::NoSessionStarted
+    );
+    assert_eq!(
+        writer.session("a\nb").unwrap_err(),
+        Error::SessionHeaderLineEnd
+    );
     writer.session("u t").unwrap();
     let response = http::Response::new(Bytes::new());
-    assert_eq!(writer.response(1, &response, &[]).unwrap_err(), Error::ResponseWithoutRequest);
-    writer.request(1, &http::Request::head("/").body(Bytes::new()).unwrap(), &[]).unwrap();
+    assert_eq!(
+        writer.response(1, &response, &[]).unwrap_err(),
+        Error::ResponseWithoutRequest
+    );
+    writer
+        .request(
+            1,
+            &http::Request::head("/").body(Bytes::new()).unwrap(),
+            &[],
+        )
+        .unwrap();
     let with_body = http::Response::new(Bytes::from_static(b"x"));
-    assert_eq!(writer.response(1, &with_body, &[]).unwrap_err(), Error::BodyNotAllowed);
+    assert_eq!(
+        writer.response(1, &with_body, &[]).unwrap_err(),
+        Error::BodyNotAllowed
+    );
     let mut interim = http::Response::new(());
     *interim.status_mut() = http::StatusCode::PROCESSING;
     writer.interim(2, &interim).unwrap();
     let mut h2 = http::Response::new(Bytes::new());
     *h2.version_mut() = http::Version::HTTP_2;
-    assert_eq!(writer.response(3, &h2, &[]).unwrap_err(), Error::UnsupportedVersion);
+    assert_eq!(
+        writer.response(3, &h2, &[]).unwrap_err(),
+        Error::UnsupportedVersion
+    );
 }
 
 #[test]
 fn a_session_after_a_partial_line_is_still_found() {
     let mut writer = Writer::new(WriteConfig::default());
     writer.session("one t").unwrap();
-    writer.request(1, &request("/", b"no line end"), &[]).unwrap();
+    writer
+        .request(1, &request("/", b"no line end"), &[])
+        .unwrap();
     writer.session("two t").unwrap();
     writer.request(2, &request("/b", b""), &[]).unwrap();
     let trace = Trace::parse(writer.finish()).unwrap();
     assert_eq!(trace.sessions.len(), 2);
-    assert_eq!(&trace.sessions[0].exchanges[0].request.body()[..], b"no line end");
+    assert_eq!(
+        &trace.sessions[0].exchanges[0].request.body()[..],
+        b"no line end"
+    );
     assert_eq!(trace.sessions[1].exchanges[0].request.uri(), "/b");
 }
 
 #[test]
 fn interim_and_chunked_round_trip_through_exchange() {
     let mut request = request("/cal/", b"<x/>");
-    request.headers_mut().insert("transfer-encoding", "chunked".parse().unwrap());
+    request
+        .headers_mut()
+        .insert("transfer-encoding", "chunked".parse().unwrap());
     let mut exchange = Exchange::new(request, 10);
     exchange.request_chunks = vec![0, 2];
-    exchange.request_trailers.insert("x-t", "1".parse().unwrap());
+    exchange
+        .request_trailers
+        .insert("x-t", "1".parse().unwrap());
     let mut processing = http::Response::new(());
     *processing.status_mut() = http::StatusCode::PROCESSING;
     exchange.interim.push(Interim::new(processing, 11));
@@ -173,6 +226,9 @@ fn interim_and_chunked_round_trip_through_exchange() {
         writer.session("u t").unwrap();
         writer.exchange(&exchange).unwrap();
         let trace = Trace::parse(writer.finish()).unwrap();
-        assert!(trace.sessions[0].exchanges[0].same_content(&exchange), "{line_ending:?}");
+        assert!(
+            trace.sessions[0].exchanges[0].same_content(&exchange),
+            "{line_ending:?}"
+        );
     }
 }
