@@ -77,8 +77,9 @@ pub enum Error {
         offset: usize,
     },
 
-    /// A message to be written uses an HTTP version other than 1.0 or 1.1.
-    #[error("only http/1.0 and http/1.1 messages can be written")]
+    /// A message to be written uses HTTP/0.9, which has no header fields to write. (HTTP/2
+    /// and HTTP/3 messages are written in their HTTP/1.1 form.)
+    #[error("http/0.9 messages cannot be written")]
     UnsupportedVersion,
 
     /// A body was given for a response that cannot carry one (1xx, 204, 304, or an answer

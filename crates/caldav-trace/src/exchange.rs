@@ -135,6 +135,22 @@ impl Exchange {
         self
     }
 
+    /// The request body in the pieces the server's socket reads delivered.
+    #[must_use]
+    pub fn request_pieces(&self) -> Vec<Bytes> {
+        pieces(self.request.body(), &self.request_chunks)
+    }
+
+    /// The response body in the pieces the server's socket writes delivered; empty without a
+    /// response.
+    #[must_use]
+    pub fn response_pieces(&self) -> Vec<Bytes> {
+        self.response
+            .as_ref()
+            .map(|r| pieces(r.body(), &self.response_chunks))
+            .unwrap_or_default()
+    }
+
     /// Whether two exchanges carry the same messages, times and chunk boundaries, ignoring
     /// where they stood in their inputs (offsets) and the notes.
     #[must_use]
@@ -158,6 +174,26 @@ impl Exchange {
             && self.request_time == other.request_time
             && self.response_time == other.response_time
     }
+}
+
+/// Splits `body` at `offsets` (ascending, as in [`Exchange::request_chunks`]) into the pieces
+/// the socket delivered; offsets out of order or out of range are skipped. The pieces are views
+/// of `body`, not copies. Feed them one by one to a streaming decoder to test it on the
+/// boundaries a real connection produced.
+#[must_use]
+pub fn pieces(body: &Bytes, offsets: &[usize]) -> Vec<Bytes> {
+    let mut out = Vec::with_capacity(offsets.len() + 1);
+    let mut from = 0;
+    for &at in offsets {
+        if at > from && at < body.len() {
+            out.push(body.slice(from..at));
+            from = at;
+        }
+    }
+    if from < body.len() || out.is_empty() {
+        out.push(body.slice(from..));
+    }
+    out
 }
 
 impl PartialEq for Exchange {
@@ -187,4 +223,18 @@ fn response_head_eq<T, U>(a: &http::Response<T>, b: &http::Response<U>) -> bool 
 
 fn response_eq(a: &http::Response<Bytes>, b: &http::Response<Bytes>) -> bool {
     response_head_eq(a, b) && a.body() == b.body()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_split_at_offsets_and_rejoin() {
+        let body = Bytes::from_static(b"abcdef");
+        assert_eq!(pieces(&body, &[]), [Bytes::from_static(b"abcdef")]);
+        assert_eq!(pieces(&body, &[0, 2, 5]), [&b"ab"[..], b"cde", b"f"]);
+        assert_eq!(pieces(&body, &[4, 2, 9]), [&b"abcd"[..], b"ef"]);
+        assert_eq!(pieces(&Bytes::new(), &[0]), [Bytes::new()]);
+    }
 }

@@ -174,55 +174,72 @@ impl Trace {
     }
 }
 
+/// Reads the next request of the client stream into a new exchange.
+fn next_request(
+    client: &Stream,
+    parser: &mut Parser<'_>,
+    pos: &mut usize,
+) -> Result<Option<Exchange>, Error> {
+    let Some(parsed) = parser.request(*pos)? else {
+        return Ok(None);
+    };
+    *pos = parsed.end;
+    let offset = client.file_offset(parsed.start);
+    let mut exchange = Exchange::new(parsed.message, client.time_at(parsed.start));
+    exchange.request_offset = offset;
+    exchange.request_chunks = parsed.body_chunks;
+    exchange.request_trailers = parsed.trailers;
+    if let Some((declared, recorded)) = parsed.short {
+        exchange.notes.push(Note::ShortBody {
+            side: Side::Request,
+            offset,
+            declared,
+            recorded,
+        });
+    }
+    Ok(Some(exchange))
+}
+
+/// Cuts a session's streams into messages and pairs them. Requests are read as responses
+/// need them, so that after a protocol switch (`101`, or `2xx` to `CONNECT`) neither stream
+/// is read as HTTP any more: the rest of both is kept as is.
 fn build_session(raw: log::RawSession, config: ParseConfig) -> Result<Session, Error> {
     let client = Stream::build(&raw.chunks, Direction::ClientToServer);
     let server = Stream::build(&raw.chunks, Direction::ServerToClient);
-
+    let mut requests = Parser::new(&client, config);
+    let mut responses = Parser::new(&server, config);
+    let mut client_pos = 0;
+    let mut pos = 0;
     let mut exchanges: Vec<Exchange> = Vec::new();
-    let mut parser = Parser::new(&client, config);
-    let mut pos = 0;
-    while let Some(parsed) = parser.request(pos)? {
-        pos = parsed.end;
-        let start = parsed.start;
-        let offset = client.file_offset(start);
-        let mut exchange = Exchange::new(parsed.message, client.time_at(start));
-        exchange.request_offset = offset;
-        exchange.request_chunks = parsed.body_chunks;
-        exchange.request_trailers = parsed.trailers;
-        if let Some((declared, recorded)) = parsed.short {
-            exchange.notes.push(Note::ShortBody {
-                side: Side::Request,
-                offset,
-                declared,
-                recorded,
-            });
-        }
-        exchanges.push(exchange);
-    }
-    let client_rest = client.bytes.slice(pos.min(client.len())..);
-
-    let mut parser = Parser::new(&server, config);
-    let mut pos = 0;
-    let mut index = 0;
     let mut interim: Vec<Interim> = Vec::new();
-    loop {
-        let method = exchanges.get(index).map(|e| e.request.method().clone());
-        let Some(method) = method else {
-            let start = message::skip_empty_lines(&server.bytes, pos);
-            if start < server.len() {
-                return Err(Error::UnpairedResponse {
-                    offset: server.file_offset(start),
-                });
+    // Responses answer requests in order, so the first `answered` exchanges have one.
+    let mut answered = 0;
+    let mut switched = false;
+    while !switched {
+        if exchanges.len() == answered {
+            match next_request(&client, &mut requests, &mut client_pos)? {
+                Some(exchange) => exchanges.push(exchange),
+                None => {
+                    let start = message::skip_empty_lines(&server.bytes, pos);
+                    if start < server.len() {
+                        return Err(Error::UnpairedResponse {
+                            offset: server.file_offset(start),
+                        });
+                    }
+                    break;
+                }
             }
+        }
+        let Some(exchange) = exchanges.get_mut(answered) else {
             break;
         };
-        let Some(parsed) = parser.response(pos, &method)? else {
+        let method = exchange.request.method().clone();
+        let Some(parsed) = responses.response(pos, &method)? else {
             break;
         };
         pos = parsed.end;
-        let start = parsed.start;
-        let offset = server.file_offset(start);
-        let time = server.time_at(start);
+        let offset = server.file_offset(parsed.start);
+        let time = server.time_at(parsed.start);
         let status = parsed.message.status();
         if status.is_informational() && status != http::StatusCode::SWITCHING_PROTOCOLS {
             let (parts, _) = parsed.message.into_parts();
@@ -233,41 +250,40 @@ fn build_session(raw: log::RawSession, config: ParseConfig) -> Result<Session, E
             });
             continue;
         }
-        let switched = status == http::StatusCode::SWITCHING_PROTOCOLS
+        switched = status == http::StatusCode::SWITCHING_PROTOCOLS
             || (method == http::Method::CONNECT && status.is_success());
-        if let Some(exchange) = exchanges.get_mut(index) {
-            exchange.response = Some(parsed.message);
-            exchange.response_time = Some(time);
-            exchange.response_offset = Some(offset);
-            exchange.response_chunks = parsed.body_chunks;
-            exchange.response_trailers = parsed.trailers;
-            exchange.interim = std::mem::take(&mut interim);
-            if let Some((declared, recorded)) = parsed.short {
-                exchange.notes.push(Note::ShortBody {
-                    side: Side::Response,
-                    offset,
-                    declared,
-                    recorded,
-                });
-            }
+        exchange.response = Some(parsed.message);
+        exchange.response_time = Some(time);
+        exchange.response_offset = Some(offset);
+        exchange.response_chunks = parsed.body_chunks;
+        exchange.response_trailers = parsed.trailers;
+        exchange.interim = std::mem::take(&mut interim);
+        if let Some((declared, recorded)) = parsed.short {
+            exchange.notes.push(Note::ShortBody {
+                side: Side::Response,
+                offset,
+                declared,
+                recorded,
+            });
         }
-        index += 1;
-        if switched {
-            break;
+        answered += 1;
+    }
+    if !switched {
+        while let Some(exchange) = next_request(&client, &mut requests, &mut client_pos)? {
+            exchanges.push(exchange);
         }
     }
     if !interim.is_empty()
-        && let Some(exchange) = exchanges.get_mut(index)
+        && let Some(exchange) = exchanges.get_mut(answered)
     {
         exchange.interim = interim;
     }
-    let server_rest = server.bytes.slice(pos.min(server.len())..);
     Ok(Session {
         header: raw.header,
         offset: raw.offset,
         chunks: raw.chunks,
         exchanges,
-        client_rest,
-        server_rest,
+        client_rest: client.bytes.slice(client_pos.min(client.len())..),
+        server_rest: server.bytes.slice(pos.min(server.len())..),
     })
 }

@@ -6,6 +6,22 @@
 //! (PROPFIND, PROPPATCH and REPORT). This module exists so that tests of every crate reach the
 //! seed the same way; it is not meant for production use.
 //!
+//! # Example
+//!
+//! Every body of the seed is XML; here each is taken in the pieces the sockets delivered, as
+//! a streaming decoder's test would feed them:
+//!
+//! ```
+//! for exchange in caldav_trace::seed::exchanges()? {
+//!     let response = exchange.response_pieces();
+//!     for pieces in [exchange.request_pieces(), response] {
+//!         let whole: Vec<u8> = pieces.concat();
+//!         assert!(whole.starts_with(b"<?xml version=\"1.0\""));
+//!     }
+//! }
+//! # Ok::<(), caldav_trace::Error>(())
+//! ```
+//!
 //! What the copy preserves: no CR survives (every line end is LF) and 22 bodies are shorter
 //! than their Content-Length; see the [crate docs](crate#what-a-log-preserves-and-the-seed).
 

@@ -155,10 +155,12 @@ fn redacted(name: &HeaderName, value: &HeaderValue) -> Vec<u8> {
     bytes.to_vec()
 }
 
+/// The version as written. The log format is HTTP/1.1 text, so a recorder that spoke HTTP/2
+/// or HTTP/3 records its messages in their HTTP/1.1 form; they read back as HTTP/1.1.
 fn version_text(version: Version) -> Result<&'static [u8], Error> {
     match version {
         Version::HTTP_10 => Ok(b"HTTP/1.0"),
-        Version::HTTP_11 => Ok(b"HTTP/1.1"),
+        Version::HTTP_11 | Version::HTTP_2 | Version::HTTP_3 => Ok(b"HTTP/1.1"),
         _ => Err(Error::UnsupportedVersion),
     }
 }

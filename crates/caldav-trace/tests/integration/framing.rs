@@ -269,3 +269,33 @@ fn several_sessions() {
     assert_eq!(trace.sessions[1].header, "ken Wed Sep 27 00:00:00 2017");
     assert_eq!(trace.exchanges().count(), 2);
 }
+
+#[test]
+fn nothing_after_a_protocol_switch_is_read_as_http() {
+    let trace = parse(
+        "<1<GET /chat HTTP/1.1\nUpgrade: websocket\nConnection: Upgrade\n\n\
+         >2>HTTP/1.1 101 Switching Protocols\nUpgrade: websocket\n\n\x01\x05hello\
+         <3<\x02\x05binary frames",
+    );
+    let session = &trace.sessions[0];
+    assert_eq!(session.exchanges.len(), 1);
+    assert_eq!(
+        session.exchanges[0].response.as_ref().unwrap().status(),
+        101
+    );
+    assert_eq!(&session.server_rest[..], "\u{1}\u{5}hello".as_bytes());
+    assert_eq!(
+        &session.client_rest[..],
+        "\u{2}\u{5}binary frames".as_bytes()
+    );
+}
+
+#[test]
+fn twenty_thousand_exchanges_in_one_session() {
+    let mut log = String::from(HEADER);
+    for _ in 0..20_000 {
+        log.push_str("<1<GET / HTTP/1.1\n\n>2>HTTP/1.1 204 No Content\n\n");
+    }
+    let trace = Trace::parse(&log).unwrap();
+    assert_eq!(trace.sessions[0].exchanges.len(), 20_000);
+}

@@ -350,3 +350,16 @@ fn seed_multiget_yields_the_five_calendar_objects() {
     answered.sort_unstable();
     assert_eq!(answered, asked_sorted);
 }
+
+#[test]
+fn seed_pieces_rejoin_to_the_bodies() {
+    for e in seed::exchanges().unwrap() {
+        let request: Vec<u8> = e.request_pieces().concat();
+        assert_eq!(&request[..], &e.request.body()[..]);
+        let response: Vec<u8> = e.response_pieces().concat();
+        assert_eq!(&response[..], &e.response.as_ref().unwrap().body()[..]);
+        assert_eq!(e.response_pieces().len(), e.response_chunks.len() + 1);
+    }
+    let exchanges = seed::exchanges().unwrap();
+    assert_eq!(exchanges[1].response_pieces().len(), 4);
+}

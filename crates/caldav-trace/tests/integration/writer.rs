@@ -174,10 +174,10 @@ fn misuse_is_an_error() {
     let mut interim = http::Response::new(());
     *interim.status_mut() = http::StatusCode::PROCESSING;
     writer.interim(2, &interim).unwrap();
-    let mut h2 = http::Response::new(Bytes::new());
-    *h2.version_mut() = http::Version::HTTP_2;
+    let mut h09 = http::Response::new(Bytes::new());
+    *h09.version_mut() = http::Version::HTTP_09;
     assert_eq!(
-        writer.response(3, &h2, &[]).unwrap_err(),
+        writer.response(3, &h09, &[]).unwrap_err(),
         Error::UnsupportedVersion
     );
 }
@@ -231,4 +231,24 @@ fn interim_and_chunked_round_trip_through_exchange() {
             "{line_ending:?}"
         );
     }
+}
+
+#[test]
+fn http2_messages_are_recorded_in_http11_form() {
+    let mut writer = Writer::new(WriteConfig::default());
+    writer.session("u t").unwrap();
+    let mut request = http::Request::new(Bytes::new());
+    *request.version_mut() = http::Version::HTTP_2;
+    *request.uri_mut() = "/dav/".parse().unwrap();
+    let mut exchange = Exchange::new(request, 1);
+    let mut response = http::Response::new(Bytes::from_static(b"<ok/>"));
+    *response.version_mut() = http::Version::HTTP_2;
+    exchange = exchange.with_response(response, 2);
+    writer.exchange(&exchange).unwrap();
+    let trace = Trace::parse(writer.finish()).unwrap();
+    let read = &trace.sessions[0].exchanges[0];
+    assert_eq!(read.request.version(), http::Version::HTTP_11);
+    let response = read.response.as_ref().unwrap();
+    assert_eq!(response.version(), http::Version::HTTP_11);
+    assert_eq!(&response.body()[..], b"<ok/>");
 }
