@@ -171,6 +171,14 @@ pub struct ExpandOptions {
     pub floating_zone: Option<Zone>,
     /// Limits for each rule's iterator.
     pub recur_limits: RecurLimits,
+    /// At most this many rule instances are computed (those before the window and those
+    /// EXDATE or EXRULE remove included): a rule with a huge `COUNT` and a far window, or a
+    /// dense EXRULE, ends here and [`Expansion::truncated`] says so.
+    pub max_scanned: u64,
+    /// At most this many instances wait to be put in start order behind a
+    /// `RANGE=THISANDFUTURE` override that moves instances earlier; beyond it the expansion
+    /// ends there and [`Expansion::truncated`] says so.
+    pub max_buffered: usize,
 }
 
 impl Default for ExpandOptions {
@@ -181,6 +189,8 @@ impl Default for ExpandOptions {
             max_instances: 10_000,
             floating_zone: None,
             recur_limits: RecurLimits::default(),
+            max_scanned: 10_000_000,
+            max_buffered: 100_000,
         }
     }
 }
@@ -294,9 +304,34 @@ struct Placed {
     length: Option<(i64, i64)>,
 }
 
+/// A master instance waiting in start order: (start key, end key, sequence, instance).
+struct Queued(i64, i64, u64, Instance);
+
+impl PartialEq for Queued {
+    fn eq(&self, other: &Self) -> bool {
+        (self.0, self.1, self.2) == (other.0, other.1, other.2)
+    }
+}
+
+impl Eq for Queued {}
+
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Queued {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.0, self.1, self.2).cmp(&(other.0, other.1, other.2))
+    }
+}
+
 struct RuleSource {
     iter: RecurIter,
     until_unix: Option<i64>,
+    /// The zone, to compare instances with a UTC UNTIL exactly.
+    cursor: Option<ZoneCursor>,
     peek: Option<i64>,
 }
 
@@ -365,6 +400,13 @@ pub struct Expansion {
     remaining: usize,
     capped: bool,
     cap_checked: bool,
+    scanned: u64,
+    shifted_heap: BinaryHeap<Reverse<Queued>>,
+    heap_seq: u64,
+    last_unshifted: Option<i64>,
+    raw_done: bool,
+    max_buffered: usize,
+    max_scanned: u64,
     pending_dedup: Option<i64>,
     master_done_for_good: bool,
     start_civil: i64,
@@ -408,6 +450,13 @@ impl Expansion {
             remaining: options.max_instances,
             capped: false,
             cap_checked: false,
+            scanned: 0,
+            shifted_heap: BinaryHeap::new(),
+            heap_seq: 0,
+            last_unshifted: None,
+            raw_done: false,
+            max_buffered: options.max_buffered,
+            max_scanned: options.max_scanned,
             pending_dedup: None,
             master_done_for_good: false,
             start_civil,
@@ -431,6 +480,7 @@ impl Expansion {
             }
             RuleSource {
                 iter,
+                cursor: until_unix.and(exp.cursor.clone()),
                 until_unix,
                 peek: None,
             }
@@ -592,7 +642,12 @@ impl Expansion {
     }
 
     /// The end of an instance that starts at `start` and lasts (days, seconds).
-    fn end_of(&self, start: Moment, start_key: i64, (days, seconds): (i64, i64)) -> (Moment, i64) {
+    fn end_of(
+        &mut self,
+        start: Moment,
+        start_key: i64,
+        (days, seconds): (i64, i64),
+    ) -> (Moment, i64) {
         match start {
             Moment::Date(d) => {
                 let end_day = days_of(d) + days + seconds.div_euclid(DAY);
@@ -609,28 +664,25 @@ impl Expansion {
                 (Moment::Utc(datetime_of(civil).unwrap_or(dt)), civil)
             }
             Moment::Zoned { local, offset } => {
-                let zone = match &self.frame {
-                    Frame::Zoned(z) => Some(z),
-                    _ => None,
-                };
                 let unix = if days == 0 {
                     start_key + seconds
                 } else {
                     let civil = secs_of(local) + days * DAY;
-                    let base = match (zone, datetime_of(civil)) {
-                        (Some(z), Some(dt)) => {
-                            z.to_timestamp(dt).map_or(civil, Timestamp::as_second)
-                        }
-                        _ => civil - i64::from(offset.seconds()),
+                    let base = match self.cursor.as_mut() {
+                        Some(cursor) => cursor.resolve(civil).0,
+                        None => civil - i64::from(offset.seconds()),
                     };
                     base + seconds
                 };
-                let moment = match (zone, Timestamp::from_second(unix)) {
-                    (Some(z), Ok(t)) => {
-                        let (local, offset) = z.to_local(t);
-                        Moment::Zoned { local, offset }
+                let moment = match self.cursor.as_mut() {
+                    Some(cursor) => {
+                        let (civil, off) = cursor.local(unix);
+                        Moment::Zoned {
+                            local: datetime_of(civil).unwrap_or(local),
+                            offset: offset_of(off),
+                        }
                     }
-                    _ => Moment::Zoned {
+                    None => Moment::Zoned {
                         local: datetime_of(unix + i64::from(offset.seconds())).unwrap_or(local),
                         offset,
                     },
@@ -680,11 +732,11 @@ impl Expansion {
     }
 
     fn peek_rule(&mut self, i: usize) -> Option<i64> {
-        let frame_cursor = self.cursor.clone();
         let r = self.rules.get_mut(i)?;
         if r.peek.is_none() {
-            let next = r.iter.next().map(secs_of)?;
-            if let (Some(until), Some(mut cur)) = (r.until_unix, frame_cursor)
+            self.scanned += 1;
+            let next = r.iter.next_civil()?;
+            if let (Some(until), Some(cur)) = (r.until_unix, r.cursor.as_mut())
                 && cur.resolve(next).0 > until
             {
                 return None;
@@ -698,10 +750,22 @@ impl Expansion {
         for r in &mut self.exrules {
             loop {
                 if r.peek.is_none() {
-                    r.peek = r.iter.next().map(secs_of);
+                    self.scanned += 1;
+                    if self.scanned > self.max_scanned {
+                        return false;
+                    }
+                    r.peek = r.iter.next_civil();
                 }
                 match r.peek {
-                    Some(v) if v < c => r.peek = None,
+                    Some(v) if v < c => {
+                        r.peek = None;
+                        if v < c - 2 * DAY
+                            && let Some(target) = datetime_of(c - DAY)
+                        {
+                            // Far behind: jump to the period near `c` (rules without COUNT).
+                            r.iter.skip_to(target);
+                        }
+                    }
                     Some(v) if v == c => return true,
                     _ => break,
                 }
@@ -721,6 +785,11 @@ impl Expansion {
                 }
             } else if self.master_done {
                 return None;
+            }
+            if self.scanned > self.max_scanned {
+                self.master_done = true;
+                self.capped = true;
+                continue;
             }
             let Some((civil, length)) = self.next_civil() else {
                 self.master_done = true;
@@ -759,7 +828,46 @@ impl Expansion {
         }
     }
 
+    /// Master instances in start order: a THISANDFUTURE override can move later instances
+    /// before earlier ones, by at most `shift_margin`, so those wait in a heap until no later
+    /// instance can start before them.
     fn next_master(&mut self) -> Option<Instance> {
+        if self.shift_margin == 0 {
+            return self.next_master_raw().map(|(i, _)| i);
+        }
+        loop {
+            if let Some(Reverse(top)) = self.shifted_heap.peek() {
+                let safe = self.raw_done
+                    || self
+                        .last_unshifted
+                        .is_some_and(|l| top.0 <= l.saturating_sub(self.shift_margin));
+                if safe {
+                    return self.shifted_heap.pop().map(|Reverse(h)| h.3);
+                }
+            } else if self.raw_done {
+                return None;
+            }
+            match self.next_master_raw() {
+                Some((instance, unshifted)) => {
+                    if self.shifted_heap.len() >= self.max_buffered {
+                        self.raw_done = true;
+                        self.capped = true;
+                    }
+                    self.last_unshifted = Some(unshifted);
+                    self.heap_seq += 1;
+                    self.shifted_heap.push(Reverse(Queued(
+                        instance.start_key,
+                        instance.end_key,
+                        self.heap_seq,
+                        instance,
+                    )));
+                }
+                None => self.raw_done = true,
+            }
+        }
+    }
+
+    fn next_master_raw(&mut self) -> Option<(Instance, i64)> {
         loop {
             let p = self.next_placed()?;
             if self.dedup_seen(p.unix) {
@@ -772,29 +880,30 @@ impl Expansion {
             {
                 continue;
             }
-            let rid = self.rid_of(p.civil);
-            let (start, start_key) = match self.frame {
-                Frame::Date => (
-                    Moment::Date(date_of(p.civil.div_euclid(DAY)).unwrap_or_default()),
-                    p.unix,
-                ),
-                Frame::Floating => (
-                    Moment::Floating(datetime_of(p.civil).unwrap_or_default()),
-                    p.unix,
-                ),
-                Frame::Utc => (
-                    Moment::Utc(datetime_of(p.civil).unwrap_or_default()),
-                    p.unix,
-                ),
-                Frame::Zoned(_) => (
-                    Moment::Zoned {
-                        local: datetime_of(p.unix + p.offset).unwrap_or_default(),
-                        offset: Offset::from_seconds(i32::try_from(p.offset).unwrap_or(0))
-                            .unwrap_or(Offset::UTC),
-                    },
-                    p.unix,
-                ),
+            let civil_dt = datetime_of(p.civil).unwrap_or_default();
+            let (rid, start) = match self.frame {
+                Frame::Date => {
+                    let d = civil_dt.date();
+                    (RecurrenceId::Date(d), Moment::Date(d))
+                }
+                Frame::Floating => (RecurrenceId::Local(civil_dt), Moment::Floating(civil_dt)),
+                Frame::Utc => (RecurrenceId::Utc(civil_dt), Moment::Utc(civil_dt)),
+                Frame::Zoned(_) => {
+                    let local = if p.moved {
+                        datetime_of(p.unix + p.offset).unwrap_or_default()
+                    } else {
+                        civil_dt
+                    };
+                    (
+                        RecurrenceId::Local(civil_dt),
+                        Moment::Zoned {
+                            local,
+                            offset: offset_of(p.offset),
+                        },
+                    )
+                }
             };
+            let start_key = p.unix;
             let mut length = p.length.unwrap_or((self.length.days, self.length.seconds));
             let mut override_index = None;
             let (mut start, mut start_key) = (start, start_key);
@@ -812,14 +921,17 @@ impl Expansion {
                 override_index = Some(index);
             }
             let (end, end_key) = self.end_of(start, start_key, length);
-            return Some(Instance {
-                start,
-                end,
-                recurrence_id: rid,
-                override_index,
-                start_key,
-                end_key,
-            });
+            return Some((
+                Instance {
+                    start,
+                    end,
+                    recurrence_id: rid,
+                    override_index,
+                    start_key,
+                    end_key,
+                },
+                p.unix,
+            ));
         }
     }
 
@@ -928,4 +1040,11 @@ impl Expansion {
     fn master_exhausted(&self) -> bool {
         self.master_done_for_good
     }
+}
+
+fn offset_of(seconds: i64) -> Offset {
+    i32::try_from(seconds)
+        .ok()
+        .and_then(|s| Offset::from_seconds(s).ok())
+        .unwrap_or(Offset::UTC)
 }

@@ -106,6 +106,10 @@ pub struct RecurIter {
     step: i64,
     period: i64,
     buf: Vec<i64>,
+    /// Reused candidate days of a period.
+    scratch: Vec<i64>,
+    /// No day-level part at all: every day passes.
+    every_day: bool,
     buf_pos: usize,
     emitted: u64,
     last: Option<i64>,
@@ -239,6 +243,12 @@ impl RecurIter {
             Frequency::Daily => 146_097,
             _ => u64::from(limits.max_empty_periods),
         };
+        let every_day = month_mask == 0
+            && month_days.is_empty()
+            && rule.by_year_day.is_empty()
+            && rule.by_week_no.is_empty()
+            && weekday_mask == 0
+            && ordinal_days.is_empty();
         let mut month_days_sorted = month_days;
         month_days_sorted.sort_unstable();
         month_days_sorted.dedup();
@@ -266,6 +276,8 @@ impl RecurIter {
             step,
             period: 0,
             buf: Vec::new(),
+            scratch: Vec::new(),
+            every_day,
             buf_pos: 0,
             emitted: 0,
             last: None,
@@ -368,6 +380,16 @@ impl RecurIter {
                     || (self.include_start && t == self.start)
                     || self.last.is_some_and(|l| t <= l)
                 {
+                    if self.date_only && self.freq < Frequency::Daily {
+                        // The rest of this day adds nothing to a date: go to the next one.
+                        let next_day = t + DAY;
+                        let k = (next_day - self.origin + self.step - 1).div_euclid(self.step);
+                        if k > self.period {
+                            self.period = k;
+                            self.buf.clear();
+                            self.buf_pos = 0;
+                        }
+                    }
                     continue;
                 }
                 if self.until.is_some_and(|u| t > u) {
@@ -405,7 +427,8 @@ impl RecurIter {
         let p = self.period;
         self.period += 1;
         let unit = self.origin + p * self.step;
-        let mut days: Vec<i64> = Vec::new();
+        let mut days = std::mem::take(&mut self.scratch);
+        days.clear();
         match self.freq {
             Frequency::Yearly => {
                 if unit > 9999 {
@@ -444,15 +467,19 @@ impl RecurIter {
         }
         if days.is_empty() {
             self.empty_run += 1;
+            self.scratch = days;
             return true;
         }
-        days.sort_unstable();
+        if !days.is_sorted() {
+            days.sort_unstable();
+        }
         days.dedup();
         for d in &days {
             for t in &self.times {
                 self.buf.push(d * DAY + t);
             }
         }
+        self.scratch = days;
         self.apply_set_pos();
         if self.buf.is_empty() {
             self.empty_run += 1;
@@ -565,6 +592,11 @@ impl RecurIter {
         let first = days_from_civil(year, month, 1);
         let dim = days_in_month(year, month);
         if self.month_days.is_empty() {
+            let in_month = self.freq == Frequency::Monthly || self.explicit_month;
+            if in_month && (self.weekday_mask != 0 || !self.ordinal_days.is_empty()) {
+                self.weekdays_of_month(first, dim, out);
+                return;
+            }
             for d in first..first + dim {
                 if self.day_ok(d, false, false) {
                     out.push(d);
@@ -592,6 +624,65 @@ impl RecurIter {
         }
     }
 
+    /// BYDAY within one month by weekday arithmetic rather than a scan of its days.
+    fn weekdays_of_month(&self, first: i64, dim: i64, out: &mut Vec<i64>) {
+        let start = out.len();
+        let last = first + dim - 1;
+        let (w_first, w_last) = (weekday_of(first), weekday_of(last));
+        for w in 0..7 {
+            if self.weekday_mask & (1 << w) != 0 {
+                let mut d = first + (w - w_first).rem_euclid(7);
+                while d <= last {
+                    out.push(d);
+                    d += 7;
+                }
+            }
+        }
+        for &(n, w) in &self.ordinal_days {
+            let n = i64::from(n);
+            let d = if n > 0 {
+                first + (w - w_first).rem_euclid(7) + 7 * (n - 1)
+            } else {
+                last - (w_last - w).rem_euclid(7) - 7 * (-n - 1)
+            };
+            if d >= first && d <= last {
+                out.push(d);
+            }
+        }
+        if !self.year_days.is_empty() || !self.week_nos.is_empty() {
+            let mut keep = start;
+            for i in start..out.len() {
+                if let Some(&d) = out.get(i)
+                    && self.year_and_week_ok(d)
+                {
+                    if let Some(slot) = out.get_mut(keep) {
+                        *slot = d;
+                    }
+                    keep += 1;
+                }
+            }
+            out.truncate(keep);
+        }
+    }
+
+    fn year_and_week_ok(&self, d: i64) -> bool {
+        let (y, _, _) = civil_from_days(d);
+        let doy = d - days_from_civil(y, 1, 1) + 1;
+        let diy = days_in_year(y);
+        let year_ok = self.year_days.is_empty()
+            || self
+                .year_days
+                .iter()
+                .any(|&n| i64::from(n) == doy || i64::from(n) == doy - diy - 1);
+        let week_ok = self.week_nos.is_empty() || {
+            let (no, neg) = self.week_number(d, y);
+            self.week_nos
+                .iter()
+                .any(|&n| i64::from(n) == no || i64::from(n) == neg)
+        };
+        year_ok && week_ok
+    }
+
     /// Start of week 1 of `year`: the week (starting on WKST) that holds January 4, which is
     /// the first week with at least four days of the year (§3.3.10, BYWEEKNO).
     fn week_one(&self, year: i64) -> i64 {
@@ -602,6 +693,9 @@ impl RecurIter {
     /// Whether a day passes the day-level parts (the month and month-day checks optional, for
     /// callers that generated the day from them).
     fn day_ok(&self, d: i64, check_month: bool, check_month_day: bool) -> bool {
+        if self.every_day {
+            return true;
+        }
         let (y, m, md) = civil_from_days(d);
         if check_month && self.month_mask != 0 && self.month_mask & (1 << m) == 0 {
             return false;
@@ -689,6 +783,13 @@ impl Iterator for RecurIter {
             self.done = true;
         }
         dt
+    }
+}
+
+impl RecurIter {
+    /// The next instance as civil seconds since 1970-01-01T00:00:00 (no zone).
+    pub(crate) fn next_civil(&mut self) -> Option<i64> {
+        self.next_secs()
     }
 }
 

@@ -241,6 +241,27 @@ impl ZoneCursor {
     }
 }
 
+impl ZoneCursor {
+    /// The civil seconds and offset of `unix` seconds in the zone.
+    pub(crate) fn local(&mut self, unix: i64) -> (i64, i64) {
+        let civil = unix + self.offset;
+        if civil >= self.lo && civil < self.hi {
+            return (civil, self.offset);
+        }
+        let Ok(t) = Timestamp::from_second(unix) else {
+            return (unix, 0);
+        };
+        let offset = i64::from(self.zone.offset_at(t).seconds());
+        let (o, from, to) = self.zone.span(unix);
+        if o == offset {
+            self.lo = from.saturating_add(o).saturating_add(MAX_OFFSET_SPREAD);
+            self.hi = to.saturating_add(o).saturating_sub(MAX_OFFSET_SPREAD);
+            self.offset = o;
+        }
+        (unix + offset, offset)
+    }
+}
+
 /// Why a `TZID` could not be turned into a zone.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("unknown time zone {tzid:?}")]

@@ -317,3 +317,31 @@ fn impossible_rule_ends_with_dtstart_only() {
         ["2000-01-01T08:00:00+01:00"]
     );
 }
+
+/// Regression (fuzz, expand_small): a THISANDFUTURE override that moves later instances
+/// before earlier ones used to break the start order.
+#[test]
+fn this_and_future_moving_instances_earlier_keeps_start_order() {
+    let ny = |d: DateTime| zoned("America/New_York", d);
+    let rec = rule(
+        ny(date(2024, 1, 1).at(9, 0, 0, 0)),
+        Length::seconds(600),
+        "FREQ=DAILY;COUNT=4",
+    );
+    let mut o = Override::new(
+        ny(date(2024, 1, 3).at(9, 0, 0, 0)),
+        ny(date(2024, 1, 1).at(12, 0, 0, 0)),
+        Length::seconds(600),
+        0,
+    );
+    o.this_and_future = true;
+    assert_eq!(
+        starts(&rec, &[o], &ExpandOptions::default()),
+        [
+            "2024-01-01T09:00:00-05:00",
+            "2024-01-01T12:00:00-05:00",
+            "2024-01-02T09:00:00-05:00",
+            "2024-01-02T12:00:00-05:00",
+        ]
+    );
+}
