@@ -1,0 +1,54 @@
+//! `caldav-tokio`: the thin adapter that runs the project's sans-IO machines over real networks.
+//!
+//! - [`HttpClient`]: hyper 1 (hyper-util's pooled client) over rustls, HTTP/1.1 keep-alive and
+//!   HTTP/2 by ALPN, gzip and deflate responses, per-request timeouts, bounded `Retry-After`
+//!   retries, Basic / Digest (RFC 7616) / Bearer authentication, `TCP_NODELAY` and
+//!   `TCP_QUICKACK`.
+//! - [`Resolver`]: hickory-resolver, from the system's configuration or explicit name servers;
+//!   the HTTP client can resolve through it too.
+//!
+//! Credentials are sent only to the account's origin ([`HttpConfig::credential_origins`], or
+//! the first origin a request goes to), never to another origin after a redirect, and never
+//! over plain `http` unless [`HttpConfig::allow_plain_http_credentials`] is set.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use bytes::Bytes;
+//! use caldav_tokio::{Credentials, HttpClient, HttpConfig};
+//!
+//! # async fn run() -> Result<(), caldav_tokio::Error> {
+//! let client = HttpClient::new(
+//!     HttpConfig::default().with_credentials(Credentials::password("alice", "secret")),
+//! )?;
+//! let request = http::Request::builder()
+//!     .method("PROPFIND")
+//!     .uri("https://cal.example.com/dav/")
+//!     .header("Depth", "0")
+//!     .header("Content-Type", "application/xml")
+//!     .body(Bytes::from_static(b"<propfind xmlns=\"DAV:\"><prop><current-user-principal/></prop></propfind>"))
+//!     .expect("a valid request");
+//! let response = client.send(request).await?;
+//! println!("{}", response.status());
+//! # Ok(()) }
+//! ```
+//!
+//! # Limits
+//!
+//! Response bodies are bounded ([`HttpConfig::max_response_bytes`], before and after
+//! decoding); each exchange has a timeout; retries and redirects are bounded. Nothing here
+//! panics on a misbehaving server: every failure is an [`Error`] that names the request.
+
+mod auth;
+mod client;
+mod connect;
+mod content_coding;
+mod dns;
+mod error;
+mod retry;
+
+pub use auth::Credentials;
+pub use client::{HttpClient, HttpConfig, Origin, Received};
+pub use dns::Resolver;
+pub use error::{Error, Target};
+pub use retry::RetryPolicy;

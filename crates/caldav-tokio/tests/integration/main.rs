@@ -1,0 +1,7 @@
+//! Integration tests: the transport against loopback test servers written here, and against
+//! the real servers `cargo xtask servers start` runs (which must be running: these tests fail,
+//! never skip, without them).
+
+mod env;
+mod loopback;
+mod servers;
