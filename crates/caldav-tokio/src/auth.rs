@@ -327,7 +327,9 @@ impl DigestSession {
     /// Whether a new challenge says only that our nonce went stale (RFC 7616 §3.3).
     pub(crate) fn is_stale(challenges: &[Challenge]) -> bool {
         challenges.iter().any(|c| {
-            c.scheme == "digest" && c.param("stale").is_some_and(|v| v.eq_ignore_ascii_case("true"))
+            c.scheme == "digest"
+                && c.param("stale")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("true"))
         })
     }
 
@@ -426,7 +428,14 @@ mod tests {
         assert_eq!(ch.len(), 2);
         let mut s = DigestSession::from_challenges(&ch).unwrap();
         assert_eq!(s.algorithm, DigestAlgorithm::Sha256);
-        let v = s.authorize("Mufasa", "Circle of Life", "GET", "/dir/index.html", b"", CNONCE);
+        let v = s.authorize(
+            "Mufasa",
+            "Circle of Life",
+            "GET",
+            "/dir/index.html",
+            b"",
+            CNONCE,
+        );
         assert!(
             v.contains(
                 r#"response="753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1""#
@@ -441,7 +450,14 @@ mod tests {
     fn rfc7616_md5_example() {
         let ch = parse_challenges([RFC7616_CHALLENGE_MD5]);
         let mut s = DigestSession::from_challenges(&ch).unwrap();
-        let v = s.authorize("Mufasa", "Circle of Life", "GET", "/dir/index.html", b"", CNONCE);
+        let v = s.authorize(
+            "Mufasa",
+            "Circle of Life",
+            "GET",
+            "/dir/index.html",
+            b"",
+            CNONCE,
+        );
         assert!(
             v.contains(r#"response="8ca523f5e9506fed4657c9700eebdbec""#),
             "{v}"
@@ -483,7 +499,10 @@ mod tests {
     #[test]
     fn basic_is_rfc7617() {
         // RFC 7617 §2 example.
-        assert_eq!(basic("Aladdin", "open sesame"), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+        assert_eq!(
+            basic("Aladdin", "open sesame"),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
     }
 
     #[test]

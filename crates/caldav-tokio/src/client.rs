@@ -291,7 +291,9 @@ impl HttpClient {
             exchanges += 1;
             let hop_target = Target::new(method.clone(), uri.to_string());
             let creds = self.credentials_for(&origin);
-            if creds.is_some() && origin.scheme == "http" && !self.inner.config.allow_plain_http_credentials
+            if creds.is_some()
+                && origin.scheme == "http"
+                && !self.inner.config.allow_plain_http_credentials
             {
                 return Err(Error::InsecureCredentials { target: hop_target });
             }
@@ -305,19 +307,16 @@ impl HttpClient {
                 })?;
             *req.headers_mut() = headers.clone();
             self.decorate(&mut req);
-            if let Some(creds) = creds {
-                if !req.headers().contains_key(header::AUTHORIZATION) {
-                    if let Some(value) =
-                        self.authorization(creds, &origin, &method, &uri, &body, auth_retry.as_ref())
-                    {
-                        let value =
-                            HeaderValue::try_from(value).map_err(|e| Error::InvalidRequest {
-                                target: hop_target.clone(),
-                                reason: format!("authorization: {e}"),
-                            })?;
-                        req.headers_mut().insert(header::AUTHORIZATION, value);
-                    }
-                }
+            if let Some(creds) = creds
+                && !req.headers().contains_key(header::AUTHORIZATION)
+                && let Some(value) =
+                    self.authorization(creds, &origin, &method, &uri, &body, auth_retry.as_ref())
+            {
+                let value = HeaderValue::try_from(value).map_err(|e| Error::InvalidRequest {
+                    target: hop_target.clone(),
+                    reason: format!("authorization: {e}"),
+                })?;
+                req.headers_mut().insert(header::AUTHORIZATION, value);
             }
             let mut response = self.exchange(req, &hop_target).await?;
             if let Some(r) = response.extensions_mut().get_mut::<Received>() {
@@ -356,36 +355,36 @@ impl HttpClient {
                 }
             }
 
-            if status.is_redirection() && redirects < self.inner.config.follow_redirects {
-                if let Some(next) = response
+            if status.is_redirection()
+                && redirects < self.inner.config.follow_redirects
+                && let Some(next) = response
                     .headers()
                     .get(header::LOCATION)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|loc| resolve(&uri, loc))
+            {
+                let Some(next_origin) = Origin::of(&next) else {
+                    return Ok(response);
+                };
+                redirects += 1;
+                if status == StatusCode::SEE_OTHER
+                    || ((status == StatusCode::MOVED_PERMANENTLY || status == StatusCode::FOUND)
+                        && method == Method::POST)
                 {
-                    let Some(next_origin) = Origin::of(&next) else {
-                        return Ok(response);
-                    };
-                    redirects += 1;
-                    if status == StatusCode::SEE_OTHER
-                        || ((status == StatusCode::MOVED_PERMANENTLY || status == StatusCode::FOUND)
-                            && method == Method::POST)
-                    {
-                        method = Method::GET;
-                        body = Bytes::new();
-                        headers.remove(header::CONTENT_TYPE);
-                        headers.remove(header::CONTENT_LENGTH);
-                    }
-                    if next_origin != origin {
-                        // The caller's own secrets were meant for the first origin only.
-                        headers.remove(header::AUTHORIZATION);
-                        headers.remove(header::COOKIE);
-                        headers.remove(header::PROXY_AUTHORIZATION);
-                    }
-                    uri = next;
-                    origin = next_origin;
-                    continue;
+                    method = Method::GET;
+                    body = Bytes::new();
+                    headers.remove(header::CONTENT_TYPE);
+                    headers.remove(header::CONTENT_LENGTH);
                 }
+                if next_origin != origin {
+                    // The caller's own secrets were meant for the first origin only.
+                    headers.remove(header::AUTHORIZATION);
+                    headers.remove(header::COOKIE);
+                    headers.remove(header::PROXY_AUTHORIZATION);
+                }
+                uri = next;
+                origin = next_origin;
+                continue;
             }
             return Ok(response);
         }
@@ -402,7 +401,11 @@ impl HttpClient {
                 .contains(origin)
                 .then_some(creds);
         }
-        let mut home = self.inner.home.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut home = self
+            .inner
+            .home
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         match home.as_ref() {
             Some(h) if h == origin => Some(creds),
             Some(_) => None,
@@ -429,19 +432,23 @@ impl HttpClient {
                 password,
                 preemptive_basic,
             } => {
-                let mut digest = self.inner.digest.lock().unwrap_or_else(PoisonError::into_inner);
-                if let Some((o, session)) = digest.as_mut() {
-                    if o == origin {
-                        let target = uri.path_and_query().map_or("/", |p| p.as_str());
-                        return Some(session.authorize(
-                            user,
-                            password,
-                            method.as_str(),
-                            target,
-                            body,
-                            &auth::cnonce(),
-                        ));
-                    }
+                let mut digest = self
+                    .inner
+                    .digest
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                if let Some((o, session)) = digest.as_mut()
+                    && o == origin
+                {
+                    let target = uri.path_and_query().map_or("/", |p| p.as_str());
+                    return Some(session.authorize(
+                        user,
+                        password,
+                        method.as_str(),
+                        target,
+                        body,
+                        &auth::cnonce(),
+                    ));
                 }
                 (*preemptive_basic || matches!(retry, Some(AuthRetry::Basic)))
                     .then(|| auth::basic(user, password))
@@ -459,8 +466,11 @@ impl HttpClient {
                 .filter_map(|v| v.to_str().ok()),
         );
         if let Some(session) = DigestSession::from_challenges(&challenges) {
-            *self.inner.digest.lock().unwrap_or_else(PoisonError::into_inner) =
-                Some((origin.clone(), session));
+            *self
+                .inner
+                .digest
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some((origin.clone(), session));
             return Some(AuthRetry::Digest);
         }
         let sent_basic = matches!(
@@ -486,7 +496,11 @@ impl HttpClient {
         if !DigestSession::is_stale(&challenges) {
             return false;
         }
-        let mut digest = self.inner.digest.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut digest = self
+            .inner
+            .digest
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let was_fresh = digest
             .as_ref()
             .is_some_and(|(o, s)| o == origin && s.uses() <= 1);
@@ -511,12 +525,11 @@ impl HttpClient {
                 HeaderValue::from_static("gzip, deflate"),
             );
         }
-        if let Some(ua) = &self.inner.config.user_agent {
-            if !headers.contains_key(header::USER_AGENT) {
-                if let Ok(v) = HeaderValue::try_from(ua.as_str()) {
-                    headers.insert(header::USER_AGENT, v);
-                }
-            }
+        if let Some(ua) = &self.inner.config.user_agent
+            && !headers.contains_key(header::USER_AGENT)
+            && let Ok(v) = HeaderValue::try_from(ua.as_str())
+        {
+            headers.insert(header::USER_AGENT, v);
         }
     }
 
@@ -537,7 +550,9 @@ impl HttpClient {
                 .map_err(|e| classify(&e, target))?;
             let (parts, body) = response.into_parts();
             let collected = Limited::new(body, limit).collect().await.map_err(|e| {
-                if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some()
+                {
                     Error::BodyTooLarge {
                         target: target.clone(),
                         limit,
@@ -599,10 +614,11 @@ impl HttpClient {
 /// Resolves a `Location` value against the request URL (RFC 3986 §5.2, for the forms servers
 /// send: absolute, path-absolute, or relative to the current directory).
 pub(crate) fn resolve(base: &Uri, location: &str) -> Option<Uri> {
-    if let Ok(abs) = location.parse::<Uri>() {
-        if abs.scheme().is_some() && abs.authority().is_some() {
-            return Some(abs);
-        }
+    if let Ok(abs) = location.parse::<Uri>()
+        && abs.scheme().is_some()
+        && abs.authority().is_some()
+    {
+        return Some(abs);
     }
     let scheme = base.scheme_str()?;
     let authority = base.authority()?.as_str();
@@ -613,7 +629,10 @@ pub(crate) fn resolve(base: &Uri, location: &str) -> Option<Uri> {
         location.to_owned()
     } else {
         let base_path = base.path();
-        let dir = base_path.rfind('/').and_then(|i| base_path.get(..=i)).unwrap_or("/");
+        let dir = base_path
+            .rfind('/')
+            .and_then(|i| base_path.get(..=i))
+            .unwrap_or("/");
         format!("{dir}{location}")
     };
     format!("{scheme}://{authority}{path}").parse().ok()
@@ -698,7 +717,10 @@ mod tests {
     fn origin_defaults_ports_and_lowercases() {
         let o = Origin::parse("HTTPS://Cal.Example.Test/dav/").unwrap();
         assert_eq!(o.to_string(), "https://cal.example.test:443");
-        assert_eq!(Origin::parse("http://h:8008/"), Origin::parse("http://h:8008/x"));
+        assert_eq!(
+            Origin::parse("http://h:8008/"),
+            Origin::parse("http://h:8008/x")
+        );
         assert_ne!(Origin::parse("http://h/"), Origin::parse("https://h/"));
         assert!(Origin::parse("/relative").is_none());
         assert!(Origin::parse("ftp://h/").is_none());
@@ -707,7 +729,10 @@ mod tests {
     #[test]
     fn resolve_location_forms() {
         let base: Uri = "https://h:8443/.well-known/caldav".parse().unwrap();
-        assert_eq!(resolve(&base, "/dav/").unwrap().to_string(), "https://h:8443/dav/");
+        assert_eq!(
+            resolve(&base, "/dav/").unwrap().to_string(),
+            "https://h:8443/dav/"
+        );
         assert_eq!(
             resolve(&base, "http://other/x").unwrap().to_string(),
             "http://other/x"
@@ -716,6 +741,9 @@ mod tests {
             resolve(&base, "caldav2").unwrap().to_string(),
             "https://h:8443/.well-known/caldav2"
         );
-        assert_eq!(resolve(&base, "//o:1/p").unwrap().to_string(), "https://o:1/p");
+        assert_eq!(
+            resolve(&base, "//o:1/p").unwrap().to_string(),
+            "https://o:1/p"
+        );
     }
 }

@@ -108,7 +108,12 @@ mod tests {
             Err(DecodeError::TooLarge)
         );
         let exact = gzip(&[7u8; 1000]);
-        assert_eq!(decode(&["gzip".into()], Bytes::from(exact), 1000).unwrap().len(), 1000);
+        assert_eq!(
+            decode(&["gzip".into()], Bytes::from(exact), 1000)
+                .unwrap()
+                .len(),
+            1000
+        );
     }
 
     #[test]

@@ -18,6 +18,8 @@ use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::xfer::Protocol;
 use hickory_resolver::{Name, ResolveError};
 
+use service_discovery::{DnsAnswer, DnsFailure, DnsQuery, RecordKind, SrvRecord, TxtRecord};
+
 use crate::Error;
 
 /// A DNS resolver (cheap to clone: clones share one cache).
@@ -115,6 +117,40 @@ impl Resolver {
                 }
             }
             Err(e) => Err(classify(&e).to_string()),
+        }
+    }
+
+    /// Answers a discovery machine's query (RFC 6764 §3 SRV, §4 TXT).
+    ///
+    /// Every outcome is an answer the machine understands: records, NXDOMAIN, no data, or a
+    /// failure (timeout, SERVFAIL, refused, other).
+    pub async fn query(&self, query: &DnsQuery) -> DnsAnswer {
+        let failed = |f: LookupFailure| match f {
+            LookupFailure::NxDomain => DnsAnswer::NxDomain,
+            LookupFailure::NoData => DnsAnswer::NoData,
+            LookupFailure::ServFail => DnsAnswer::Failed(DnsFailure::ServFail),
+            LookupFailure::Refused => DnsAnswer::Failed(DnsFailure::Refused),
+            LookupFailure::Timeout => DnsAnswer::Failed(DnsFailure::Timeout),
+            LookupFailure::Other(why) => DnsAnswer::Failed(DnsFailure::Other(why)),
+        };
+        match query.kind {
+            RecordKind::Srv => match self.srv(&query.name).await {
+                Ok(records) => DnsAnswer::Srv(
+                    records
+                        .into_iter()
+                        .map(|(p, w, port, target)| SrvRecord::new(p, w, port, target))
+                        .collect(),
+                ),
+                Err(f) => failed(f),
+            },
+            RecordKind::Txt => match self.txt(&query.name).await {
+                Ok(records) => DnsAnswer::Txt(records.into_iter().map(TxtRecord::new).collect()),
+                Err(f) => failed(f),
+            },
+            _ => DnsAnswer::Failed(DnsFailure::Other(format!(
+                "record type {} not supported",
+                query.kind
+            ))),
         }
     }
 

@@ -89,8 +89,7 @@ fn parse_imf_fixdate(s: &str) -> Option<u64> {
     if parts.next()? != "GMT" || parts.next().is_some() {
         return None;
     }
-    if !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 || !(1970..=9999).contains(&year)
-    {
+    if !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 || !(1970..=9999).contains(&year) {
         return None;
     }
     let days = days_from_civil(year, month, i64::try_from(day).ok()?);
@@ -139,7 +138,10 @@ mod tests {
             parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", later),
             Some(Duration::ZERO)
         );
-        assert_eq!(parse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT", now), None);
+        assert_eq!(
+            parse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT", now),
+            None
+        );
     }
 
     proptest::proptest! {

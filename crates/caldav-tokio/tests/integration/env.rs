@@ -45,5 +45,7 @@ pub(crate) fn ca_pem() -> Vec<u8> {
 
 /// The DNS server of the test zone.
 pub(crate) fn dns_server() -> std::net::SocketAddr {
-    var("CALDAV_TEST_DNS_SERVER").parse().expect("CALDAV_TEST_DNS_SERVER is host:port")
+    var("CALDAV_TEST_DNS_SERVER")
+        .parse()
+        .expect("CALDAV_TEST_DNS_SERVER is host:port")
 }

@@ -173,7 +173,12 @@ fn digest_ok(seen: &Seen, alg: &str, realm: &str, nonce: &str, password: &str) -
         return false;
     }
     let p = digest_params(value);
-    let get = |k: &str| p.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let get = |k: &str| {
+        p.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
     if get("uri") != seen.target || get("nonce") != nonce || get("realm") != realm {
         return false;
     }
@@ -181,7 +186,12 @@ fn digest_ok(seen: &Seen, alg: &str, realm: &str, nonce: &str, password: &str) -
     let ha2 = h(alg, &format!("{}:{}", seen.method, seen.target));
     let expected = h(
         alg,
-        &format!("{ha1}:{nonce}:{}:{}:{}:{ha2}", get("nc"), get("cnonce"), get("qop")),
+        &format!(
+            "{ha1}:{nonce}:{}:{}:{}:{ha2}",
+            get("nc"),
+            get("cnonce"),
+            get("qop")
+        ),
     );
     get("response") == expected && get("opaque") == "opaque-1"
 }
@@ -207,7 +217,9 @@ async fn digest_server(alg: &'static str) -> (SocketAddr, Arc<Mutex<Vec<Seen>>>)
 #[tokio::test]
 async fn digest_sha256_then_reused_with_next_nonce_count() {
     let (addr, log) = digest_server("SHA-256").await;
-    let c = client(plain(Some(Credentials::password_on_challenge("alice", "s3cret"))));
+    let c = client(plain(Some(Credentials::password_on_challenge(
+        "alice", "s3cret",
+    ))));
     let url = format!("http://{addr}/dav/cal/?x=1");
     let r = c.send(get(&url)).await.unwrap();
     assert_eq!(r.status(), StatusCode::MULTI_STATUS);
@@ -216,9 +228,22 @@ async fn digest_sha256_then_reused_with_next_nonce_count() {
     assert_eq!(r.status(), StatusCode::MULTI_STATUS);
     let log = log.lock().unwrap();
     assert_eq!(log.len(), 3, "one challenge, then two answered requests");
-    assert!(log[0].header("authorization").is_none(), "nothing sent before the challenge");
-    assert!(log[1].header("authorization").unwrap().contains("nc=00000001"));
-    assert!(log[2].header("authorization").unwrap().contains("nc=00000002"));
+    assert!(
+        log[0].header("authorization").is_none(),
+        "nothing sent before the challenge"
+    );
+    assert!(
+        log[1]
+            .header("authorization")
+            .unwrap()
+            .contains("nc=00000001")
+    );
+    assert!(
+        log[2]
+            .header("authorization")
+            .unwrap()
+            .contains("nc=00000002")
+    );
 }
 
 #[tokio::test]
@@ -228,14 +253,26 @@ async fn digest_md5_after_preemptive_basic_was_refused() {
     let r = c.send(get(&format!("http://{addr}/"))).await.unwrap();
     assert_eq!(r.status(), StatusCode::MULTI_STATUS);
     let log = log.lock().unwrap();
-    assert!(log[0].header("authorization").unwrap().starts_with("Basic "));
-    assert!(log[1].header("authorization").unwrap().starts_with("Digest "));
+    assert!(
+        log[0]
+            .header("authorization")
+            .unwrap()
+            .starts_with("Basic ")
+    );
+    assert!(
+        log[1]
+            .header("authorization")
+            .unwrap()
+            .starts_with("Digest ")
+    );
 }
 
 #[tokio::test]
 async fn digest_wrong_password_is_401_after_one_try() {
     let (addr, log) = digest_server("SHA-256").await;
-    let c = client(plain(Some(Credentials::password_on_challenge("alice", "wrong"))));
+    let c = client(plain(Some(Credentials::password_on_challenge(
+        "alice", "wrong",
+    ))));
     let r = c.send(get(&format!("http://{addr}/"))).await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(log.lock().unwrap().len(), 2);
@@ -247,11 +284,17 @@ async fn basic_on_challenge_only() {
         if seen.header("authorization") == Some("Basic YWxpY2U6cHc=") {
             response("200 OK", &[], b"hi")
         } else {
-            response("401 Unauthorized", &[("WWW-Authenticate", r#"Basic realm="x""#)], b"")
+            response(
+                "401 Unauthorized",
+                &[("WWW-Authenticate", r#"Basic realm="x""#)],
+                b"",
+            )
         }
     }))
     .await;
-    let c = client(plain(Some(Credentials::password_on_challenge("alice", "pw"))));
+    let c = client(plain(Some(Credentials::password_on_challenge(
+        "alice", "pw",
+    ))));
     let r = c.send(get(&format!("http://{addr}/"))).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(log.lock().unwrap().len(), 2);
@@ -262,7 +305,10 @@ async fn bearer_is_sent() {
     let (addr, log) = serve(Arc::new(|_: &Seen, _| response("200 OK", &[], b""))).await;
     let c = client(plain(Some(Credentials::bearer("tok-1"))));
     c.send(get(&format!("http://{addr}/"))).await.unwrap();
-    assert_eq!(log.lock().unwrap()[0].header("authorization"), Some("Bearer tok-1"));
+    assert_eq!(
+        log.lock().unwrap()[0].header("authorization"),
+        Some("Bearer tok-1")
+    );
 }
 
 // --- Credentials and origins.
@@ -279,15 +325,23 @@ async fn credentials_not_sent_to_another_origin_after_redirect() {
     config.follow_redirects = 3;
     let c = client(config);
     let mut request = get(&format!("http://{a}/start"));
-    request.headers_mut().insert("cookie", "session=1".parse().unwrap());
+    request
+        .headers_mut()
+        .insert("cookie", "session=1".parse().unwrap());
     let r = c.send(request).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(&r.body()[..], b"b");
     assert!(a_log.lock().unwrap()[0].header("authorization").is_some());
     let seen_b = b_log.lock().unwrap()[0].clone();
     assert_eq!(seen_b.target, "/landing");
-    assert!(seen_b.header("authorization").is_none(), "credentials leaked: {seen_b:?}");
-    assert!(seen_b.header("cookie").is_none(), "cookie leaked: {seen_b:?}");
+    assert!(
+        seen_b.header("authorization").is_none(),
+        "credentials leaked: {seen_b:?}"
+    );
+    assert!(
+        seen_b.header("cookie").is_none(),
+        "cookie leaked: {seen_b:?}"
+    );
     // A machine that follows the redirect itself gets the same protection.
     c.send(get(&format!("http://{b}/again"))).await.unwrap();
     assert!(b_log.lock().unwrap()[1].header("authorization").is_none());
@@ -375,7 +429,10 @@ async fn retries_are_bounded() {
     .await;
     let mut config = plain(None);
     config.retry = RetryPolicy::new(1, Duration::from_secs(1));
-    let r = client(config).send(get(&format!("http://{addr}/"))).await.unwrap();
+    let r = client(config)
+        .send(get(&format!("http://{addr}/")))
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(log.lock().unwrap().len(), 2);
 }
@@ -386,7 +443,10 @@ async fn long_retry_after_is_handed_back() {
         response("503 Service Unavailable", &[("Retry-After", "3600")], b"")
     }))
     .await;
-    let r = client(plain(None)).send(get(&format!("http://{addr}/"))).await.unwrap();
+    let r = client(plain(None))
+        .send(get(&format!("http://{addr}/")))
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(log.lock().unwrap().len(), 1);
 }
@@ -400,15 +460,25 @@ async fn gzip_response_is_decoded_and_accept_encoding_sent() {
         response("207 Multi-Status", &[("Content-Encoding", "gzip")], &gz)
     }))
     .await;
-    let r = client(plain(None)).send(get(&format!("http://{addr}/"))).await.unwrap();
+    let r = client(plain(None))
+        .send(get(&format!("http://{addr}/")))
+        .await
+        .unwrap();
     assert_eq!(&r.body()[..], b"<multistatus/>");
-    assert_eq!(log.lock().unwrap()[0].header("accept-encoding"), Some("gzip, deflate"));
+    assert_eq!(
+        log.lock().unwrap()[0].header("accept-encoding"),
+        Some("gzip, deflate")
+    );
 }
 
 #[tokio::test]
 async fn corrupt_gzip_is_an_error_naming_the_request() {
     let (addr, _) = serve(Arc::new(|_: &Seen, _| {
-        response("200 OK", &[("Content-Encoding", "gzip")], b"not gzip at all")
+        response(
+            "200 OK",
+            &[("Content-Encoding", "gzip")],
+            b"not gzip at all",
+        )
     }))
     .await;
     let url = format!("http://{addr}/x");
@@ -423,7 +493,10 @@ async fn corrupt_gzip_is_an_error_naming_the_request() {
 
 #[tokio::test]
 async fn body_over_the_limit_is_refused() {
-    let (addr, _) = serve(Arc::new(|_: &Seen, _| response("200 OK", &[], &[b'x'; 10_000]))).await;
+    let (addr, _) = serve(Arc::new(|_: &Seen, _| {
+        response("200 OK", &[], &[b'x'; 10_000])
+    }))
+    .await;
     let mut config = plain(None);
     config.max_response_bytes = 1000;
     match client(config).send(get(&format!("http://{addr}/"))).await {
@@ -437,7 +510,10 @@ async fn silent_server_times_out() {
     let (addr, _) = serve(Arc::new(|_: &Seen, _| Vec::new())).await;
     let mut config = plain(None);
     config.request_timeout = Duration::from_millis(200);
-    match client(config).send(get(&format!("http://{addr}/slow"))).await {
+    match client(config)
+        .send(get(&format!("http://{addr}/slow")))
+        .await
+    {
         Err(e @ Error::Timeout { .. }) => assert!(e.to_string().contains("/slow"), "{e}"),
         other => panic!("{other:?}"),
     }
@@ -446,7 +522,10 @@ async fn silent_server_times_out() {
 #[tokio::test]
 async fn garbage_is_a_protocol_error() {
     let (addr, _) = serve(Arc::new(|_: &Seen, _| b"SMTP READY\r\n\r\n".to_vec())).await;
-    match client(plain(None)).send(get(&format!("http://{addr}/"))).await {
+    match client(plain(None))
+        .send(get(&format!("http://{addr}/")))
+        .await
+    {
         Err(Error::Protocol { target, .. }) => assert_eq!(target.method, http::Method::GET),
         other => panic!("{other:?}"),
     }
@@ -457,7 +536,10 @@ async fn nothing_listening_is_a_connect_error() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     drop(listener);
-    match client(plain(None)).send(get(&format!("http://{addr}/"))).await {
+    match client(plain(None))
+        .send(get(&format!("http://{addr}/")))
+        .await
+    {
         Err(e @ Error::Connect { .. }) => assert!(e.to_string().contains("connect failed"), "{e}"),
         other => panic!("{other:?}"),
     }
@@ -483,7 +565,11 @@ async fn keep_alive_reuses_one_connection() {
             tokio::spawn(async move {
                 let mut buf = Vec::new();
                 while read_request(&mut sock, &mut buf).await.is_some() {
-                    if sock.write_all(&response("200 OK", &[], b"k")).await.is_err() {
+                    if sock
+                        .write_all(&response("200 OK", &[], b"k"))
+                        .await
+                        .is_err()
+                    {
                         return;
                     }
                 }

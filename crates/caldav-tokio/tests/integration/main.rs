@@ -2,6 +2,9 @@
 //! the real servers `cargo xtask servers start` runs (which must be running: these tests fail,
 //! never skip, without them).
 
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
+
+mod dns;
 mod env;
 mod loopback;
 mod servers;

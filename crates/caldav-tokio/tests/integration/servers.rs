@@ -48,9 +48,15 @@ async fn principal_of(server: &str, path: &str) -> (StatusCode, String) {
 
 async fn check_principal(server: &str, path: &str) {
     let (status, body) = principal_of(server, path).await;
-    let principal = var(&format!("CALDAV_TEST_{}_PRINCIPAL", server.to_ascii_uppercase()));
+    let principal = var(&format!(
+        "CALDAV_TEST_{}_PRINCIPAL",
+        server.to_ascii_uppercase()
+    ));
     assert_eq!(status, StatusCode::MULTI_STATUS, "{server}: {body}");
-    assert!(body.contains(&principal), "{server}: no {principal} in {body}");
+    assert!(
+        body.contains(&principal),
+        "{server}: no {principal} in {body}"
+    );
 }
 
 #[tokio::test]
@@ -190,7 +196,10 @@ async fn unknown_name_in_the_test_zone_is_a_dns_error() {
     match client.send(propfind(url)).await {
         Err(e @ Error::Dns { .. }) => {
             let text = e.to_string();
-            assert!(text.contains("PROPFIND https://nope.example.test:8443/dav/"), "{text}");
+            assert!(
+                text.contains("PROPFIND https://nope.example.test:8443/dav/"),
+                "{text}"
+            );
             assert!(text.contains("nope.example.test"), "{text}");
         }
         other => panic!("expected a DNS error, got {other:?}"),
@@ -200,7 +209,10 @@ async fn unknown_name_in_the_test_zone_is_a_dns_error() {
 #[tokio::test]
 async fn radicale_gzip_is_decoded() {
     let url = format!("{}alice/", var("CALDAV_TEST_RADICALE_URL"));
-    let user = (var("CALDAV_TEST_RADICALE_USER"), var("CALDAV_TEST_RADICALE_PASSWORD"));
+    let user = (
+        var("CALDAV_TEST_RADICALE_USER"),
+        var("CALDAV_TEST_RADICALE_PASSWORD"),
+    );
     let client = plain_client(Some((&user.0, &user.1)));
     let mut request = propfind(&url);
     *request.body_mut() = Bytes::from_static(
