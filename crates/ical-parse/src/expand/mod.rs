@@ -25,6 +25,8 @@
 //! ordering, dates and floating times are read in [`ExpandOptions::floating_zone`] (UTC
 //! unless set, as RFC 4791 §9.9 lets a server choose).
 
+pub mod calendar;
+
 use crate::recur::civil::{DAY, date_of, datetime_of, days_of, secs_of};
 use crate::recur::{Recur, RecurIter, RecurLimits, Until};
 use crate::tz::{Zone, ZoneCursor};
@@ -550,6 +552,23 @@ impl Expansion {
                 }
             }
         }
+        exp
+    }
+
+    /// The instances of an object made only of overrides (no master component).
+    pub(crate) fn overrides_only(overrides: &[Override], options: &ExpandOptions) -> Expansion {
+        let anchor = overrides
+            .first()
+            .map_or(When::Floating(DateTime::default()), |o| {
+                o.recurrence_id.clone()
+            });
+        let mut rec = Recurrence::new(anchor, Length::default());
+        rec.rdates.clear();
+        let mut exp = Expansion::new(&rec, overrides, options);
+        exp.rdates.clear();
+        exp.master_done = true;
+        exp.master_done_for_good = true;
+        exp.raw_done = true;
         exp
     }
 

@@ -4,6 +4,7 @@ mod corpora;
 mod expand_dst;
 mod expand_props;
 mod expand_rfc5545;
+mod expand_seed;
 mod expand_vectors;
 mod jcal_icaljs;
 mod recur_vectors;
