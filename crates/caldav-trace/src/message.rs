@@ -687,26 +687,25 @@ impl<'s> Parser<'s> {
                 joined.freeze()
             }
         };
+        // Both lists ascend, so one walk maps each chunk start to its decoded offset: inside a
+        // segment it maps into it, between segments (in a size line) to the next segment.
         let mut chunks: Vec<usize> = Vec::new();
+        let mut segment = segments.iter().peekable();
+        let mut decoded_at = 0usize;
         for s in self.stream.chunk_starts(head_end, pos) {
-            let mut decoded_at = 0usize;
-            let mut mapped = None;
-            for &(at, len) in &segments {
-                if s < at {
-                    mapped = Some(decoded_at);
-                    break;
-                }
+            while let Some(&&(at, len)) = segment.peek() {
                 if s < at + len {
-                    mapped = Some(decoded_at + (s - at));
                     break;
                 }
                 decoded_at += len;
+                segment.next();
             }
-            if let Some(m) = mapped
-                && m < total
-                && chunks.last() != Some(&m)
-            {
-                chunks.push(m);
+            let Some(&&(at, _)) = segment.peek() else {
+                break;
+            };
+            let mapped = decoded_at + s.saturating_sub(at);
+            if mapped < total && chunks.last() != Some(&mapped) {
+                chunks.push(mapped);
             }
         }
         Ok(Some(Body {
