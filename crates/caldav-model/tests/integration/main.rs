@@ -6,4 +6,5 @@ mod capabilities;
 mod property;
 mod requests;
 mod rfc4791;
+mod roundtrip;
 mod seed;
