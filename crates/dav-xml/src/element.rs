@@ -14,6 +14,9 @@
 //! escaped the `CR` as `&#13;` (SabreDAV and Nextcloud do). An iCalendar parser fed from here
 //! must accept bare `LF` line ends.
 //!
+//! XML cannot carry NUL; a raw NUL some server sent reads as U+FFFD. Other control characters
+//! are kept as sent (lenient: some servers send them).
+//!
 //! Whitespace-only text between child elements is indentation, not data: an element with child
 //! elements keeps only its non-blank text nodes and its CDATA sections.
 
@@ -283,7 +286,7 @@ impl Scope {
             let value = attribute
                 .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                 .map_err(|e| syntax(offset, &e))?;
-            self.declare(prefix, &value);
+            self.declare(prefix, &without_nul(value));
         }
         Ok(count)
     }
@@ -369,6 +372,16 @@ impl Open {
     }
 }
 
+/// XML cannot carry NUL at all (not even as `&#0;`); servers that send one raw get it read as
+/// U+FFFD, which is also what the writer emits for it, so trees round-trip.
+fn without_nul(text: Cow<'_, str>) -> Cow<'_, str> {
+    if memchr::memchr(0, text.as_bytes()).is_some() {
+        Cow::Owned(text.replace('\0', "\u{FFFD}"))
+    } else {
+        text
+    }
+}
+
 fn is_blank(text: &str) -> bool {
     text.bytes()
         .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
@@ -427,7 +440,7 @@ pub(crate) fn build(
                 attach(&mut stack, &mut root, open.finish());
             }
             Event::Text(text) => {
-                let content = text.xml10_content();
+                let content = without_nul(text.xml10_content());
                 match stack.last_mut() {
                     Some(open) => open.push_text(&content, offset, limits)?,
                     None if is_blank(&content) => {}
@@ -457,7 +470,7 @@ pub(crate) fn build(
                         message: "cdata outside the root element".into(),
                     });
                 };
-                let content = cdata.xml10_content();
+                let content = without_nul(cdata.xml10_content());
                 open.add_bytes(content.len(), offset, limits)?;
                 // Adjacent sections are one run of character data (a writer splits around `]]>`).
                 if let Some(Node::CData(last)) = open.element.children.last_mut() {
@@ -532,7 +545,7 @@ fn open_element(
             })?;
         attributes.push(Attribute {
             name,
-            value: value.into_owned(),
+            value: without_nul(value).into_owned(),
         });
     }
     Ok(Element {
@@ -571,6 +584,25 @@ mod tests {
         assert_eq!(a.text(), b.text());
         let c = Element::decode(b"<x>a&#13;\nb</x>").unwrap();
         assert_eq!(c.text(), "a\r\nb");
+    }
+
+    #[test]
+    fn regression_fuzz_raw_nul_reads_as_replacement_character() {
+        let tree = Element::decode(b"<x a='\0'>a\0b<![CDATA[\0]]></x>").unwrap();
+        assert_eq!(tree.text(), "a\u{FFFD}b\u{FFFD}");
+        assert_eq!(tree.attributes[0].value, "\u{FFFD}");
+        let tree = Element::decode(b"<x xmlns='urn:\0'/>").unwrap();
+        assert_eq!(tree.name.namespace(), "urn:\u{FFFD}");
+        assert_eq!(Element::decode(tree.encode().as_bytes()).unwrap(), tree);
+        assert_eq!(Element::decode(tree.encode().as_bytes()).unwrap(), tree);
+    }
+
+    #[test]
+    fn control_characters_round_trip_as_references() {
+        let tree = Element::new(QName::new("", "x")).with_text("a\u{1}\u{1f}b");
+        let xml = tree.encode();
+        assert!(xml.contains("a&#1;&#31;b"), "{xml}");
+        assert_eq!(Element::decode(xml.as_bytes()).unwrap(), tree);
     }
 
     #[test]
