@@ -285,17 +285,18 @@ impl StreamDecoder {
     }
 
     fn text(&self, start: usize, end: usize) -> Result<(), Error> {
-        let blank = self
-            .buf
-            .get(start..end)
-            .is_none_or(|t| t.iter().all(|b| is_space(*b)));
-        if self.open.is_empty() && !blank {
-            return Err(Error::Syntax {
-                offset: self.offset(start),
-                message: "text outside the root element".into(),
-            });
+        if !self.open.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let text = self.buf.get(start..end).unwrap_or_default();
+        match text.iter().position(|b| !is_space(*b)) {
+            // The first offending byte, so that the offset does not depend on the chunking.
+            Some(i) => Err(Error::Syntax {
+                offset: self.offset(start + i),
+                message: "text outside the root element".into(),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Finds the end of the item at `pos`.

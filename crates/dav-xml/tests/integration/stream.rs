@@ -116,3 +116,14 @@ proptest! {
         prop_assert_eq!(stream(split_at(body, &cuts)).unwrap(), whole);
     }
 }
+
+#[test]
+fn regression_fuzz_text_outside_root_offset_does_not_depend_on_chunks() {
+    let body = b" x<multistatus xmlns='DAV:'/>";
+    let want = Error::Syntax {
+        offset: 1,
+        message: "text outside the root element".into(),
+    };
+    assert_eq!(stream([&body[..]]).unwrap_err(), want);
+    assert_eq!(stream(body.chunks(1)).unwrap_err(), want);
+}
