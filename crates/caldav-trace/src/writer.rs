@@ -397,6 +397,10 @@ impl Writer {
     /// Writes an exchange: its request, interim responses and final response, at their times
     /// and split at their chunk offsets.
     ///
+    /// Responses pair with requests in order when read back, so only the last exchange of a
+    /// session may lack a response. A recorder that has several requests in flight (HTTP/2)
+    /// writes each exchange whole once its response has arrived.
+    ///
     /// # Errors
     ///
     /// As [`Writer::request`] and [`Writer::response`].

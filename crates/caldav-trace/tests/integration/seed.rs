@@ -293,6 +293,10 @@ fn seed_without_cutting_the_page_still_parses() {
     let whole = caldav_trace::Trace::parse(seed::SEED).unwrap();
     assert!(whole.preamble.starts_with(b"---\nlayout: "));
     assert_eq!(whole.sessions[0].exchanges.len(), 25);
+    // As documented on `SEED`: the closing fence joins the last, short, response body.
+    let last = whole.sessions[0].exchanges[24].response.as_ref().unwrap();
+    assert!(last.body().ends_with(b"</A:multistatus>\n\n```"));
+    assert_eq!(last.body().len(), 365);
 }
 
 /// The text between `open` and the next `close`, for each occurrence of `open` in `text`.
