@@ -22,9 +22,8 @@
 //! let outcome = loop {
 //!     match machine.poll() {
 //!         Output::Http { id, request } => {
-//!             let body = if request.method() == "REPORT"
-//!                 && request.body().starts_with(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<A:sync")
-//!             {
+//!             let root = dav_xml::Element::decode(request.body()).unwrap();
+//!             let body = if root.name.local() == "sync-collection" {
 //!                 r#"<multistatus xmlns="DAV:"><response><href>/cal/a.ics</href><propstat>
 //!                    <prop><getetag>"1"</getetag></prop><status>HTTP/1.1 200 OK</status>
 //!                    </propstat></response><sync-token>t1</sync-token></multistatus>"#

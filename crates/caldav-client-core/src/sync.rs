@@ -20,12 +20,12 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use bytes::Bytes;
-use dav_xml::name::{CALDAV, CALENDARSERVER, DAV};
+use caldav_model::property::names;
 use dav_xml::{Condition, Href, Multistatus, QName, Response};
 use http::{Method, StatusCode, Uri};
 use serde::{Deserialize, Serialize};
 
-use crate::body::{self, PropName};
+use crate::body;
 use crate::error::{Error, UsageError};
 use crate::machine::{
     Depth, InFlight, Machine, Output, RequestId, TransportFailure, conditions, dav_request, key,
@@ -33,12 +33,12 @@ use crate::machine::{
 };
 use crate::quirks::QuirkProfile;
 
-const GETETAG: PropName = (DAV, "getetag");
-const GETCONTENTTYPE: PropName = (DAV, "getcontenttype");
-const RESOURCETYPE: PropName = (DAV, "resourcetype");
-const SYNC_TOKEN: PropName = (DAV, "sync-token");
-const GETCTAG: PropName = (CALENDARSERVER, "getctag");
-const CALENDAR_DATA: PropName = (CALDAV, "calendar-data");
+const GETETAG: QName = names::GETETAG;
+const GETCONTENTTYPE: QName = names::GETCONTENTTYPE;
+const RESOURCETYPE: QName = names::RESOURCETYPE;
+const SYNC_TOKEN: QName = names::SYNC_TOKEN;
+const GETCTAG: QName = names::GETCTAG;
+const CALENDAR_DATA: QName = names::CALENDAR_DATA;
 
 /// What is known locally about synced calendars: plain data for the caller to persist.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -398,8 +398,8 @@ impl Machine for SyncMachine {
     }
 }
 
-fn text_prop(response: &Response, name: PropName) -> Option<String> {
-    let text = response.prop(&body::qname(name))?.text();
+fn text_prop(response: &Response, name: QName) -> Option<String> {
+    let text = response.prop(&name)?.text();
     let text = text.trim();
     (!text.is_empty()).then(|| text.to_owned())
 }
@@ -556,7 +556,7 @@ impl Run {
                     &self.url,
                     Some(Depth::One),
                     &[xml_content_type()],
-                    body::multiget(&[GETETAG, CALENDAR_DATA], &hrefs),
+                    body::multiget(&hrefs),
                 )
             }
             Purpose::Get { key } => {
@@ -827,7 +827,7 @@ impl Run {
                 if !asked.contains(&k) {
                     continue;
                 }
-                let data_status = entry.prop_status(&body::qname(CALENDAR_DATA));
+                let data_status = entry.prop_status(&CALENDAR_DATA);
                 let gone = |s: Option<StatusCode>| matches!(s, Some(s) if s == StatusCode::NOT_FOUND || s == StatusCode::GONE);
                 if gone(entry.status) || (entry.propstats.len() == 1 && gone(data_status)) {
                     asked.remove(&k);
@@ -835,7 +835,7 @@ impl Run {
                     continue;
                 }
                 let Some(data) = entry
-                    .prop(&body::qname(CALENDAR_DATA))
+                    .prop(&CALENDAR_DATA)
                     .map(|d| d.text().into_owned())
                 else {
                     continue;
