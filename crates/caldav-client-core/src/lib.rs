@@ -60,7 +60,9 @@
 
 #[allow(dead_code)] // PROPPATCH and MKCALENDAR bodies serve the write machine, landing next
 mod body;
+pub mod bootstrap;
 mod error;
+pub mod listing;
 mod machine;
 pub mod quirks;
 pub mod sync;

@@ -549,12 +549,13 @@ impl Run {
                 body::propfind(&[GETETAG, GETCONTENTTYPE, RESOURCETYPE, GETCTAG, SYNC_TOKEN]),
             ),
             Purpose::Multiget { keys, .. } => {
-                // Multiget answers are never minimal: the data is the point.
+                // Multiget answers are never minimal: the data is the point. No Depth: the
+                // hrefs say what is wanted (RFC 4791 §7.9), and CalendarAgent sends none.
                 let hrefs: Vec<String> = keys.clone();
                 dav_request(
                     report,
                     &self.url,
-                    Some(Depth::One),
+                    None,
                     &[xml_content_type()],
                     body::multiget(&hrefs),
                 )
@@ -834,10 +835,7 @@ impl Run {
                     self.vanished.insert(k);
                     continue;
                 }
-                let Some(data) = entry
-                    .prop(&CALENDAR_DATA)
-                    .map(|d| d.text().into_owned())
-                else {
+                let Some(data) = entry.prop(&CALENDAR_DATA).map(|d| d.text().into_owned()) else {
                     continue;
                 };
                 let listed = self.wanted.get(&k).and_then(|m| m.etag.clone());

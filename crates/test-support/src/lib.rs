@@ -7,12 +7,16 @@
 //!   absolute and oddly encoded hrefs, PUT without ETag.
 //! - [`drive`] and [`drive_with`]: run any [`Machine`] until it settles, answering requests
 //!   in an order that exercises id matching (the newest request in flight first).
+//! - [`Replay`]: answers requests from a recorded conversation (the seed), matched by
+//!   method, path, Depth and body semantics.
 //!
 //! The server writes its XML with `format!`: it is a test double, and every body it writes is
 //! read back by `dav-xml` in the tests.
 
+pub mod replay;
 mod server;
 
+pub use replay::Replay;
 pub use server::{Object, Server, ServerQuirks};
 
 use bytes::Bytes;

@@ -2,5 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
 
+mod bootstrap;
+mod seed;
 mod sync;
 mod sync_model;
