@@ -36,6 +36,17 @@
 //! # Ok::<(), dav_xml::Error>(())
 //! ```
 //!
+//! # What is here
+//!
+//! | Need | Use |
+//! |---|---|
+//! | A whole multistatus body (RFC 4918 §13, RFC 6578 sync-token) | [`Multistatus::decode`] |
+//! | The same, chunk by chunk as it arrives, one response at a time | [`StreamDecoder`] |
+//! | A `DAV:error` body with typed preconditions | [`DavError::decode`] |
+//! | Any XML as a namespace-resolved tree, and back | [`Element::decode`], [`Element::encode`] |
+//! | PROPFIND, PROPPATCH, extended MKCOL, MKCALENDAR bodies | [`PropFind`], [`PropertyUpdate`], [`MkCol`], [`MkCalendar`] |
+//! | Hrefs kept as sent, compared canonically, resolved against the request URL | [`Href`] |
+//!
 //! # Limits and hostile input
 //!
 //! No DTD is accepted (so no entity declarations, no external entities, no expansion bombs);

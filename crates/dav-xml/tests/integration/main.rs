@@ -4,6 +4,7 @@
 
 mod corpus;
 mod hostile;
+mod rfc;
 mod roundtrip;
 mod seed;
 mod stream;
