@@ -229,6 +229,28 @@ impl Capabilities {
         }
     }
 
+    /// Records every report of a resource's `DAV:supported-report-set`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use caldav_model::capabilities::Capabilities;
+    /// use caldav_model::property::{names, Property, PropertySet, Value};
+    /// let mut props = PropertySet::new();
+    /// props.insert(Property::new(
+    ///     names::SUPPORTED_REPORT_SET,
+    ///     Value::Reports(vec![dav_xml::QName::new("DAV:", "sync-collection")]),
+    /// ));
+    /// let mut caps = Capabilities::default();
+    /// caps.add_reports_from(&props);
+    /// assert!(caps.sync_collection());
+    /// ```
+    pub fn add_reports_from(&mut self, properties: &crate::property::PropertySet) {
+        for report in properties.supported_reports() {
+            self.add_report(ReportName::new(report.namespace(), report.local()));
+        }
+    }
+
     /// The `DAV:` classes, in header order, without duplicates.
     #[must_use]
     pub fn classes(&self) -> &[DavClass] {

@@ -27,10 +27,9 @@ use std::collections::BTreeMap;
 use ical_parse::expand::{
     self, ExpandOptions, Length, Override, RDate as ExRDate, Recurrence, When,
 };
-use ical_parse::tz::vtimezone::ObservanceKind;
-use ical_parse::tz::{Observance, Resolver, Zone};
+use ical_parse::tz::{Resolver, Zone};
 use ical_parse::value::{DateOrDateTime, Duration, PeriodEnd, Zoned};
-use ical_parse::{Calendar, Component, Property, RDate, Trigger, VAlarm, VFreeBusy, VTimeZone};
+use ical_parse::{Calendar, Component, Property, RDate, Trigger, VAlarm, VFreeBusy};
 use jiff::Timestamp;
 use jiff::tz::Offset;
 
@@ -155,12 +154,8 @@ struct Ctx<'o> {
 
 impl<'o> Ctx<'o> {
     fn new(calendar: &Calendar<'_>, options: &'o EvalOptions) -> Self {
-        let mut resolver = Resolver::new();
-        for vtz in calendar.timezones() {
-            if let Some(zone) = vtimezone(vtz) {
-                resolver.add_vtimezone(zone);
-            }
-        }
+        // A VTIMEZONE that does not parse leaves its TZID to the IANA and Windows tables.
+        let resolver = expand::calendar::resolver_for(calendar).unwrap_or_default();
         Self { resolver, options }
     }
 
@@ -704,30 +699,4 @@ fn length_secs(length: Length) -> i64 {
         .days
         .saturating_mul(DAY)
         .saturating_add(length.seconds)
-}
-
-/// A calendar's VTIMEZONE as a zone definition, from its STANDARD and DAYLIGHT rules.
-fn vtimezone(vtz: VTimeZone<'_, '_>) -> Option<ical_parse::tz::VTimeZone> {
-    let tzid = vtz.tzid()?;
-    let observances: Vec<Observance> = vtz
-        .rules()
-        .filter_map(|rule| {
-            let kind = if rule.is_daylight() {
-                ObservanceKind::Daylight
-            } else {
-                ObservanceKind::Standard
-            };
-            let dtstart = rule.dtstart().ok()??.civil();
-            let from = rule.offset_from().ok()??.to_jiff();
-            let to = rule.offset_to().ok()??.to_jiff();
-            let mut o = Observance::new(kind, dtstart, from, to);
-            o.rrules = rule.rrules().unwrap_or_default();
-            o.name = rule.tzname().map(|n| n.into_owned());
-            Some(o)
-        })
-        .collect();
-    if observances.is_empty() {
-        return None;
-    }
-    Some(ical_parse::tz::VTimeZone::new(&tzid, &observances))
 }

@@ -38,3 +38,21 @@ fn seed_options_answer_becomes_one_capability_set() {
     assert!(!caps.allows(&Method::DELETE));
     assert_eq!(caps.methods().len(), 6);
 }
+
+#[test]
+fn seed_reports_complete_the_capability_set() {
+    let mut caps = Capabilities::from_headers(&options_answer_headers()).unwrap();
+    assert!(!caps.sync_collection());
+    let listing = crate::property::depth1_listing();
+    let test = listing
+        .responses
+        .iter()
+        .find(|r| r.href().unwrap().as_str().contains("b77929e"))
+        .unwrap();
+    caps.add_reports_from(&caldav_model::property::PropertySet::from_response(test));
+    assert!(caps.sync_collection());
+    assert!(caps.supports_report("urn:ietf:params:xml:ns:caldav", "calendar-multiget"));
+    assert!(caps.supports_report("urn:ietf:params:xml:ns:caldav", "free-busy-query"));
+    assert!(!caps.supports_report("DAV:", "principal-property-search"));
+    assert_eq!(caps.reports().len(), 6);
+}

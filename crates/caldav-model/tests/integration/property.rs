@@ -48,7 +48,7 @@ fn every_seed_property_decodes_to_a_typed_value() {
     assert!(seen > 60, "only {seen} properties seen");
 }
 
-fn depth1_listing() -> Multistatus {
+pub(crate) fn depth1_listing() -> Multistatus {
     answers()
         .into_iter()
         .find(|(req, ms)| {

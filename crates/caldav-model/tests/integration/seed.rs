@@ -19,75 +19,36 @@ pub(crate) fn options_answer_headers() -> http::HeaderMap {
     map
 }
 
-/// One HTTP message of the seed's telemetry trace.
+/// One HTTP message of the seed's telemetry trace, as the tests here look at it.
 #[derive(Debug, Clone)]
 pub(crate) struct Message {
     /// `true` for client to server.
     pub(crate) request: bool,
-    /// The start line, e.g. `PROPFIND /calendars/user/ken/ HTTP/1.1`.
+    /// The start line, e.g. `PROPFIND /calendars/user/ken/ HTTP/1.1` or `HTTP/1.1 207`.
     pub(crate) start: String,
-    /// Header lines as (name, value).
-    #[allow(dead_code)] // kept for tests that look at Depth and Content-Type
-    pub(crate) headers: Vec<(String, String)>,
     /// The body.
     pub(crate) body: String,
 }
 
-/// Splits the trace part of the seed into HTTP messages. The trace format puts a marker
-/// `<UNIXTIME<` or `>UNIXTIME>` wherever a new read of the socket began, even mid-line;
-/// consecutive chunks in one direction are one byte stream.
-///
-/// This small reader exists for these tests only; `caldav-trace` is the project's reader.
+/// The seed trace's messages in order, read by `caldav-trace`.
 pub(crate) fn trace_messages() -> Vec<Message> {
-    let trace = &SEED[SEED.find("\n---------- ").unwrap()..];
-    let trace = &trace[trace.find('\n').unwrap() + 1..];
-    let trace = &trace[trace.find('\n').unwrap() + 1..];
-    let trace = &trace[..trace.rfind("\n```").unwrap()];
-    let bytes = trace.as_bytes();
-    // Cut into (direction, text) chunks at markers.
-    let mut streams: Vec<(bool, String)> = Vec::new();
-    let mut i = 0;
-    let mut current: Option<bool> = None;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if (b == b'<' || b == b'>') && i + 12 <= bytes.len() {
-            let digits = &bytes[i + 1..i + 11];
-            if digits.iter().all(u8::is_ascii_digit) && bytes[i + 11] == b {
-                let dir = b == b'<';
-                if current != Some(dir) {
-                    streams.push((dir, String::new()));
-                    current = Some(dir);
-                }
-                i += 12;
-                continue;
-            }
+    let mut out = Vec::new();
+    for exchange in caldav_trace::seed::exchanges().unwrap() {
+        let request = &exchange.request;
+        out.push(Message {
+            request: true,
+            start: format!("{} {} HTTP/1.1", request.method(), request.uri()),
+            body: String::from_utf8(request.body().to_vec()).unwrap(),
+        });
+        if let Some(response) = &exchange.response {
+            out.push(Message {
+                request: false,
+                start: format!("HTTP/1.1 {}", response.status().as_u16()),
+                body: String::from_utf8(response.body().to_vec()).unwrap(),
+            });
         }
-        let ch = trace[i..].chars().next().unwrap();
-        if let Some(last) = streams.last_mut() {
-            last.1.push(ch);
-        }
-        i += ch.len_utf8();
     }
-    // In this trace every direction change starts a new message, so a stream is one message
-    // (its Content-Length counts the CRs that the copy in the seed lost).
-    streams
-        .into_iter()
-        .map(|(request, text)| {
-            let (head, body) = text.split_once("\n\n").unwrap_or((&text, ""));
-            let mut lines = head.lines();
-            let start = lines.next().unwrap().trim().to_owned();
-            let headers = lines
-                .filter_map(|l| l.split_once(':'))
-                .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-                .collect();
-            Message {
-                request,
-                start,
-                headers,
-                body: body.trim().to_owned(),
-            }
-        })
-        .collect()
+    out
 }
 
 #[test]
@@ -104,7 +65,7 @@ fn trace_reader_finds_every_exchange() {
     assert_eq!(responses, 25);
     for m in &messages {
         if !m.body.is_empty() {
-            assert!(m.body.starts_with("<?xml"), "{}", m.start);
+            assert!(m.body.trim_start().starts_with("<?xml"), "{}", m.start);
             dav_xml::Element::decode(m.body.as_bytes()).unwrap();
         }
     }
