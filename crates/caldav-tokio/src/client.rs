@@ -23,6 +23,7 @@ use crate::auth::{self, Credentials, DigestSession};
 use crate::connect::{ConnectError, Stage, TcpConnector};
 use crate::content_coding::{self, DecodeError};
 use crate::dns::Resolver;
+use crate::record::Recorder;
 use crate::retry::{self, RetryPolicy};
 use crate::{Error, Target};
 
@@ -119,6 +120,8 @@ pub struct HttpConfig {
     pub resolver: Option<Resolver>,
     /// The `User-Agent` sent when a request has none.
     pub user_agent: Option<String>,
+    /// Where every exchange is recorded, if anywhere.
+    pub recorder: Option<Recorder>,
 }
 
 impl Default for HttpConfig {
@@ -139,6 +142,7 @@ impl Default for HttpConfig {
             follow_redirects: 0,
             resolver: None,
             user_agent: Some(concat!("caldav-tokio/", env!("CARGO_PKG_VERSION")).to_owned()),
+            recorder: None,
         }
     }
 }
@@ -300,7 +304,7 @@ impl HttpClient {
             let mut req = Request::builder()
                 .method(method.clone())
                 .uri(uri.clone())
-                .body(Full::new(body.clone()))
+                .body(body.clone())
                 .map_err(|e| Error::InvalidRequest {
                     target: hop_target.clone(),
                     reason: e.to_string(),
@@ -318,7 +322,11 @@ impl HttpClient {
                 })?;
                 req.headers_mut().insert(header::AUTHORIZATION, value);
             }
-            let mut response = self.exchange(req, &hop_target).await?;
+            let recorded = self.inner.config.recorder.as_ref().map(|_| req.clone());
+            let mut response = self.exchange(req.map(Full::new), &hop_target).await?;
+            if let (Some(recorder), Some(sent)) = (&self.inner.config.recorder, recorded) {
+                recorder.record(&sent, &response);
+            }
             if let Some(r) = response.extensions_mut().get_mut::<Received>() {
                 r.exchanges = exchanges;
             }
@@ -517,7 +525,7 @@ impl HttpClient {
         }
     }
 
-    fn decorate(&self, req: &mut Request<Full<Bytes>>) {
+    fn decorate(&self, req: &mut Request<Bytes>) {
         let headers = req.headers_mut();
         if self.inner.config.accept_compressed && !headers.contains_key(header::ACCEPT_ENCODING) {
             headers.insert(

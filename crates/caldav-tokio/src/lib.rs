@@ -5,7 +5,12 @@
 //!   retries, Basic / Digest (RFC 7616) / Bearer authentication, `TCP_NODELAY` and
 //!   `TCP_QUICKACK`.
 //! - [`Resolver`]: hickory-resolver, from the system's configuration or explicit name servers;
-//!   the HTTP client can resolve through it too.
+//!   the HTTP client can resolve through it too, and it answers discovery's SRV/TXT queries.
+//! - [`Driver`]: runs any machine of the project ([`Drive`]: discovery directly, client-core
+//!   machines through [`Core`]), several requests in flight at once. **Feed once, then
+//!   drain**: after every answer the driver polls the machine until it waits or is done.
+//! - [`Recorder`] and [`replay`]: a run's whole conversation in the seed's telemetry-log
+//!   format, credentials and cookies redacted, and that log fed back through the same machine.
 //!
 //! Credentials are sent only to the account's origin ([`HttpConfig::credential_origins`], or
 //! the first origin a request goes to), never to another origin after a redirect, and never
@@ -44,11 +49,15 @@ mod client;
 mod connect;
 mod content_coding;
 mod dns;
+mod driver;
 mod error;
+mod record;
 mod retry;
 
 pub use auth::Credentials;
 pub use client::{HttpClient, HttpConfig, Origin, Received};
 pub use dns::Resolver;
+pub use driver::{Core, Drive, Driver, Step};
 pub use error::{Error, Target};
+pub use record::{Recorder, replay};
 pub use retry::RetryPolicy;

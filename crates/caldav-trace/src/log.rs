@@ -237,11 +237,13 @@ pub(crate) fn ambiguity(data: &[u8]) -> Option<usize> {
 }
 
 /// Whether `tail` (the bytes already written) ends so that a marker appended to it would be
-/// read differently: a `<` or `>` followed only by digits would join with the new marker.
+/// read differently: a `<` or `>` followed only by digits would join with the new marker. A
+/// bare `<` or `>` at the end cannot (a marker needs a digit after its first character), and
+/// every XML body ends with one.
 pub(crate) fn joins_marker(tail: &[u8]) -> bool {
     let digits = tail.iter().rev().take_while(|b| b.is_ascii_digit()).count();
     let before = tail.len().checked_sub(digits + 1).and_then(|i| tail.get(i));
-    matches!(before, Some(b'<' | b'>')) && digits <= 20
+    matches!(before, Some(b'<' | b'>')) && (1..=20).contains(&digits)
 }
 
 #[cfg(test)]
@@ -306,7 +308,10 @@ mod tests {
     #[test]
     fn joins_marker_detects_digit_tails() {
         assert!(joins_marker(b"a<12"));
-        assert!(joins_marker(b">"));
+        assert!(joins_marker(b">7"));
+        // Regression: an XML body ends with `>`; `>` + `>1>` reads back as `>` then a marker.
+        assert!(!joins_marker(b">"));
+        assert!(!joins_marker(b"</multistatus>"));
         assert!(!joins_marker(b"a12"));
         assert!(!joins_marker(b""));
     }

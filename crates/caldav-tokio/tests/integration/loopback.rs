@@ -582,3 +582,8 @@ async fn keep_alive_reuses_one_connection() {
     }
     assert_eq!(*conns.lock().unwrap(), 1);
 }
+
+/// Reads one request off `sock` (for servers written in other modules); false at EOF.
+pub(crate) async fn read_request_pub(sock: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> bool {
+    read_request(sock, buf).await.is_some()
+}

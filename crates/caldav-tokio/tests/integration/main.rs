@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
 
 mod dns;
+mod driver;
 mod env;
 mod loopback;
 mod servers;
