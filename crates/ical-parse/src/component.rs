@@ -710,7 +710,10 @@ impl VAlarm<'_, '_> {
         let Some(p) = self.0.property("TRIGGER") else {
             return Ok(None);
         };
-        if p.value_type() == ValueType::DateTime && p.param("VALUE").is_some() {
+        // An absolute trigger needs VALUE=DATE-TIME; one written without it (RFC 5545 §4's own
+        // to-do example does so) is read as what it plainly is.
+        let looks_absolute = !p.raw_value.starts_with(['P', '+', '-']);
+        if p.value_type() == ValueType::DateTime || looks_absolute {
             return Ok(Some(Trigger::Absolute(p.date_time()?.value)));
         }
         Ok(Some(Trigger::Relative {

@@ -91,9 +91,17 @@ fn property_to_json(property: &Property<'_>) -> Json {
             Json::String(property.raw_value.to_string()),
         ]);
     }
+    let raw = property.raw_value.as_ref();
+    let mut t = jcal_type(property);
+    // A value that does not read as its type goes out as `unknown` text with its VALUE
+    // parameter kept, so that the jCal reads back to the same text.
+    let structured = property.is("GEO") || property.is("REQUEST-STATUS");
+    if !structured && !reads_as(t, raw, property.is_list()) {
+        t = ValueType::Unknown;
+    }
     let mut params = Map::new();
     for p in &property.params {
-        if p.name.eq_ignore_ascii_case("VALUE") {
+        if p.name.eq_ignore_ascii_case("VALUE") && t != ValueType::Unknown {
             continue;
         }
         let value = if p.values.len() == 1 {
@@ -108,13 +116,11 @@ fn property_to_json(property: &Property<'_>) -> Json {
         };
         params.insert(p.name.to_ascii_lowercase(), value);
     }
-    let t = jcal_type(property);
     let mut out = vec![
         Json::String(property.name.to_ascii_lowercase()),
         Json::Object(params),
         Json::String(type_name(t)),
     ];
-    let raw = property.raw_value.as_ref();
     if property.is("GEO") {
         out.push(geo_to_json(raw));
     } else if property.is("REQUEST-STATUS") {
@@ -129,6 +135,17 @@ fn property_to_json(property: &Property<'_>) -> Json {
         out.push(value_to_json(t, raw));
     }
     Json::Array(out)
+}
+
+fn reads_as(t: ValueType, raw: &str, list: bool) -> bool {
+    // BINARY stays a string in jCal whether or not its base64 is well formed.
+    if t == ValueType::Binary {
+        true
+    } else if list {
+        split_list(raw).all(|v| value::Value::parse(t, v).is_ok())
+    } else {
+        value::Value::parse(t, raw).is_ok()
+    }
 }
 
 fn geo_to_json(raw: &str) -> Json {

@@ -12,16 +12,17 @@ use std::path::Path;
 const DIVERGENCES: &[(&str, &str)] = &[
     (
         "float",
-        "`X-INVALID-FLOAT;VALUE=FLOAT:my foo!`: ical.js writes 0.0; we keep the text \"my foo!\" \
-         (a value that does not parse as its type is kept, never replaced)",
+        "`X-INVALID-FLOAT;VALUE=FLOAT:my foo!`: ical.js writes the float 0.0; we write \
+         `[\"x-invalid-float\", {\"value\": \"FLOAT\"}, \"unknown\", \"my foo!\"]`: a value that does not \
+         parse as its type is kept as text (with its VALUE parameter), never replaced",
     ),
     (
         "integer",
-        "`X-INVALID;VALUE=INTEGER:foobar`: ical.js writes 0; we keep the text \"foobar\"",
+        "`X-INVALID;VALUE=INTEGER:foobar`: ical.js writes 0; we keep the text \"foobar\" as `unknown`",
     ),
     (
         "boolean",
-        "`X-MAYBE;VALUE=BOOLEAN:MAYBE`: ical.js writes false; we keep the text \"MAYBE\"",
+        "`X-MAYBE;VALUE=BOOLEAN:MAYBE`: ical.js writes false; we keep the text \"MAYBE\" as `unknown`",
     ),
 ];
 

@@ -8,6 +8,7 @@ mod expand_seed;
 mod expand_vectors;
 mod jcal_icaljs;
 mod recur_vectors;
+mod rfc;
 mod roundtrip;
 mod seed;
 mod tz_windows;
