@@ -104,17 +104,27 @@ fn property_to_json(property: &Property<'_>) -> Json {
         if p.name.eq_ignore_ascii_case("VALUE") && t != ValueType::Unknown {
             continue;
         }
-        let value = if p.values.len() == 1 {
-            Json::String(p.value().to_owned())
+        let key = p.name.to_ascii_lowercase();
+        let mut values: Vec<Json> = p
+            .values
+            .iter()
+            .map(|v| Json::String(v.to_string()))
+            .collect();
+        // A JSON object holds a name once: a repeated parameter joins the first one's values.
+        if let Some(earlier) = params.remove(&key) {
+            let mut merged = match earlier {
+                Json::Array(a) => a,
+                other => vec![other],
+            };
+            merged.append(&mut values);
+            values = merged;
+        }
+        let value = if values.len() == 1 {
+            values.pop().unwrap_or(Json::Null)
         } else {
-            Json::Array(
-                p.values
-                    .iter()
-                    .map(|v| Json::String(v.to_string()))
-                    .collect(),
-            )
+            Json::Array(values)
         };
-        params.insert(p.name.to_ascii_lowercase(), value);
+        params.insert(key, value);
     }
     let mut out = vec![
         Json::String(property.name.to_ascii_lowercase()),
@@ -553,6 +563,25 @@ mod tests {
         assert_eq!(props[5][3], true);
         let back = from_json(&json).unwrap();
         assert_eq!(back.write(), text);
+    }
+
+    /// Fuzz crash: `X;VALUE=ER;VALUE=INTEGER:105` wrote two "value" keys, the second
+    /// overwriting the first, so the jCal read back as an INTEGER property.
+    #[test]
+    fn regression_jcal_duplicate_parameter_names() {
+        let cal = crate::parse("BEGIN:VCALENDAR\nX-A;VALUE=ER;VALUE=INTEGER:105\nEND:VCALENDAR\n")
+            .unwrap();
+        let json = to_json(&cal);
+        assert_eq!(
+            json[1][0][1],
+            serde_json::json!({"value": ["ER", "INTEGER"]})
+        );
+        let back = from_json(&json).unwrap();
+        assert_eq!(to_json(&back), json);
+        let bytes = include_bytes!("../tests/fixtures/fuzz/ical_parse-crash-1351dab1");
+        let parsed = crate::parse_bytes_with(bytes, &crate::ParseOptions::lenient()).unwrap();
+        let json = to_json(&parsed.calendar);
+        assert_eq!(to_json(&from_json(&json).unwrap()), json);
     }
 
     #[test]
