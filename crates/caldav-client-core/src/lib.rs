@@ -1,5 +1,12 @@
-//! Sans-IO CalDAV client machines: sync (and, as they land, bootstrap, calendar listing and
-//! conditional writes).
+//! Sans-IO CalDAV client machines: bootstrap, calendar listing, sync and conditional writes.
+//!
+//! | Module | Machine | What |
+//! |---|---|---|
+//! | [`bootstrap`] | [`bootstrap::BootstrapMachine`] | context URL to principal, homes, capabilities |
+//! | [`listing`] | [`listing::ListingMachine`] | calendar homes to typed collections |
+//! | [`sync`] | [`sync::SyncMachine`] | many calendars up to date, by the DESIGN.md ladder |
+//! | [`write`] | [`write::WriteMachine`] | create, update, delete, MKCALENDAR, PROPPATCH |
+//! | [`quirks`] | | server differences as plain data |
 //!
 //! Each flow is a state machine that says *what request to make next*; the caller owns every
 //! socket, clock and file. Requests and answers are `http::Request<Bytes>` and
@@ -58,7 +65,6 @@
 //! limits. Nothing panics on any answer; a server that misbehaves yields
 //! [`Error::ServerMisbehaved`].
 
-#[allow(dead_code)] // PROPPATCH and MKCALENDAR bodies serve the write machine, landing next
 mod body;
 pub mod bootstrap;
 mod error;
@@ -66,6 +72,7 @@ pub mod listing;
 mod machine;
 pub mod quirks;
 pub mod sync;
+pub mod write;
 
 pub use error::{Error, UsageError};
 pub use machine::{Machine, Output, RequestId, TransportFailure};

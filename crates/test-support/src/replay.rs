@@ -39,10 +39,18 @@ fn root(body: &[u8]) -> Option<Element> {
     Element::decode(body).ok()
 }
 
+/// The property names a body asks for or sets: under `DAV:prop`, or under the `DAV:prop` of
+/// each `DAV:set` and `DAV:remove` of a PROPPATCH.
 fn prop_names(root: &Element) -> BTreeSet<QName> {
-    root.child(&QName::DAV_PROP)
-        .map(|p| p.elements().map(|e| e.name.clone()).collect())
-        .unwrap_or_default()
+    let direct = root.child(&QName::DAV_PROP).into_iter();
+    let nested = root
+        .elements()
+        .filter(|e| e.name == QName::DAV_SET || e.name == QName::DAV_REMOVE)
+        .filter_map(|e| e.child(&QName::DAV_PROP));
+    direct
+        .chain(nested)
+        .flat_map(|p| p.elements().map(|e| e.name.clone()))
+        .collect()
 }
 
 fn hrefs(root: &Element) -> BTreeSet<String> {

@@ -36,6 +36,7 @@ pub struct ServerQuirks {
     /// Writes hrefs as absolute URLs with this prefix, e.g. `http://cal.example` (QUIRKS #3).
     pub absolute_hrefs: Option<String>,
     /// Percent-encodes every byte outside `A-Za-z0-9/.-_` in hrefs, `@` included (QUIRKS #4).
+    /// Names are stored decoded except for `%2F`, which hrefs keep as it is.
     pub encode_all: bool,
     /// Sends an ETag with PUT answers (QUIRKS #17 when off).
     pub put_etag: bool,
@@ -106,10 +107,17 @@ impl Default for Server {
     }
 }
 
+/// Decodes each segment of a request path; a slash inside a segment stays `%2F`, so that the
+/// path still splits into the same segments (an object named from a UID with a `/` in it).
 fn decode_path(path: &str) -> String {
-    percent_encoding::percent_decode_str(path)
-        .decode_utf8_lossy()
-        .into_owned()
+    path.split('/')
+        .map(|segment| {
+            percent_encoding::percent_decode_str(segment)
+                .decode_utf8_lossy()
+                .replace('/', "%2F")
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn escape(text: &str) -> String {
@@ -266,7 +274,7 @@ impl Server {
         let encoded = if self.quirks.encode_all {
             let mut out = String::new();
             for byte in path.bytes() {
-                if byte.is_ascii_alphanumeric() || b"/.-_".contains(&byte) {
+                if byte.is_ascii_alphanumeric() || b"/.-_%".contains(&byte) {
                     out.push(char::from(byte));
                 } else {
                     out.push_str(&format!("%{byte:02X}"));
@@ -287,7 +295,11 @@ impl Server {
         let path = decode_path(request.uri().path());
         self.log.push((request.method().clone(), path.clone()));
         let body = request.body();
-        let root = if body.is_empty() {
+        let xml = matches!(
+            request.method().as_str(),
+            "PROPFIND" | "REPORT" | "PROPPATCH" | "MKCALENDAR"
+        );
+        let root = if body.is_empty() || !xml {
             None
         } else {
             match Element::decode(body) {
@@ -832,7 +844,6 @@ const PATH: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
     .add(b' ')
     .add(b'"')
     .add(b'#')
-    .add(b'%')
     .add(b'<')
     .add(b'>')
     .add(b'?')

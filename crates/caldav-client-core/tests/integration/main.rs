@@ -6,3 +6,4 @@ mod bootstrap;
 mod seed;
 mod sync;
 mod sync_model;
+mod write;
