@@ -5,7 +5,7 @@
 //! | [`bootstrap`] | [`bootstrap::BootstrapMachine`] | context URL to principal, homes, capabilities |
 //! | [`listing`] | [`listing::ListingMachine`] | calendar homes to typed collections |
 //! | [`sync`] | [`sync::SyncMachine`] | many calendars up to date, by the DESIGN.md ladder |
-//! | [`write`] | [`write::WriteMachine`] | create, update, delete, MKCALENDAR, PROPPATCH |
+//! | [`write`](mod@write) | [`write::WriteMachine`] | create, update, delete, MKCALENDAR, PROPPATCH |
 //! | [`quirks`] | | server differences as plain data |
 //!
 //! Each flow is a state machine that says *what request to make next*; the caller owns every

@@ -192,7 +192,8 @@ enum State {
 ///     WriteRequest::Create { collection: "/cal/".into(), data: data.into() },
 /// ));
 /// let Output::Http { request, .. } = machine.poll() else { panic!() };
-/// assert_eq!(request.uri(), "https://cal.example/cal/a%2Fb%40c.ics");
+/// // The slash of the UID cannot reach another collection; `@` is sent canonically.
+/// assert_eq!(request.uri(), "https://cal.example/cal/a%2Fb@c.ics");
 /// assert_eq!(request.headers()["if-none-match"], "*");
 /// ```
 #[derive(Debug)]
