@@ -52,10 +52,14 @@ pub(crate) enum IcsCommand {
         #[arg(default_value = "-")]
         file: PathBuf,
     },
+    /// Print every instance of the file's events, to-dos and journals as JSON lines, in start
+    /// order (see `caldav ics expand --help`).
+    Expand(crate::ics_expand::ExpandArgs),
 }
 
 pub(crate) fn run(command: IcsCommand) -> Result<ExitCode> {
     match command {
+        IcsCommand::Expand(args) => crate::ics_expand::run(args),
         IcsCommand::Lint { lenient, files } => lint(lenient, &files),
         IcsCommand::Fmt {
             strict,

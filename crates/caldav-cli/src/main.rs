@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 the input was rejected (a lint error, a decode error), 2 usage.
 
 mod ics;
+mod ics_expand;
 mod xml;
 
 use clap::{Parser, Subcommand};
