@@ -28,6 +28,19 @@ pub enum Error {
         /// What was expected.
         reason: &'static str,
     },
+    /// A request body (a calendar-query a server received) is not what RFC 4791 allows.
+    ///
+    /// The client misbehaved; a server answers 400 or the matching precondition.
+    #[error("invalid {element}: {reason}")]
+    InvalidRequest {
+        /// The offending element in Clark notation.
+        element: String,
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// The XML itself is malformed or exceeds a `dav-xml` limit.
+    #[error(transparent)]
+    Xml(#[from] dav_xml::Error),
     /// An input holds more items than the configured limit allows.
     ///
     /// Raise the limit in [`Limits`](crate::Limits) if the input is trusted.

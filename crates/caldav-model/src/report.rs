@@ -33,8 +33,10 @@ use dav_xml::name::{CALDAV, DAV};
 use dav_xml::request::{MkCalendar, PropertyOperation, PropertyUpdate};
 use dav_xml::{Element, Href, QName};
 
+use crate::Error;
 use crate::filter::{
-    CompFilter, Filter, ParamFilter, PropFilter, PropTest, TextMatch, TimeRange, format_utc,
+    Collation, CompFilter, Filter, ParamFilter, PropFilter, PropTest, TextMatch, TimeRange,
+    format_utc, parse_utc,
 };
 use crate::property::{Property, SyncToken};
 
@@ -624,3 +626,243 @@ encodable!(
     ExpandProperty,
     PrincipalPropertySearch
 );
+
+// What a server reads: the same bodies, decoded.
+
+fn invalid(element: &QName, reason: &'static str) -> Error {
+    Error::InvalidRequest {
+        element: element.to_string(),
+        reason,
+    }
+}
+
+fn name_attr(e: &Element) -> Result<String, Error> {
+    e.attribute(&attr("name"))
+        .map(str::to_owned)
+        .ok_or_else(|| invalid(&e.name, "missing name attribute"))
+}
+
+fn decode_range(e: &Element) -> Result<TimeRange, Error> {
+    let at = |local: &'static str| -> Result<Option<jiff::Timestamp>, Error> {
+        e.attribute(&attr(local))
+            .map(|v| parse_utc(v.trim()).ok_or_else(|| invalid(&e.name, "not a utc date-time")))
+            .transpose()
+    };
+    TimeRange::new(at("start")?, at("end")?).ok_or_else(|| invalid(&e.name, "empty time range"))
+}
+
+fn decode_text_match(e: &Element) -> Result<TextMatch, Error> {
+    let negate = match e.attribute(&attr("negate-condition")).map(str::trim) {
+        None | Some("no") => false,
+        Some("yes") => true,
+        Some(_) => return Err(invalid(&e.name, "negate-condition is not yes or no")),
+    };
+    Ok(TextMatch {
+        text: e.text().into_owned(),
+        collation: e
+            .attribute(&attr("collation"))
+            .map_or_else(Collation::default, Collation::from_name),
+        negate,
+    })
+}
+
+fn decode_param_filter(e: &Element) -> Result<ParamFilter, Error> {
+    let mut f = ParamFilter::new(name_attr(e)?);
+    if e.child(&cal("is-not-defined")).is_some() {
+        f.is_not_defined = true;
+    } else if let Some(t) = e.child(&cal("text-match")) {
+        f.text_match = Some(decode_text_match(t)?);
+    }
+    Ok(f)
+}
+
+fn decode_prop_filter(e: &Element) -> Result<PropFilter, Error> {
+    let mut f = PropFilter::new(name_attr(e)?);
+    if e.child(&cal("is-not-defined")).is_some() {
+        f.test = PropTest::IsNotDefined;
+        return Ok(f);
+    }
+    if let Some(r) = e.child(&cal("time-range")) {
+        f.test = PropTest::TimeRange(decode_range(r)?);
+    } else if let Some(t) = e.child(&cal("text-match")) {
+        f.test = PropTest::TextMatch(decode_text_match(t)?);
+    }
+    f.params = e
+        .children_named(&cal("param-filter"))
+        .map(decode_param_filter)
+        .collect::<Result<_, _>>()?;
+    Ok(f)
+}
+
+fn decode_comp_filter(e: &Element) -> Result<CompFilter, Error> {
+    let mut f = CompFilter::new(name_attr(e)?);
+    if e.child(&cal("is-not-defined")).is_some() {
+        f.is_not_defined = true;
+        return Ok(f);
+    }
+    f.time_range = e.child(&cal("time-range")).map(decode_range).transpose()?;
+    f.props = e
+        .children_named(&cal("prop-filter"))
+        .map(decode_prop_filter)
+        .collect::<Result<_, _>>()?;
+    f.comps = e
+        .children_named(&cal("comp-filter"))
+        .map(decode_comp_filter)
+        .collect::<Result<_, _>>()?;
+    Ok(f)
+}
+
+fn decode_comp_request(e: &Element) -> Result<CompRequest, Error> {
+    let props = if e.child(&cal("allprop")).is_some() {
+        None
+    } else {
+        Some(
+            e.children_named(&cal("prop"))
+                .map(|p| {
+                    Ok((
+                        name_attr(p)?,
+                        p.attribute(&attr("novalue")).map(str::trim) == Some("yes"),
+                    ))
+                })
+                .collect::<Result<_, Error>>()?,
+        )
+    };
+    let comps = if e.child(&cal("allcomp")).is_some() {
+        None
+    } else {
+        Some(
+            e.children_named(&cal("comp"))
+                .map(decode_comp_request)
+                .collect::<Result<_, _>>()?,
+        )
+    };
+    Ok(CompRequest {
+        name: name_attr(e)?,
+        props,
+        comps,
+    })
+}
+
+fn decode_calendar_data(e: &Element) -> Result<CalendarData, Error> {
+    let recurrence = if let Some(x) = e.child(&cal("expand")) {
+        Some(RecurrenceLimit::Expand(decode_range(x)?))
+    } else if let Some(x) = e.child(&cal("limit-recurrence-set")) {
+        Some(RecurrenceLimit::LimitRecurrenceSet(decode_range(x)?))
+    } else {
+        None
+    };
+    Ok(CalendarData {
+        comp: e.child(&cal("comp")).map(decode_comp_request).transpose()?,
+        recurrence,
+        limit_freebusy_set: e
+            .child(&cal("limit-freebusy-set"))
+            .map(decode_range)
+            .transpose()?,
+        content_type: e.attribute(&attr("content-type")).map(str::to_owned),
+        version: e.attribute(&attr("version")).map(str::to_owned),
+    })
+}
+
+impl PropRequest {
+    /// Reads `DAV:prop`, `DAV:allprop` or `DAV:propname` from a report body.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] for a `calendar-data` whose ranges or names are malformed,
+    /// or an element that is none of the three.
+    pub fn from_element(e: &Element) -> Result<Self, Error> {
+        if e.name == dav("allprop") {
+            return Ok(PropRequest::AllProp);
+        }
+        if e.name == dav("propname") {
+            return Ok(PropRequest::PropName);
+        }
+        if e.name != dav("prop") {
+            return Err(invalid(&e.name, "expected prop, allprop or propname"));
+        }
+        e.elements()
+            .map(|item| {
+                if item.name == cal("calendar-data") {
+                    decode_calendar_data(item).map(PropItem::CalendarData)
+                } else {
+                    Ok(PropItem::Name(item.name.clone()))
+                }
+            })
+            .collect::<Result<_, _>>()
+            .map(PropRequest::Prop)
+    }
+}
+
+impl CalendarQuery {
+    /// Reads a `CALDAV:calendar-query` body from its element tree.
+    ///
+    /// Unknown child elements are ignored, as RFC 4918 §17 asks of recipients.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequest`] when the root is not `calendar-query`, the filter is missing
+    /// or does not start with a comp-filter, a name attribute is missing, a time range is not
+    /// a valid UTC range, or `negate-condition` is neither `yes` nor `no`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use caldav_model::filter::{CompFilter, Filter};
+    /// use caldav_model::report::CalendarQuery;
+    /// let query = CalendarQuery::new(Filter::component(CompFilter::new("VTODO")));
+    /// let text = query.encode();
+    /// assert_eq!(CalendarQuery::decode(text.as_bytes()).unwrap(), query);
+    /// ```
+    pub fn from_element(e: &Element) -> Result<Self, Error> {
+        if e.name != cal("calendar-query") {
+            return Err(invalid(&e.name, "expected calendar-query"));
+        }
+        let props = e
+            .elements()
+            .find(|c| c.name.namespace() == DAV)
+            .map(PropRequest::from_element)
+            .transpose()?;
+        let root = e
+            .child(&cal("filter"))
+            .and_then(|f| f.child(&cal("comp-filter")))
+            .ok_or_else(|| invalid(&e.name, "missing filter"))?;
+        Ok(CalendarQuery {
+            props,
+            filter: Filter {
+                root: decode_comp_filter(root)?,
+            },
+            timezone: e.child(&cal("timezone")).map(|t| t.text().into_owned()),
+        })
+    }
+
+    /// Decodes a `CALDAV:calendar-query` body, with `dav-xml`'s default limits.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Xml`] for malformed XML or an exceeded limit, else as
+    /// [`CalendarQuery::from_element`].
+    pub fn decode(body: &[u8]) -> Result<Self, Error> {
+        Self::from_element(&Element::decode(body)?)
+    }
+}
+
+impl FreeBusyQuery {
+    /// Reads a `CALDAV:free-busy-query` body.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Xml`] for malformed XML, [`Error::InvalidRequest`] without a valid
+    /// `time-range`.
+    pub fn decode(body: &[u8]) -> Result<Self, Error> {
+        let e = Element::decode(body)?;
+        if e.name != cal("free-busy-query") {
+            return Err(invalid(&e.name, "expected free-busy-query"));
+        }
+        let range = e
+            .child(&cal("time-range"))
+            .ok_or_else(|| invalid(&e.name, "missing time-range"))?;
+        Ok(FreeBusyQuery {
+            range: decode_range(range)?,
+        })
+    }
+}

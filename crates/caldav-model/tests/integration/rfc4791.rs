@@ -283,3 +283,152 @@ fn s7_10_1_free_busy_for_the_literal_request() {
         ]
     );
 }
+
+mod as_a_server {
+    //! The §7.8 and §7.10 request bodies as a server receives them: decoded, then evaluated.
+
+    use super::{collection, free_busy};
+    use caldav_model::query::EvalOptions;
+    use caldav_model::report::{CalendarQuery, FreeBusyQuery, PropItem, PropRequest};
+
+    fn run(body: &str) -> Vec<&'static str> {
+        let query = CalendarQuery::decode(body.as_bytes()).unwrap();
+        collection()
+            .iter()
+            .filter(|(_, cal)| query.filter.matches(cal, &EvalOptions::default()))
+            .map(|(name, _)| *name)
+            .collect()
+    }
+
+    #[test]
+    fn s7_8_1_request() {
+        let body = r#"<?xml version="1.0" encoding="utf-8" ?>
+   <C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+     <D:prop>
+       <C:calendar-data>
+         <C:comp name="VCALENDAR">
+           <C:prop name="VERSION"/>
+           <C:comp name="VEVENT">
+             <C:prop name="SUMMARY"/>
+             <C:prop name="UID"/>
+             <C:prop name="DTSTART"/>
+             <C:prop name="DTEND"/>
+             <C:prop name="DURATION"/>
+             <C:prop name="RRULE"/>
+             <C:prop name="RDATE"/>
+             <C:prop name="EXRULE"/>
+             <C:prop name="EXDATE"/>
+             <C:prop name="RECURRENCE-ID"/>
+           </C:comp>
+           <C:comp name="VTIMEZONE"/>
+         </C:comp>
+       </C:calendar-data>
+     </D:prop>
+     <C:filter>
+       <C:comp-filter name="VCALENDAR">
+         <C:comp-filter name="VEVENT">
+           <C:time-range start="20060104T000000Z"
+                         end="20060105T000000Z"/>
+         </C:comp-filter>
+       </C:comp-filter>
+     </C:filter>
+   </C:calendar-query>"#;
+        assert_eq!(run(body), ["abcd2", "abcd3"]);
+        let query = CalendarQuery::decode(body.as_bytes()).unwrap();
+        let Some(PropRequest::Prop(items)) = &query.props else {
+            panic!()
+        };
+        let PropItem::CalendarData(data) = &items[0] else {
+            panic!()
+        };
+        let comp = data.comp.as_ref().unwrap();
+        assert_eq!(comp.props.as_ref().unwrap().len(), 1);
+        assert_eq!(
+            comp.comps.as_ref().unwrap()[0]
+                .props
+                .as_ref()
+                .unwrap()
+                .len(),
+            10
+        );
+    }
+
+    #[test]
+    fn s7_8_7_request() {
+        let body = r#"<?xml version="1.0" encoding="utf-8" ?>
+   <C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav">
+     <D:prop xmlns:D="DAV:">
+       <D:getetag/>
+       <C:calendar-data/>
+     </D:prop>
+     <C:filter>
+       <C:comp-filter name="VCALENDAR">
+         <C:comp-filter name="VEVENT">
+           <C:prop-filter name="ATTENDEE">
+             <C:text-match collation="i;ascii-casemap"
+              >mailto:lisa@example.com</C:text-match>
+             <C:param-filter name="PARTSTAT">
+               <C:text-match collation="i;ascii-casemap"
+                >NEEDS-ACTION</C:text-match>
+             </C:param-filter>
+           </C:prop-filter>
+         </C:comp-filter>
+       </C:comp-filter>
+     </C:filter>
+   </C:calendar-query>"#;
+        assert_eq!(run(body), ["abcd3"]);
+    }
+
+    #[test]
+    fn s7_8_9_request() {
+        let body = r#"<?xml version="1.0" encoding="utf-8" ?>
+   <C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav">
+     <D:prop xmlns:D="DAV:">
+       <D:getetag/>
+       <C:calendar-data/>
+     </D:prop>
+     <C:filter>
+       <C:comp-filter name="VCALENDAR">
+         <C:comp-filter name="VTODO">
+           <C:prop-filter name="COMPLETED">
+             <C:is-not-defined/>
+           </C:prop-filter>
+           <C:prop-filter name="STATUS">
+             <C:text-match
+                negate-condition="yes">CANCELLED</C:text-match>
+           </C:prop-filter>
+         </C:comp-filter>
+       </C:comp-filter>
+     </C:filter>
+   </C:calendar-query>"#;
+        assert_eq!(run(body), ["abcd4", "abcd5"]);
+    }
+
+    #[test]
+    fn s7_10_1_request() {
+        let body = r#"<?xml version="1.0" encoding="utf-8" ?>
+   <C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav">
+     <C:time-range start="20060104T140000Z"
+                     end="20060105T220000Z"/>
+   </C:free-busy-query>"#;
+        let query = FreeBusyQuery::decode(body.as_bytes()).unwrap();
+        let start = caldav_model::filter::format_utc(query.range.start().unwrap());
+        let end = caldav_model::filter::format_utc(query.range.end().unwrap());
+        assert_eq!(free_busy(&start, &end).len(), 4);
+    }
+
+    #[test]
+    fn malformed_requests_are_errors() {
+        for body in [
+            r#"<C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav"/>"#,
+            r#"<C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:filter><C:comp-filter/></C:filter></C:calendar-query>"#,
+            r#"<C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:filter><C:comp-filter name="VCALENDAR"><C:time-range start="2006"/></C:comp-filter></C:filter></C:calendar-query>"#,
+            r#"<C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:filter><C:comp-filter name="VCALENDAR"><C:time-range start="20060105T000000Z" end="20060104T000000Z"/></C:comp-filter></C:filter></C:calendar-query>"#,
+            r#"<C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:filter><C:comp-filter name="VCALENDAR"><C:prop-filter name="X"><C:text-match negate-condition="maybe">a</C:text-match></C:prop-filter></C:comp-filter></C:filter></C:calendar-query>"#,
+            r#"<D:propfind xmlns:D="DAV:"/>"#,
+            "<not xml",
+        ] {
+            assert!(CalendarQuery::decode(body.as_bytes()).is_err(), "{body}");
+        }
+    }
+}

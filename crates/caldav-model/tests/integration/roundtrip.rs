@@ -175,3 +175,141 @@ proptest! {
         prop_assert_eq!(prop.encode(), element);
     }
 }
+
+mod query {
+    use caldav_model::filter::{
+        Collation, CompFilter, Filter, ParamFilter, PropFilter, TextMatch, TimeRange,
+    };
+    use caldav_model::property::names;
+    use caldav_model::report::{
+        CalendarData, CalendarQuery, CompRequest, PropItem, PropRequest, RecurrenceLimit,
+    };
+    use jiff::Timestamp;
+    use proptest::prelude::*;
+
+    fn range() -> impl Strategy<Value = TimeRange> {
+        (
+            prop::option::of(0i64..4_000_000_000),
+            prop::option::of(1i64..4_000_000_000),
+        )
+            .prop_filter_map("a valid range", |(s, len)| {
+                let start = s.map(|s| Timestamp::from_second(s).unwrap());
+                let end = len.map(|l| Timestamp::from_second(s.unwrap_or(0) + l).unwrap());
+                TimeRange::new(start, end)
+            })
+    }
+
+    fn text_match() -> impl Strategy<Value = TextMatch> {
+        (
+            "[a-zA-Z0-9 @.:é-]{0,16}",
+            prop_oneof![
+                Just(Collation::AsciiCasemap),
+                Just(Collation::Octet),
+                Just(Collation::UnicodeCasemap),
+                "x;[a-z]{1,6}".prop_map(Collation::Other),
+            ],
+            any::<bool>(),
+        )
+            .prop_map(|(t, c, n)| TextMatch::new(t).collation(c).negate(n))
+    }
+
+    fn param_filter() -> impl Strategy<Value = ParamFilter> {
+        ("[A-Z]{1,8}", 0..3u8, text_match()).prop_map(|(name, kind, tm)| match kind {
+            0 => ParamFilter::new(name),
+            1 => ParamFilter::is_not_defined(name),
+            _ => ParamFilter::new(name).text_match(tm),
+        })
+    }
+
+    fn prop_filter() -> impl Strategy<Value = PropFilter> {
+        (
+            "[A-Z]{1,8}",
+            0..4u8,
+            text_match(),
+            range(),
+            prop::collection::vec(param_filter(), 0..3),
+        )
+            .prop_map(|(name, kind, tm, r, params)| {
+                let f = match kind {
+                    0 => return PropFilter::is_not_defined(name),
+                    1 => PropFilter::new(name),
+                    2 => PropFilter::new(name).text_match(tm),
+                    _ => PropFilter::new(name).time_range(r),
+                };
+                params.into_iter().fold(f, PropFilter::param)
+            })
+    }
+
+    fn comp_filter() -> impl Strategy<Value = CompFilter> {
+        let leaf = ("V[A-Z]{1,8}", any::<bool>()).prop_map(|(n, not)| {
+            if not {
+                CompFilter::is_not_defined(n)
+            } else {
+                CompFilter::new(n)
+            }
+        });
+        leaf.prop_recursive(4, 24, 4, |inner| {
+            (
+                "V[A-Z]{1,8}",
+                prop::option::of(range()),
+                prop::collection::vec(prop_filter(), 0..3),
+                prop::collection::vec(inner, 0..3),
+            )
+                .prop_map(|(name, r, props, comps)| {
+                    let mut f = CompFilter::new(name);
+                    f.time_range = r;
+                    f.props = props;
+                    f.comps = comps;
+                    f
+                })
+        })
+    }
+
+    fn props() -> impl Strategy<Value = Option<PropRequest>> {
+        prop::option::of(prop_oneof![
+            Just(PropRequest::AllProp),
+            Just(PropRequest::PropName),
+            (
+                any::<bool>(),
+                prop::option::of(range()),
+                prop::option::of(range()),
+                any::<bool>()
+            )
+                .prop_map(|(expand, rec, fb, comp)| {
+                    let mut data = CalendarData::new();
+                    data.recurrence = rec.map(|r| {
+                        if expand {
+                            RecurrenceLimit::Expand(r)
+                        } else {
+                            RecurrenceLimit::LimitRecurrenceSet(r)
+                        }
+                    });
+                    data.limit_freebusy_set = fb;
+                    if comp {
+                        data.comp = Some(CompRequest {
+                            name: "VCALENDAR".into(),
+                            props: Some(vec![("VERSION".into(), false)]),
+                            comps: Some(vec![CompRequest::all("VEVENT")]),
+                        });
+                    }
+                    PropRequest::Prop(vec![
+                        PropItem::Name(names::GETETAG),
+                        PropItem::CalendarData(data),
+                    ])
+                }),
+        ])
+    }
+
+    proptest! {
+        #[test]
+        fn calendar_query_encode_then_decode_is_identity(
+            root in comp_filter(),
+            props in props(),
+            timezone in prop::option::of("[A-Z:0-9\r\n]{0,30}"),
+        ) {
+            let query = CalendarQuery { props, filter: Filter { root }, timezone };
+            let text = query.encode();
+            prop_assert_eq!(CalendarQuery::decode(text.as_bytes()).unwrap(), query);
+        }
+    }
+}
