@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
 
 mod capabilities;
+mod evaluation;
 mod property;
 mod requests;
 mod rfc4791;
