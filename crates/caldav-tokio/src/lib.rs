@@ -38,6 +38,14 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Measured: `TCP_QUICKACK` against Cyrus
+//!
+//! Cyrus writes a response in several segments with Nagle's algorithm on, so on a reused
+//! connection it waits for the client's ACK, which Linux delays up to 40 ms. The
+//! `quickack` example (`cargo run -p caldav-tokio --example quickack`) sends 40 Depth:1
+//! PROPFINDs of a calendar home (13.7 kB each) over one connection to Cyrus on loopback:
+//! 47 ms per request with [`HttpConfig::tcp_quickack`] off, 4 ms with it on (the default).
+//!
 //! # Limits
 //!
 //! Response bodies are bounded ([`HttpConfig::max_response_bytes`], before and after

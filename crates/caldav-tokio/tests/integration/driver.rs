@@ -304,3 +304,92 @@ async fn sync_on_radicale_recorded_and_replayed() {
 async fn sync_on_cyrus_recorded_and_replayed() {
     sync_recorded_and_replayed("cyrus", "/dav/calendars/user/alice/").await;
 }
+
+// --- bootstrap -> listing -> sync through one driver, on every server.
+
+async fn bootstrap_list_sync(server: &str, context: &str) {
+    use caldav_client_core::bootstrap::{BootstrapConfig, BootstrapMachine};
+    use caldav_client_core::listing::{ListingConfig, ListingMachine};
+
+    let upper = server.to_ascii_uppercase();
+    let base = var(&format!("CALDAV_TEST_{upper}_URL"));
+    let mut config = HttpConfig::default();
+    config.allow_plain_http_credentials = true;
+    if var(&format!("CALDAV_TEST_{upper}_AUTH")) != "none" {
+        config = config.with_credentials(Credentials::password(
+            var(&format!("CALDAV_TEST_{upper}_USER")),
+            var(&format!("CALDAV_TEST_{upper}_PASSWORD")),
+        ));
+    }
+    let client = HttpClient::new(config).unwrap();
+    let driver = Driver::new(client.clone()).with_max_in_flight(4);
+    let base_uri: http::Uri = base.parse().unwrap();
+    let context_url: http::Uri = format!("{}{context}", base.trim_end_matches('/'))
+        .parse()
+        .unwrap();
+
+    let mut bootstrap = Core(BootstrapMachine::new(BootstrapConfig::new(context_url)));
+    let account = driver.run(&mut bootstrap).await.unwrap().unwrap();
+    let principal = var(&format!("CALDAV_TEST_{upper}_PRINCIPAL"));
+    assert!(
+        account.principal.as_str().ends_with(&principal),
+        "{server}: principal {:?}",
+        account.principal
+    );
+    let home = account
+        .calendar_home_set
+        .first()
+        .expect("a calendar home")
+        .clone();
+
+    // A calendar of our own with two events, so the listing and the sync have something.
+    let home_path = home.as_str().to_owned();
+    let home_path = match home_path.find("://") {
+        Some(_) => home_path.parse::<http::Uri>().unwrap().path().to_owned(),
+        None => home_path,
+    };
+    let calendar = seeded_calendar(&client, &base, &home_path, 2).await;
+
+    let mut listing = Core(ListingMachine::new(ListingConfig::for_account(
+        base_uri.clone(),
+        &account,
+    )));
+    let listed = driver.run(&mut listing).await.unwrap().unwrap();
+    let found = listed
+        .calendars()
+        .find(|c| {
+            c.href
+                .as_str()
+                .trim_end_matches('/')
+                .ends_with(calendar.trim_end_matches('/'))
+        })
+        .unwrap_or_else(|| panic!("{server}: {calendar} not listed in {listed:?}"));
+
+    let mut sync = Core(SyncMachine::new(
+        SyncConfig::new(base_uri, vec![found.href.clone()]),
+        SyncState::default(),
+    ));
+    let outcome = driver.run(&mut sync).await.unwrap().unwrap();
+    let changes = outcome.calendars[0].result.as_ref().unwrap();
+    assert_eq!(changes.added.len(), 2, "{server}: {changes:?}");
+}
+
+#[tokio::test]
+async fn chain_on_radicale() {
+    bootstrap_list_sync("radicale", "/").await;
+}
+
+#[tokio::test]
+async fn chain_on_xandikos() {
+    bootstrap_list_sync("xandikos", "/").await;
+}
+
+#[tokio::test]
+async fn chain_on_cyrus() {
+    bootstrap_list_sync("cyrus", "/dav/").await;
+}
+
+#[tokio::test]
+async fn chain_on_sabredav() {
+    bootstrap_list_sync("sabredav", "/").await;
+}
