@@ -264,3 +264,182 @@ fn a_changed_builder_no_longer_matches() {
     .to_element();
     assert!(bodies.iter().all(|(_, b)| *b != query));
 }
+
+mod rfc_examples {
+    //! Report bodies from the RFCs that define them, built and compared as trees.
+
+    use caldav_model::property::{SyncToken, names};
+    use caldav_model::report::{
+        ExpandItem, ExpandProperty, PrincipalPropertySearch, PropRequest, SyncCollection, SyncLevel,
+    };
+    use dav_xml::{Element, QName};
+
+    fn tree(xml: &str) -> Element {
+        Element::decode(xml.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn rfc6578_sync_collection() {
+        // RFC 6578 §3.8 (initial sync: empty token) and §3.9 (a limited follow-up).
+        let initial = SyncCollection::new(None, PropRequest::names([names::GETETAG]));
+        assert_eq!(
+            initial.to_element(),
+            tree(
+                r#"<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:sync-level>1</D:sync-level>
+                   <D:prop><D:getetag/></D:prop></D:sync-collection>"#
+            )
+        );
+        let mut next = SyncCollection::new(
+            Some(SyncToken("http://example.com/ns/sync/1233".into())),
+            PropRequest::names([names::GETETAG]),
+        );
+        next.limit = Some(100);
+        next.level = SyncLevel::Infinite;
+        assert_eq!(
+            next.to_element(),
+            tree(
+                r#"<D:sync-collection xmlns:D="DAV:">
+                     <D:sync-token>http://example.com/ns/sync/1233</D:sync-token>
+                     <D:sync-level>infinite</D:sync-level>
+                     <D:limit><D:nresults>100</D:nresults></D:limit>
+                     <D:prop><D:getetag/></D:prop>
+                   </D:sync-collection>"#
+            )
+        );
+    }
+
+    #[test]
+    fn rfc3253_expand_property() {
+        let body = ExpandProperty {
+            items: vec![
+                ExpandItem::new(QName::new("DAV:", "version-history")).child(
+                    ExpandItem::new(QName::new("DAV:", "version-set"))
+                        .child(ExpandItem::new(QName::new("DAV:", "creator-displayname")))
+                        .child(ExpandItem::new(QName::new("DAV:", "activity-set"))),
+                ),
+            ],
+        };
+        assert_eq!(
+            body.to_element(),
+            tree(
+                r#"<D:expand-property xmlns:D="DAV:">
+                     <D:property name="version-history">
+                       <D:property name="version-set">
+                         <D:property name="creator-displayname"/>
+                         <D:property name="activity-set"/>
+                       </D:property>
+                     </D:property>
+                   </D:expand-property>"#
+            )
+        );
+        // CalendarServer's proxy lookup names a property outside DAV:.
+        let proxy = ExpandProperty {
+            items: vec![
+                ExpandItem::new(QName::new(
+                    "http://calendarserver.org/ns/",
+                    "calendar-proxy-write-for",
+                ))
+                .child(ExpandItem::new(names::DISPLAYNAME)),
+            ],
+        };
+        assert_eq!(
+            proxy.to_element(),
+            tree(
+                r#"<D:expand-property xmlns:D="DAV:">
+                     <D:property name="calendar-proxy-write-for"
+                                 namespace="http://calendarserver.org/ns/">
+                       <D:property name="displayname"/>
+                     </D:property>
+                   </D:expand-property>"#
+            )
+        );
+    }
+
+    #[test]
+    fn rfc3744_principal_property_search() {
+        let b = "http://www.example.com/ns/";
+        let body = PrincipalPropertySearch {
+            searches: vec![
+                (vec![names::DISPLAYNAME], "doE".into()),
+                (vec![QName::new(b, "title")], "Sales".into()),
+            ],
+            any_of: false,
+            props: vec![
+                names::DISPLAYNAME,
+                QName::new(b, "department"),
+                QName::new(b, "phone"),
+                QName::new(b, "office"),
+                QName::new(b, "salary"),
+            ],
+            apply_to_principal_collection_set: false,
+        };
+        assert_eq!(
+            body.to_element(),
+            tree(
+                r#"<D:principal-property-search xmlns:D="DAV:">
+                     <D:property-search>
+                       <D:prop><D:displayname/></D:prop>
+                       <D:match>doE</D:match>
+                     </D:property-search>
+                     <D:property-search>
+                       <D:prop xmlns:B="http://www.example.com/ns/"><B:title/></D:prop>
+                       <D:match>Sales</D:match>
+                     </D:property-search>
+                     <D:prop xmlns:B="http://www.example.com/ns/">
+                       <D:displayname/><B:department/><B:phone/><B:office/><B:salary/>
+                     </D:prop>
+                   </D:principal-property-search>"#
+            )
+        );
+        let mut any = body.clone();
+        any.any_of = true;
+        any.apply_to_principal_collection_set = true;
+        let e = any.to_element();
+        assert_eq!(e.attribute(&QName::new("", "test")), Some("anyof"));
+        assert_eq!(
+            e.elements().last().unwrap().name,
+            QName::new("DAV:", "apply-to-principal-collection-set")
+        );
+    }
+
+    #[test]
+    fn rfc4791_free_busy_and_mkcalendar() {
+        use caldav_model::filter::{TimeRange, parse_utc};
+        use caldav_model::property::{Property, Value};
+        use caldav_model::report::{FreeBusyQuery, mkcalendar};
+        let range =
+            TimeRange::new(parse_utc("20060104T140000Z"), parse_utc("20060105T220000Z")).unwrap();
+        assert_eq!(
+            FreeBusyQuery { range }.to_element(),
+            tree(
+                r#"<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav">
+                     <C:time-range start="20060104T140000Z" end="20060105T220000Z"/>
+                   </C:free-busy-query>"#
+            )
+        );
+        // RFC 4791 §5.3.1.2, without the VTIMEZONE text.
+        let body = mkcalendar(&[
+            Property::new(names::DISPLAYNAME, Value::Text("Lisa's Events".into())),
+            Property::new(
+                names::CALENDAR_DESCRIPTION,
+                Value::Text("Calendar restricted to events.".into()),
+            ),
+            Property::new(
+                names::SUPPORTED_CALENDAR_COMPONENT_SET,
+                Value::Components(vec!["VEVENT".into()]),
+            ),
+        ]);
+        assert_eq!(
+            body.to_element(),
+            tree(
+                r#"<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+                     <D:set><D:prop>
+                       <D:displayname>Lisa's Events</D:displayname>
+                       <C:calendar-description>Calendar restricted to events.</C:calendar-description>
+                       <C:supported-calendar-component-set><C:comp name="VEVENT"/></C:supported-calendar-component-set>
+                     </D:prop></D:set>
+                   </C:mkcalendar>"#
+            )
+        );
+    }
+}
