@@ -7,6 +7,7 @@ mod expand_rfc5545;
 mod expand_seed;
 mod expand_vectors;
 mod jcal_icaljs;
+mod lenient;
 mod recur_vectors;
 mod rfc;
 mod roundtrip;

@@ -1,0 +1,253 @@
+//! Each deviation real producers send: lenient parsing forgives it with a positioned warning
+//! and loses nothing; strict parsing rejects it with line, column and what was expected.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use ical_parse::{ErrorKind, Limit, Limits, ParseOptions, parse_bytes_with};
+
+const HEAD: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n";
+const TAIL: &str = "END:VCALENDAR\r\n";
+
+fn event(body: &str) -> String {
+    format!("{HEAD}BEGIN:VEVENT\r\nUID:1\r\nDTSTAMP:20240101T000000Z\r\n{body}END:VEVENT\r\n{TAIL}")
+}
+
+/// `SUMMARY:café` folded between the two bytes of `é`.
+fn split_utf8() -> Vec<u8> {
+    let text = event("SUMMARY:caf\u{e9}\r\n");
+    let mut bytes = Vec::new();
+    for chunk in text.split("\u{e9}") {
+        if !bytes.is_empty() {
+            bytes.extend_from_slice(b"\xC3\r\n \xA9");
+        }
+        bytes.extend_from_slice(chunk.as_bytes());
+    }
+    bytes
+}
+
+/// (case, input, line, column, kind): strict fails there, lenient warns there.
+fn cases() -> Vec<(&'static str, Vec<u8>, u32, u32, ErrorKind)> {
+    vec![
+        (
+            "bare LF",
+            event("").replace("\r\n", "\n").into_bytes(),
+            1,
+            16,
+            ErrorKind::BareLf,
+        ),
+        (
+            "fold inside a UTF-8 sequence",
+            split_utf8(),
+            8,
+            2,
+            ErrorKind::FoldInsideUtf8,
+        ),
+        (
+            "byte order mark",
+            format!("\u{feff}{}", event("")).into_bytes(),
+            1,
+            1,
+            ErrorKind::ByteOrderMark,
+        ),
+        (
+            "blank line",
+            event("\r\n").into_bytes(),
+            7,
+            1,
+            ErrorKind::BlankLine,
+        ),
+        (
+            "trailing whitespace after a component name",
+            event("").replace("END:VEVENT", "END:VEVENT  ").into_bytes(),
+            7,
+            5,
+            ErrorKind::Whitespace("a component name"),
+        ),
+        (
+            "whitespace around ; and =",
+            event("DTSTART ;TZID = Europe/Paris:20240101T100000\r\n").into_bytes(),
+            7,
+            8,
+            ErrorKind::Whitespace("a name"),
+        ),
+        (
+            "Apple's NAME=value line",
+            event("X-APPLE-RADIUS=49.91307046514149\r\n").into_bytes(),
+            7,
+            15,
+            ErrorKind::UnreadableLine,
+        ),
+        (
+            "bare VEVENT",
+            b"BEGIN:VEVENT\r\nUID:1\r\nEND:VEVENT\r\n".to_vec(),
+            1,
+            7,
+            ErrorKind::OutsideCalendar("VEVENT".into()),
+        ),
+        (
+            "missing VERSION",
+            format!("BEGIN:VCALENDAR\r\nPRODID:x\r\n{TAIL}").into_bytes(),
+            1,
+            1,
+            ErrorKind::MissingProperty {
+                component: "VCALENDAR".into(),
+                property: "VERSION",
+            },
+        ),
+        (
+            "UTC DTSTART with TZID",
+            event("DTSTART;TZID=Europe/Paris:20240101T100000Z\r\n").into_bytes(),
+            7,
+            27,
+            ErrorKind::UtcWithTzid,
+        ),
+        (
+            "truncated file",
+            event("")
+                .replace("END:VEVENT\r\nEND:VCALENDAR\r\n", "")
+                .into_bytes(),
+            4,
+            1,
+            ErrorKind::MissingEnd("VEVENT".into()),
+        ),
+        (
+            "invalid DATE-TIME",
+            event("DTSTART:2024-01-01\r\n").into_bytes(),
+            7,
+            9,
+            ErrorKind::InvalidValue {
+                value_type: ical_parse::value::ValueType::DateTime,
+                reason: "expected YYYYMMDDTHHMMSS[Z]",
+            },
+        ),
+        (
+            "invalid TEXT escape",
+            event("SUMMARY:a\\:b\r\n").into_bytes(),
+            7,
+            10,
+            ErrorKind::Expected(r"an escape \\ \; \, or \n"),
+        ),
+    ]
+}
+
+#[test]
+fn strict_rejects_each_deviation_at_its_position() {
+    for (case, input, line, column, kind) in cases() {
+        let e = parse_bytes_with(&input, &ParseOptions::strict()).unwrap_err();
+        assert_eq!((e.line, e.column), (line, column), "{case}: {e}");
+        // Strict names the same deviation, or what its grammar expected there instead.
+        assert!(
+            e.kind == kind || matches!(e.kind, ErrorKind::Expected(_)),
+            "{case}: {e}"
+        );
+    }
+}
+
+#[test]
+fn lenient_forgives_each_deviation_reports_it_and_round_trips() {
+    for (case, input, line, column, kind) in cases() {
+        let parsed = parse_bytes_with(&input, &ParseOptions::lenient()).unwrap();
+        assert!(
+            parsed
+                .warnings
+                .iter()
+                .any(|w| (w.line, w.column, &w.kind) == (line, column, &kind)),
+            "{case}: {:?}",
+            parsed.warnings
+        );
+        crate::corpora::round_trips(&parsed.calendar, case);
+    }
+}
+
+#[test]
+fn lenient_reads_what_it_forgave() {
+    let bytes = split_utf8();
+    let parsed = parse_bytes_with(&bytes, &ParseOptions::lenient()).unwrap();
+    assert_eq!(
+        parsed.calendar.events().next().unwrap().summary().unwrap(),
+        "café"
+    );
+
+    let text = event("DTSTART ;TZID = Europe/Paris:20240101T100000\r\n");
+    let parsed = parse_bytes_with(text.as_bytes(), &ParseOptions::lenient()).unwrap();
+    let start = parsed
+        .calendar
+        .events()
+        .next()
+        .unwrap()
+        .dtstart()
+        .unwrap()
+        .unwrap();
+    assert_eq!(start.tzid, Some("Europe/Paris"));
+
+    // A raw line is kept and written back where it was.
+    let text = event("X-APPLE-RADIUS=49.9\r\n");
+    let parsed = parse_bytes_with(text.as_bytes(), &ParseOptions::lenient()).unwrap();
+    assert!(
+        parsed
+            .calendar
+            .write()
+            .contains("\r\nX-APPLE-RADIUS=49.9\r\n")
+    );
+}
+
+#[test]
+fn legal_variants_pass_strictly() {
+    // Names are case-insensitive (§3.1): legal, noted as a warning in both modes.
+    let text = event("").replace("UID:1", "uid:1");
+    let parsed = parse_bytes_with(text.as_bytes(), &ParseOptions::strict()).unwrap();
+    assert_eq!(
+        parsed.warnings[0].kind,
+        ErrorKind::LowercaseName("uid".into())
+    );
+    // Several VCALENDARs make one stream (§3.4), X- and unregistered names, empty values.
+    let text = format!(
+        "{}{}",
+        event("X-ANYTHING;X-P=1:\r\nFUTURE-PROP;NEWPARAM=x:\r\nSUMMARY:\r\n"),
+        event("")
+    );
+    let calendar = ical_parse::parse_strict(&text).unwrap();
+    assert_eq!(calendar.vcalendars().count(), 2);
+    assert_eq!(calendar.write(), text);
+}
+
+#[test]
+fn limits_stop_the_parse_with_an_error() {
+    let text = event("SUMMARY:x\r\nSUMMARY:y\r\n");
+    let mut limits = Limits::default();
+    limits.max_properties_per_component = 3;
+    let e = parse_bytes_with(
+        text.as_bytes(),
+        &ParseOptions::lenient().with_limits(limits),
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.line, e.kind),
+        (8, ErrorKind::LimitExceeded(Limit::PropertiesPerComponent))
+    );
+    let mut limits = Limits::default();
+    limits.max_line_bytes = 20;
+    let e = parse_bytes_with(
+        text.as_bytes(),
+        &ParseOptions::lenient().with_limits(limits),
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::LimitExceeded(Limit::LineBytes));
+    let mut limits = Limits::default();
+    limits.max_components = 1;
+    let e = parse_bytes_with(
+        text.as_bytes(),
+        &ParseOptions::lenient().with_limits(limits),
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.line, e.kind),
+        (4, ErrorKind::LimitExceeded(Limit::Components))
+    );
+    let deep = "BEGIN:X\r\n".repeat(100);
+    let e = parse_bytes_with(deep.as_bytes(), &ParseOptions::lenient()).unwrap_err();
+    assert_eq!(
+        (e.line, e.kind),
+        (17, ErrorKind::LimitExceeded(Limit::Depth))
+    );
+}
