@@ -250,6 +250,17 @@ pub struct BulkMode {
     pub limits: Vec<(QName, Option<u64>)>,
 }
 
+/// One `CS:transport` of `CS:push-transports` (Apple push, XMPP).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PushTransport {
+    /// The `type` attribute, e.g. `APSD`.
+    pub kind: Option<String>,
+    /// `CS:subscription-url`'s href: where to subscribe.
+    pub subscription_url: Option<Href>,
+    /// Every other child (`apsbundleid`, `env`, `xmpp-server`, ...) with its text.
+    pub settings: Vec<(QName, String)>,
+}
+
 /// `ICAL:calendar-color`: a `#RRGGBBAA` text, optionally with Apple's `symbolic-color`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Color {
@@ -307,6 +318,8 @@ pub enum Value {
     Invite(Vec<Sharee>),
     /// `ME:bulk-requests`.
     BulkRequests(BulkRequests),
+    /// `CS:push-transports`.
+    PushTransports(Vec<PushTransport>),
     /// `ICAL:calendar-color`.
     Color(Color),
     /// A property this crate does not type (or one whose content did not fit its type):
@@ -339,6 +352,7 @@ enum Kind {
     Emails,
     Invite,
     BulkRequests,
+    PushTransports,
     Color,
 }
 
@@ -390,6 +404,7 @@ fn kind_of(name: &QName) -> Option<Kind> {
         (NOTIFICATION_URL, Kind::Href),
         (EMAIL_ADDRESS_SET, Kind::Emails),
         (PUSHKEY, Kind::Text),
+        (PUSH_TRANSPORTS, Kind::PushTransports),
         (SOURCE, Kind::Href),
         (SUBSCRIBED_STRIP_ALARMS, Kind::Empty),
         (SUBSCRIBED_STRIP_ATTACHMENTS, Kind::Empty),
@@ -433,6 +448,9 @@ const EMAIL_ADDRESS: QName = QName::from_static(CALENDARSERVER, "email-address")
 const USER: QName = QName::from_static(CALENDARSERVER, "user");
 const COMMON_NAME: QName = QName::from_static(CALENDARSERVER, "common-name");
 const ACCESS: QName = QName::from_static(CALENDARSERVER, "access");
+const TRANSPORT: QName = QName::from_static(CALENDARSERVER, "transport");
+const SUBSCRIPTION_URL: QName = QName::from_static(CALENDARSERVER, "subscription-url");
+const TYPE_ATTR: QName = QName::from_static("", "type");
 const SYMBOLIC_COLOR: QName = QName::from_static("", "symbolic-color");
 const NAME_ATTR: QName = QName::from_static("", "name");
 const CONTENT_TYPE_ATTR: QName = QName::from_static("", "content-type");
@@ -479,6 +497,24 @@ impl Property {
                 Err(bad("expected text"))
             }
         };
+        // A list whose children are not what its type holds (CalendarServer nests whole sets
+        // in supported-calendar-component-sets, for instance) would lose them when typed.
+        let expected: Option<&QName> = match kind {
+            Kind::Href | Kind::Owner | Kind::Hrefs => Some(&HREF),
+            Kind::Reports => Some(&SUPPORTED_REPORT),
+            Kind::Privileges => Some(&PRIVILEGE),
+            Kind::Components => Some(&COMP),
+            Kind::MediaTypes => Some(&names::CALENDAR_DATA),
+            Kind::Emails => Some(&EMAIL_ADDRESS),
+            Kind::Invite => Some(&USER),
+            Kind::PushTransports => Some(&TRANSPORT),
+            _ => None,
+        };
+        if let Some(expected) = expected
+            && element.elements().any(|child| child.name != *expected)
+        {
+            return Err(bad("unexpected child element"));
+        }
         let value = match kind {
             Kind::Text => Value::Text(text()?),
             Kind::Empty => Value::Empty,
@@ -613,6 +649,22 @@ impl Property {
                     })
                     .collect(),
             }),
+            Kind::PushTransports => Value::PushTransports(
+                element
+                    .children_named(&TRANSPORT)
+                    .map(|t| PushTransport {
+                        kind: t.attribute(&TYPE_ATTR).map(str::to_owned),
+                        subscription_url: t
+                            .child(&SUBSCRIPTION_URL)
+                            .and_then(|u| hrefs(u).into_iter().next()),
+                        settings: t
+                            .elements()
+                            .filter(|c| c.name != SUBSCRIPTION_URL)
+                            .map(|c| (c.name.clone(), c.text().trim().to_owned()))
+                            .collect(),
+                    })
+                    .collect(),
+            ),
             Kind::Color => Value::Color(Color {
                 value: text()?.trim().to_owned(),
                 symbolic: element.attribute(&SYMBOLIC_COLOR).map(str::to_owned),
@@ -721,6 +773,21 @@ impl Property {
                         m = m.with_child(l);
                     }
                     e = e.with_child(m);
+                }
+            }
+            Value::PushTransports(transports) => {
+                for t in transports {
+                    let mut te = Element::new(TRANSPORT);
+                    if let Some(kind) = &t.kind {
+                        te = te.with_attribute(TYPE_ATTR, kind.clone());
+                    }
+                    if let Some(url) = &t.subscription_url {
+                        te = te.with_child(Element::new(SUBSCRIPTION_URL).with_child(href(url)));
+                    }
+                    for (name, value) in &t.settings {
+                        te = te.with_child(Element::new(name.clone()).with_text(value.clone()));
+                    }
+                    e = e.with_child(te);
                 }
             }
             Value::Color(c) => {
@@ -1121,6 +1188,51 @@ mod tests {
         assert!(matches!(Property::decode(&e), Err(Error::Property { .. })));
         let e = Element::decode(br#"<D:principal-URL xmlns:D="DAV:"/>"#).unwrap();
         assert!(Property::decode(&e).is_err());
+    }
+
+    #[test]
+    fn nested_component_sets_are_kept_as_a_tree() {
+        // CalendarServer's form: whole sets inside the plural property.
+        let xml = br#"<C:supported-calendar-component-sets xmlns:C="urn:ietf:params:xml:ns:caldav">
+            <C:supported-calendar-component-set><C:comp name="VEVENT"/></C:supported-calendar-component-set>
+            <C:supported-calendar-component-set><C:comp name="VTODO"/></C:supported-calendar-component-set>
+          </C:supported-calendar-component-sets>"#;
+        let element = Element::decode(xml).unwrap();
+        assert!(Property::decode(&element).is_err());
+        let body = format!(
+            r#"<D:multistatus xmlns:D="DAV:"><D:response><D:href>/c/</D:href><D:propstat><D:prop>{}</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response></D:multistatus>"#,
+            std::str::from_utf8(xml).unwrap()
+        );
+        let ms = dav_xml::Multistatus::decode(body.as_bytes()).unwrap();
+        let set = PropertySet::from_response(&ms.responses[0]);
+        assert_eq!(
+            set.get(&names::SUPPORTED_CALENDAR_COMPONENT_SETS),
+            Some(&Value::Xml(element))
+        );
+    }
+
+    #[test]
+    fn push_transports_decode() {
+        let p = decode(
+            r#"<C:push-transports xmlns:C="http://calendarserver.org/ns/" xmlns:D="DAV:">
+                 <C:transport type="APSD">
+                   <C:subscription-url><D:href>https://p.example.com/apns</D:href></C:subscription-url>
+                   <C:apsbundleid>com.apple.calendar.XServer</C:apsbundleid>
+                   <C:env>PRODUCTION</C:env>
+                 </C:transport>
+               </C:push-transports>"#,
+        );
+        let Value::PushTransports(t) = &p.value else {
+            panic!("{p:?}")
+        };
+        assert_eq!(t[0].kind.as_deref(), Some("APSD"));
+        assert_eq!(
+            t[0].subscription_url.as_ref().unwrap().as_str(),
+            "https://p.example.com/apns"
+        );
+        assert_eq!(t[0].settings.len(), 2);
+        assert_eq!(t[0].settings[1].1, "PRODUCTION");
+        assert_eq!(Property::decode(&p.encode()).unwrap(), p);
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! through the XML text `dav-xml` writes.
 
 use caldav_model::property::{
-    BulkMode, BulkRequests, Color, Ctag, Etag, MediaType, Principal, Property, Sharee, SyncToken,
-    Transp, Value, names,
+    BulkMode, BulkRequests, Color, Ctag, Etag, MediaType, Principal, Property, PushTransport,
+    Sharee, SyncToken, Transp, Value, names,
 };
 use dav_xml::{Element, Href, QName};
 use jiff::Timestamp;
@@ -145,6 +145,33 @@ fn property() -> impl Strategy<Value = Property> {
                         })
                         .collect(),
                 }),
+            )
+        }),
+        prop::collection::vec(
+            (
+                prop::option::of("[A-Z]{1,6}"),
+                prop::option::of(href()),
+                prop::collection::vec(("[a-z]{1,8}", "[a-zA-Z0-9.]{0,12}"), 0..3),
+            ),
+            0..3
+        )
+        .prop_map(|transports| {
+            let cs = "http://calendarserver.org/ns/";
+            Property::new(
+                names::PUSH_TRANSPORTS,
+                Value::PushTransports(
+                    transports
+                        .into_iter()
+                        .map(|(kind, subscription_url, settings)| PushTransport {
+                            kind,
+                            subscription_url,
+                            settings: settings
+                                .into_iter()
+                                .map(|(n, v)| (QName::new(cs, format!("x-{n}")), v))
+                                .collect(),
+                        })
+                        .collect(),
+                ),
             )
         }),
         ("#[0-9A-F]{8}", prop::option::of("[a-z]{1,8}")).prop_map(|(value, symbolic)| {
