@@ -260,11 +260,7 @@ impl<'o> Ctx<'o> {
                     return hits;
                 };
                 for (i, c) in scope.iter().enumerate().filter(|(_, c)| c.is("VALARM")) {
-                    if self
-                        .alarm_triggers(VAlarm(c), parent, range)
-                        .into_iter()
-                        .any(|t| window.holds(t))
-                    {
+                    if self.alarm_fires(VAlarm(c), parent, range) {
                         hits.push(i);
                     }
                 }
@@ -599,15 +595,12 @@ impl<'o> Ctx<'o> {
             .collect()
     }
 
-    /// Every trigger time of an alarm, for the parent's instances near `range`.
-    fn alarm_triggers(
-        &self,
-        alarm: VAlarm<'_, '_>,
-        parent: Parent<'_, '_>,
-        range: TimeRange,
-    ) -> Vec<i64> {
+    /// Whether the alarm triggers in `range` (`start <= trigger < end`) for one of the
+    /// parent's instances, repetitions included.
+    fn alarm_fires(&self, alarm: VAlarm<'_, '_>, parent: Parent<'_, '_>, range: TimeRange) -> bool {
+        let window = Window::from(&range);
         let Ok(Some(trigger)) = alarm.trigger() else {
-            return Vec::new();
+            return false;
         };
         let repeat = u32::try_from(alarm.repeat().unwrap_or(0).max(0))
             .unwrap_or(0)
@@ -617,16 +610,9 @@ impl<'o> Ctx<'o> {
             .ok()
             .flatten()
             .map_or(0, |d| d.signed_seconds());
-        let with_repeats = |first: i64| -> Vec<i64> {
-            (0..=i64::from(repeat))
-                .map(|k| first.saturating_add(k.saturating_mul(step)))
-                .collect()
-        };
+        let fires = |first: i64| repeats_hit(window, first, step, i64::from(repeat));
         match trigger {
-            Trigger::Absolute(value) => self
-                .unix(&self.when_of(value, None))
-                .map(with_repeats)
-                .unwrap_or_default(),
+            Trigger::Absolute(value) => self.unix(&self.when_of(value, None)).is_some_and(fires),
             Trigger::Relative { offset, from_end } => {
                 let offset = offset.signed_seconds();
                 let slack = offset
@@ -665,14 +651,32 @@ impl<'o> Ctx<'o> {
                     // but real data and RFC 4791 §7.8.5 rely on this).
                     self.unix_of(parent.component, "DUE").into_iter().collect()
                 };
-                bases
-                    .into_iter()
-                    .flat_map(|b| with_repeats(b.saturating_add(offset)))
-                    .collect()
+                bases.into_iter().any(|b| fires(b.saturating_add(offset)))
             }
-            _ => Vec::new(),
+            _ => false,
         }
     }
+}
+
+/// Whether one of `first + k * step` for `k` in `0..=repeat` lies in the window, computed
+/// rather than enumerated so that a huge REPEAT costs nothing.
+fn repeats_hit(window: Window, first: i64, step: i64, repeat: i64) -> bool {
+    if step <= 0 || repeat == 0 {
+        return window.holds(first);
+    }
+    // The first k whose trigger is at or after the window start.
+    let k = if first >= window.start {
+        0
+    } else {
+        let gap = i128::from(window.start) - i128::from(first);
+        let step = i128::from(step);
+        (gap + step - 1) / step
+    };
+    if k > i128::from(repeat) {
+        return false;
+    }
+    let t = i128::from(first) + k * i128::from(step);
+    t < i128::from(window.end)
 }
 
 fn param_matches(property: &Property<'_>, filter: &ParamFilter) -> bool {
@@ -699,4 +703,28 @@ fn length_secs(length: Length) -> i64 {
         .days
         .saturating_mul(DAY)
         .saturating_add(length.seconds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeats_are_found_by_arithmetic() {
+        let w = Window {
+            start: 100,
+            end: 200,
+        };
+        assert!(repeats_hit(w, 150, 0, 0));
+        assert!(!repeats_hit(w, 50, 0, 5), "no step: only the first trigger");
+        assert!(repeats_hit(w, 50, 10, 5), "50 + 5*10 = 100");
+        assert!(!repeats_hit(w, 50, 10, 4));
+        assert!(!repeats_hit(w, 50, 200, 1_000_000), "jumps over the window");
+        assert!(repeats_hit(w, -1_000, 1, i64::MAX));
+        assert!(
+            !repeats_hit(w, i64::MIN, 1, i64::MAX),
+            "the window is past the last repeat"
+        );
+        assert!(!repeats_hit(w, 200, 10, 3));
+    }
 }
