@@ -3,6 +3,7 @@
 //! Every command prints what it runs before running it, so a failure in CI points at the
 //! exact command to repeat by hand.
 
+mod demo;
 mod fuzz;
 mod run;
 mod servers;
@@ -42,23 +43,12 @@ enum Command {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Demo => demo(),
+        Command::Demo => demo::run(),
         Command::Test { args } => test(&args),
         Command::Fuzz(args) => fuzz::run(&args),
         Command::Bench { filter } => bench(filter.as_deref()),
         Command::Servers(args) => servers::run(&args),
     }
-}
-
-/// Until the client exists, the demo lints, formats and expands the seed trace's events.
-fn demo() -> Result<()> {
-    let seed_events = run::project_root()?.join("fixtures/seed/events");
-    println!("== The seed trace's calendar objects, linted by `caldav ics lint --lenient`");
-    let files = run::ics_files(&seed_events)?;
-    let mut args = vec!["ics".to_owned(), "lint".to_owned(), "--lenient".to_owned()];
-    args.extend(files.iter().map(|f| f.display().to_string()));
-    run::cargo_run_caldav(&args)?;
-    Ok(())
 }
 
 fn test(extra: &[String]) -> Result<()> {

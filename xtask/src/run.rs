@@ -56,16 +56,3 @@ fn describe(command: &Command) -> String {
     }
     text
 }
-
-/// The `.ics` files directly inside `dir`, sorted by name.
-pub(crate) fn ics_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|ext| ext == "ics") {
-            files.push(path);
-        }
-    }
-    files.sort();
-    Ok(files)
-}
