@@ -12,4 +12,5 @@ mod recur_vectors;
 mod rfc;
 mod roundtrip;
 mod seed;
+mod tz_vtimezone;
 mod tz_windows;
