@@ -13,6 +13,7 @@
 //! The server writes its XML with `format!`: it is a test double, and every body it writes is
 //! read back by `dav-xml` in the tests.
 
+pub mod fuzz;
 pub mod replay;
 mod server;
 
