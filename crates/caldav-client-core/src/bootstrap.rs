@@ -47,6 +47,8 @@ pub struct BootstrapConfig {
     /// The context URL (from RFC 6764 discovery, or configured): absolute, with scheme and
     /// authority.
     pub context: Uri,
+    /// The principal, when discovery already found it: the first PROPFIND is then skipped.
+    pub principal: Option<Href>,
     /// Server behaviours.
     pub quirks: QuirkProfile,
 }
@@ -57,8 +59,31 @@ impl BootstrapConfig {
     pub fn new(context: Uri) -> Self {
         Self {
             context,
+            principal: None,
             quirks: QuirkProfile::default(),
         }
+    }
+
+    /// A configuration from RFC 6764 discovery's result: its context URL and, when the
+    /// confirming PROPFIND named one, its principal.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn run(discovered: &service_discovery::Discovered) {
+    /// use caldav_client_core::bootstrap::BootstrapConfig;
+    /// let config = BootstrapConfig::from_discovered(discovered);
+    /// assert_eq!(config.context, discovered.context);
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn from_discovered(discovered: &service_discovery::Discovered) -> Self {
+        let mut config = Self::new(discovered.context.clone());
+        config.principal = discovered
+            .principal
+            .as_ref()
+            .map(|p| Href::new(p.path_and_query().map_or(p.path(), |pq| pq.as_str())));
+        config
     }
 }
 
@@ -108,6 +133,8 @@ pub enum PrincipalSource {
     ResourceType,
     /// Nothing said: the context URL is taken as the principal (QUIRKS #2).
     Assumed,
+    /// Given by the caller (from discovery).
+    Configured,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -337,6 +364,9 @@ impl BootstrapMachine {
         if matches!(self.state, State::Done(_)) {
             return Err(UsageError::Done);
         }
+        if let Some(result) = self.flight.interim(id, &answer) {
+            return result;
+        }
         let purpose = self.flight.take(id)?;
         let response = match answer {
             Ok(response) => response,
@@ -375,10 +405,33 @@ impl Machine for BootstrapMachine {
 
     fn poll(&mut self) -> Output<Account> {
         match &mut self.state {
-            State::Start => {
-                self.state = State::FindPrincipal;
-                self.queue.push(Purpose::Context);
-            }
+            State::Start => match self.config.principal.clone() {
+                Some(principal) => match principal.resolve(&self.config.context) {
+                    Ok(url) => {
+                        self.state = State::ReadPrincipal {
+                            principal,
+                            source: PrincipalSource::Configured,
+                            url,
+                            started: true,
+                            properties: None,
+                            capabilities: None,
+                        };
+                        self.queue.push(Purpose::Options);
+                        self.queue.push(Purpose::Principal);
+                    }
+                    Err(_) => {
+                        let error = Error::InvalidUrl {
+                            url: principal.as_str().to_owned(),
+                        };
+                        self.state = State::Done(Err(error.clone()));
+                        return Output::Done(Err(error));
+                    }
+                },
+                None => {
+                    self.state = State::FindPrincipal;
+                    self.queue.push(Purpose::Context);
+                }
+            },
             State::ReadPrincipal { started, .. } if !*started => {
                 *started = true;
                 // Both at once: the answers are independent (the seed's steps 2 and 3).

@@ -385,6 +385,9 @@ impl ListingMachine {
         if self.done.is_some() {
             return Err(UsageError::Done);
         }
+        if let Some(result) = self.flight.interim(id, &answer) {
+            return result;
+        }
         let purpose = self.flight.take(id)?;
         let result = match answer {
             Ok(response) => self.on_response(&purpose, &response),

@@ -124,6 +124,23 @@ impl<P> InFlight<P> {
         self.pending.remove(&id).ok_or(UsageError::UnknownId(id))
     }
 
+    /// Whether an interim answer (1xx) to `id` is to be waited past: the id stays in flight
+    /// for its final answer (QUIRKS #32: Cyrus sends `102 Processing` under load).
+    pub(crate) fn interim(
+        &self,
+        id: RequestId,
+        answer: &Result<http::Response<Bytes>, TransportFailure>,
+    ) -> Option<Result<(), UsageError>> {
+        let interim = matches!(answer, Ok(r) if r.status().is_informational());
+        interim.then(|| {
+            if self.pending.contains_key(&id) {
+                Ok(())
+            } else {
+                Err(UsageError::UnknownId(id))
+            }
+        })
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.pending.len()
     }

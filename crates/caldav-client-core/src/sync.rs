@@ -320,6 +320,9 @@ impl SyncMachine {
         if self.done.is_some() {
             return Err(UsageError::Done);
         }
+        if let Some(result) = self.flight.interim(id, &answer) {
+            return result;
+        }
         let (index, purpose) = self.flight.take(id)?;
         let Some(run) = self.runs.get_mut(index) else {
             return Err(UsageError::UnknownId(id));

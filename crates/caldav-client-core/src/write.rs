@@ -496,6 +496,9 @@ impl WriteMachine {
         if matches!(self.state, State::Done(_)) {
             return Err(UsageError::Done);
         }
+        if let Some(result) = self.flight.interim(id, &answer) {
+            return result;
+        }
         let purpose = self.flight.take(id)?;
         let Ok((href, url)) = self.target.clone() else {
             return Err(UsageError::UnknownId(id));

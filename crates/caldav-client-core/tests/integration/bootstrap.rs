@@ -163,3 +163,15 @@ fn listing_types_collections_by_resourcetype() {
     assert_eq!(work.ctag, None);
     assert!(work.sharing.shared_by_me);
 }
+
+#[test]
+fn a_configured_principal_skips_the_context_propfind() {
+    let mut server = Server::new();
+    let mut config = BootstrapConfig::new("http://cal.example/".parse().unwrap());
+    config.principal = Some("/principals/alice/".into());
+    let mut machine = BootstrapMachine::new(config);
+    let account = drive(&mut machine, &mut server).unwrap();
+    assert_eq!(account.principal_source, PrincipalSource::Configured);
+    assert_eq!(account.calendar_home_set, ["/calendars/alice/".into()]);
+    assert_eq!(server.log.len(), 2);
+}

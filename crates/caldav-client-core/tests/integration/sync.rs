@@ -414,3 +414,93 @@ fn state_round_trips_through_json() {
     let back: SyncState = serde_json::from_str(&json).unwrap();
     assert_eq!(back, state);
 }
+
+#[test]
+fn relative_hrefs_and_hrefs_differing_in_encoding_match() {
+    let mut machine = SyncMachine::new(
+        SyncConfig::new(
+            "https://cal.example/".parse().unwrap(),
+            vec!["/cal/".into()],
+        ),
+        SyncState::default(),
+    );
+    let driven = drive_with(&mut machine, 10, |request| {
+        let root = dav_xml::Element::decode(request.body()).unwrap();
+        let body = if root.name.local() == "sync-collection" {
+            // Relative hrefs, one of them percent-encoded.
+            r#"<multistatus xmlns="DAV:"><response><href>a.ics</href><propstat><prop>
+               <getetag>"1"</getetag></prop><status>HTTP/1.1 200 OK</status></propstat></response>
+               <response><href>b%20c%40d.ics</href><propstat><prop><getetag>"2"</getetag></prop>
+               <status>HTTP/1.1 200 OK</status></propstat></response>
+               <sync-token>t1</sync-token></multistatus>"#
+        } else {
+            // The same objects, one absolute, one decoded.
+            r#"<multistatus xmlns="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+               <response><href>https://cal.example/cal/a.ics</href><propstat><prop>
+               <getetag>"1"</getetag><C:calendar-data>A</C:calendar-data></prop>
+               <status>HTTP/1.1 200 OK</status></propstat></response>
+               <response><href>/cal/b c@d.ics</href><propstat><prop><getetag>"2"</getetag>
+               <C:calendar-data>B</C:calendar-data></prop><status>HTTP/1.1 200 OK</status>
+               </propstat></response></multistatus>"#
+        };
+        http::Response::builder()
+            .status(207)
+            .body(bytes::Bytes::from(body))
+            .unwrap()
+    });
+    let Driven::Done(Ok(outcome)) = driven else {
+        panic!("sync failed")
+    };
+    let changes = outcome.calendars[0].result.as_ref().unwrap();
+    assert_eq!(changes.added.len(), 2);
+    assert!(changes.missing.is_empty());
+    let keys: Vec<&String> = machine.state().calendars["/cal/"].items.keys().collect();
+    assert_eq!(keys, ["/cal/a.ics", "/cal/b%20c@d.ics"]);
+}
+
+#[test]
+fn multiget_batches_of_one_calendar_are_in_flight_together() {
+    let mut server = Server::new();
+    for i in 0..6 {
+        server.put(CAL, &format!("{i}.ics"), &event(&i.to_string(), "x"));
+    }
+    let mut quirks = QuirkProfile::default();
+    quirks.multiget_batch_size = 2;
+    let mut machine = SyncMachine::new(config(quirks), SyncState::default());
+    let Output::Http { id, request } = machine.poll() else {
+        panic!()
+    };
+    assert!(matches!(machine.poll(), Output::Wait));
+    machine.handle_response(id, server.handle(request)).unwrap();
+    let mut batches = Vec::new();
+    while let Output::Http { id, request } = machine.poll() {
+        batches.push((id, request));
+    }
+    assert_eq!(batches.len(), 3);
+    // Answered in reverse order: ids, not order, match answers to requests.
+    for (id, request) in batches.into_iter().rev() {
+        machine.handle_response(id, server.handle(request)).unwrap();
+    }
+    let Output::Done(Ok(outcome)) = machine.poll() else {
+        panic!("not done")
+    };
+    assert_eq!(outcome.calendars[0].result.as_ref().unwrap().added.len(), 6);
+}
+
+#[test]
+fn interim_102_is_waited_past() {
+    let mut server = seeded(ServerQuirks::default());
+    let mut machine = SyncMachine::new(config(QuirkProfile::default()), SyncState::default());
+    let Output::Http { id, request } = machine.poll() else {
+        panic!()
+    };
+    let processing = http::Response::builder()
+        .status(102)
+        .body(bytes::Bytes::new())
+        .unwrap();
+    machine.handle_response(id, processing).unwrap();
+    assert!(matches!(machine.poll(), Output::Wait));
+    machine.handle_response(id, server.handle(request)).unwrap();
+    let outcome = drive(&mut machine, &mut server).unwrap();
+    assert_eq!(outcome.calendars[0].result.as_ref().unwrap().added.len(), 3);
+}
