@@ -421,7 +421,10 @@ fn header_etag(response: &http::Response<Bytes>) -> Option<String> {
 
 fn is_invalid_token(response: &http::Response<Bytes>) -> bool {
     let status = response.status();
-    if status == StatusCode::GONE || status.is_server_error() {
+    // 503 and 504 say "later" (rate limits, QUIRKS #25), not "this token is bad": they end
+    // the calendar's sync with their Retry-After instead of forcing a full resync.
+    let transient = matches!(status.as_u16(), 503 | 504);
+    if status == StatusCode::GONE || (status.is_server_error() && !transient) {
         return true;
     }
     matches!(status.as_u16(), 403 | 409 | 412)

@@ -504,3 +504,26 @@ fn interim_102_is_waited_past() {
     let outcome = drive(&mut machine, &mut server).unwrap();
     assert_eq!(outcome.calendars[0].result.as_ref().unwrap().added.len(), 3);
 }
+
+#[test]
+fn rate_limited_incremental_sync_keeps_the_state_and_says_when() {
+    let mut server = seeded(ServerQuirks::default());
+    let (_, state) = run(&mut server, SyncState::default(), QuirkProfile::default());
+    let mut machine = SyncMachine::new(config(QuirkProfile::default()), state.clone());
+    let driven = drive_with(&mut machine, 10, |_| {
+        http::Response::builder()
+            .status(503)
+            .header("Retry-After", "120")
+            .body(bytes::Bytes::new())
+            .unwrap()
+    });
+    let Driven::Done(Ok(outcome)) = driven else {
+        panic!("machine failed")
+    };
+    assert!(matches!(
+        &outcome.calendars[0].result,
+        Err(caldav_client_core::Error::Status { status: 503, retry_after: Some(after), .. })
+            if after == "120"
+    ));
+    assert_eq!(machine.state(), &state);
+}
