@@ -571,11 +571,20 @@ impl RecurIter {
             for &n in &self.year_days {
                 let n = i64::from(n);
                 let doy = if n > 0 { n } else { diy + 1 + n };
-                if (1..=diy).contains(&doy) {
-                    let d = jan1 + doy - 1;
-                    if self.day_ok(d, true, false) {
-                        out.push(d);
+                let d = if (1..=diy).contains(&doy) {
+                    jan1 + doy - 1
+                } else {
+                    // Day 366 of a common year (RFC 7529 SKIP): the next or previous day.
+                    match (self.skip, n > 0) {
+                        (Skip::Omit, _) => continue,
+                        (Skip::Backward, true) => jan1 + diy - 1,
+                        (Skip::Forward, true) => jan1 + diy,
+                        (Skip::Backward, false) => jan1 - 1,
+                        (Skip::Forward, false) => jan1,
                     }
+                };
+                if self.day_ok_skipped(d, (1..=diy).contains(&doy)) {
+                    out.push(d);
                 }
             }
             return;
@@ -688,6 +697,16 @@ impl RecurIter {
     fn week_one(&self, year: i64) -> i64 {
         let jan4 = days_from_civil(year, 1, 4);
         jan4 - (weekday_of(jan4) - self.wkst).rem_euclid(7)
+    }
+
+    /// `day_ok` for a day chosen by BYYEARDAY; one moved by SKIP passes as the RFC 7529
+    /// replacement of a valid day (its year-day no longer matches by construction).
+    fn day_ok_skipped(&self, d: i64, valid: bool) -> bool {
+        if valid {
+            return self.day_ok(d, true, false);
+        }
+        let (_, m, _) = civil_from_days(d);
+        self.month_mask == 0 || self.month_mask & (1 << m) != 0
     }
 
     /// Whether a day passes the day-level parts (the month and month-day checks optional, for

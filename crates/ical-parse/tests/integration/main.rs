@@ -8,6 +8,7 @@ mod expand_seed;
 mod expand_vectors;
 mod jcal_icaljs;
 mod lenient;
+mod recur_rscale;
 mod recur_vectors;
 mod rfc;
 mod roundtrip;
