@@ -191,6 +191,28 @@ impl Element {
     }
 }
 
+/// The local names of every multistatus, stored without allocating.
+fn intern_local(local: &str) -> Cow<'static, str> {
+    const COMMON: [&str; 12] = [
+        "response",
+        "href",
+        "propstat",
+        "prop",
+        "status",
+        "getetag",
+        "calendar-data",
+        "displayname",
+        "resourcetype",
+        "collection",
+        "getctag",
+        "sync-token",
+    ];
+    match COMMON.iter().find(|name| **name == local) {
+        Some(name) => Cow::Borrowed(name),
+        None => Cow::Owned(local.to_owned()),
+    }
+}
+
 /// Checks UTF-8, skipping a byte-order mark.
 pub(crate) fn utf8(input: &[u8]) -> Result<&str, Error> {
     let (input, bom) = match input.strip_prefix(b"\xEF\xBB\xBF") {
@@ -254,7 +276,7 @@ impl Scope {
             offset,
             prefix: prefix.to_owned(),
         })?;
-        Ok(QName::new(namespace, local.to_owned()))
+        Ok(QName::new(namespace, intern_local(local)))
     }
 
     /// Reads the `xmlns` declarations of a start tag into this scope (call after `open`).
@@ -311,27 +333,29 @@ impl ElementBudget {
 }
 
 /// Resolves one general reference: the five predefined entities or a character reference.
-fn resolve_reference(reference: &BytesRef<'_>, offset: u64, out: &mut String) -> Result<(), Error> {
+fn resolve_reference<'b>(
+    reference: &BytesRef<'_>,
+    offset: u64,
+    utf8: &'b mut [u8; 4],
+) -> Result<&'b str, Error> {
     let unknown = || Error::Entity {
         offset,
         name: reference.to_string(),
     };
     if reference.is_char_ref() {
-        match reference.resolve_char_ref() {
-            Ok(Some(ch)) => out.push(ch),
-            Ok(None) | Err(_) => return Err(unknown()),
-        }
-        return Ok(());
+        return match reference.resolve_char_ref() {
+            Ok(Some(ch)) => Ok(ch.encode_utf8(utf8)),
+            Ok(None) | Err(_) => Err(unknown()),
+        };
     }
-    out.push_str(match &**reference {
+    Ok(match &**reference {
         "lt" => "<",
         "gt" => ">",
         "amp" => "&",
         "apos" => "'",
         "quot" => "\"",
         _ => return Err(unknown()),
-    });
-    Ok(())
+    })
 }
 
 /// An element being built, with the byte count of its text so far.
@@ -341,14 +365,35 @@ struct Open {
 }
 
 impl Open {
-    fn push_text(&mut self, text: &str, offset: u64, limits: &Limits) -> Result<(), Error> {
+    /// Appends character data. A blank run that starts a new text node waits in `pending`:
+    /// indentation beside child elements is dropped without ever being stored.
+    fn push_text(
+        &mut self,
+        text: &str,
+        pending: &mut String,
+        offset: u64,
+        limits: &Limits,
+    ) -> Result<(), Error> {
         self.add_bytes(text.len(), offset, limits)?;
         if let Some(Node::Text(last)) = self.element.children.last_mut() {
             last.push_str(text);
+        } else if is_blank(text) {
+            pending.push_str(text);
         } else {
-            self.element.children.push(Node::Text(text.to_owned()));
+            let mut node = std::mem::take(pending);
+            node.push_str(text);
+            self.element.children.push(Node::Text(node));
         }
         Ok(())
+    }
+
+    /// Stores a pending blank run as a text node (before CDATA, or as the whole content).
+    fn flush(&mut self, pending: &mut String) {
+        if !pending.is_empty() {
+            self.element
+                .children
+                .push(Node::Text(std::mem::take(pending)));
+        }
     }
 
     fn add_bytes(&mut self, len: usize, offset: u64, limits: &Limits) -> Result<(), Error> {
@@ -402,6 +447,7 @@ pub(crate) fn build(
     let base_depth = scope.marks.len();
     let mut stack: Vec<Open> = Vec::new();
     let mut root: Option<Element> = None;
+    let mut pending = String::new();
     loop {
         let offset = reader.buffer_position();
         let event = reader
@@ -418,6 +464,7 @@ pub(crate) fn build(
             Event::Start(start) => {
                 let element =
                     open_element(&start, scope, limits, &mut budget, stack.len(), offset)?;
+                pending.clear();
                 stack.push(Open {
                     element,
                     text_bytes: 0,
@@ -427,22 +474,27 @@ pub(crate) fn build(
                 let element =
                     open_element(&start, scope, limits, &mut budget, stack.len(), offset)?;
                 scope.close();
+                pending.clear();
                 attach(&mut stack, &mut root, element);
             }
             Event::End(_) => {
-                let Some(open) = stack.pop() else {
+                let Some(mut open) = stack.pop() else {
                     return Err(Error::Syntax {
                         offset,
                         message: "unmatched end tag".into(),
                     });
                 };
                 scope.close();
+                if open.element.is_text_only() {
+                    open.flush(&mut pending);
+                }
+                pending.clear();
                 attach(&mut stack, &mut root, open.finish());
             }
             Event::Text(text) => {
                 let content = without_nul(text.xml10_content());
                 match stack.last_mut() {
-                    Some(open) => open.push_text(&content, offset, limits)?,
+                    Some(open) => open.push_text(&content, &mut pending, offset, limits)?,
                     None if is_blank(&content) => {}
                     None => {
                         return Err(Error::Syntax {
@@ -459,9 +511,9 @@ pub(crate) fn build(
                         message: "reference outside the root element".into(),
                     });
                 };
-                let mut resolved = String::new();
-                resolve_reference(&reference, offset, &mut resolved)?;
-                open.push_text(&resolved, offset, limits)?;
+                let mut utf8 = [0u8; 4];
+                let resolved = resolve_reference(&reference, offset, &mut utf8)?;
+                open.push_text(resolved, &mut pending, offset, limits)?;
             }
             Event::CData(cdata) => {
                 let Some(open) = stack.last_mut() else {
@@ -472,6 +524,7 @@ pub(crate) fn build(
                 };
                 let content = without_nul(cdata.xml10_content());
                 open.add_bytes(content.len(), offset, limits)?;
+                open.flush(&mut pending);
                 // Adjacent sections are one run of character data (a writer splits around `]]>`).
                 if let Some(Node::CData(last)) = open.element.children.last_mut() {
                     last.push_str(&content);
