@@ -272,6 +272,12 @@ impl Scope {
     /// Resolves a raw `prefix:local` element name (unprefixed: default namespace).
     pub(crate) fn resolve_element(&self, raw: &str, offset: u64) -> Result<QName, Error> {
         let (prefix, local) = raw.split_once(':').unwrap_or(("", raw));
+        if local.is_empty() || (prefix.is_empty() && raw.contains(':')) {
+            return Err(Error::Syntax {
+                offset,
+                message: format!("invalid name `{raw}`"),
+            });
+        }
         let namespace = self.lookup(prefix).ok_or_else(|| Error::UnboundPrefix {
             offset,
             prefix: prefix.to_owned(),
@@ -673,6 +679,21 @@ mod tests {
             Element::decode(b"<x a='&b;'/>"),
             Err(Error::Entity { .. })
         ));
+    }
+
+    #[test]
+    fn regression_fuzz_empty_element_names_are_refused() {
+        for body in [
+            &b"<\t\t/>"[..],
+            b"<a:/>",
+            b"<:a/>",
+            b"<x xmlns:a='urn:a'><a:/></x>",
+        ] {
+            assert!(
+                matches!(Element::decode(body), Err(Error::Syntax { .. })),
+                "{body:?}"
+            );
+        }
     }
 
     #[test]
