@@ -160,6 +160,14 @@ impl StreamDecoder {
         result
     }
 
+    /// Bytes of input the decoder currently holds allocated: the response being read plus the
+    /// unread rest of the last chunk. Bounded by the largest response (and
+    /// [`Limits::max_response_bytes`]), never by the document.
+    #[must_use]
+    pub fn buffered_capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// The next complete response, in document order.
     #[must_use]
     pub fn poll(&mut self) -> Option<Response> {
@@ -217,6 +225,10 @@ impl StreamDecoder {
             if let Some(segment) = &mut self.segment {
                 segment.start = 0;
             }
+        }
+        // After one large response, give the memory back rather than hold it to the end.
+        if self.buf.capacity() > (1 << 20) && self.buf.capacity() > 4 * self.buf.len() {
+            self.buf.shrink_to(2 * self.buf.len());
         }
     }
 

@@ -127,3 +127,58 @@ fn regression_fuzz_text_outside_root_offset_does_not_depend_on_chunks() {
     assert_eq!(stream([&body[..]]).unwrap_err(), want);
     assert_eq!(stream(body.chunks(1)).unwrap_err(), want);
 }
+
+/// A multiget answer of `n` responses with calendar data, about 2 KB each.
+fn big_multiget(n: usize) -> Vec<u8> {
+    let mut out = String::from(
+        r#"<?xml version="1.0"?><d:multistatus xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">"#,
+    );
+    for i in 0..n {
+        out.push_str(&format!(
+            "<d:response><d:href>/cal/{i}.ics</d:href><d:propstat><d:prop><d:getetag>\"{i}\"</d:getetag><c:calendar-data><![CDATA[BEGIN:VCALENDAR\r\n{}END:VCALENDAR\r\n]]></c:calendar-data></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>\n",
+            "X-FILL:0123456789012345678901234567890123456789012345678901234567890123456789\r\n".repeat(24)
+        ));
+    }
+    out.push_str("<d:sync-token>t</d:sync-token></d:multistatus>");
+    out.into_bytes()
+}
+
+#[test]
+fn memory_is_bounded_by_one_response_not_the_document() {
+    let body = big_multiget(2_000);
+    assert!(body.len() > 3_000_000);
+    let mut decoder = StreamDecoder::new();
+    let mut count = 0;
+    let mut peak = 0;
+    for chunk in body.chunks(64 * 1024) {
+        decoder.feed(chunk).unwrap();
+        peak = peak.max(decoder.buffered_capacity());
+        while let Some(response) = decoder.poll() {
+            assert_eq!(response.hrefs[0].as_str(), format!("/cal/{count}.ics"));
+            count += 1;
+        }
+    }
+    assert_eq!(decoder.finish().unwrap().sync_token.as_deref(), Some("t"));
+    assert_eq!(count, 2_000);
+    // One 64 KiB chunk plus one ~2 KB response, with the Vec's doubling: far below the 3 MB.
+    assert!(peak <= 256 * 1024, "peak buffer {peak} bytes");
+}
+
+#[test]
+fn buffer_shrinks_after_a_large_response() {
+    let mut body =
+        br#"<multistatus xmlns="DAV:"><response><href>/big</href><responsedescription>"#.to_vec();
+    body.extend(std::iter::repeat_n(b'x', 8 << 20));
+    body.extend_from_slice(b"</responsedescription></response>");
+    let mut decoder = StreamDecoder::new();
+    decoder.feed(&body).unwrap();
+    assert!(decoder.poll().is_some());
+    decoder
+        .feed(b"<response><href>/small</href></response>")
+        .unwrap();
+    assert!(
+        decoder.buffered_capacity() < 1 << 20,
+        "{}",
+        decoder.buffered_capacity()
+    );
+}
