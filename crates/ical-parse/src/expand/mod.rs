@@ -27,7 +27,7 @@
 
 pub mod calendar;
 
-use crate::recur::civil::{DAY, date_of, datetime_of, days_of, secs_of};
+use crate::recur::civil::{DAY, date_of, datetime_of, days_of, secs_of, time_of};
 use crate::recur::{Recur, RecurIter, RecurLimits, Until};
 use crate::tz::{Zone, ZoneCursor};
 use jiff::Timestamp;
@@ -696,8 +696,15 @@ impl Expansion {
                 let moment = match self.cursor.as_mut() {
                     Some(cursor) => {
                         let (civil, off) = cursor.local(unix);
+                        let start_civil = start_key + i64::from(offset.seconds());
+                        // Most instances end on the day they start: only the time changes.
+                        let end_local = if civil.div_euclid(DAY) == start_civil.div_euclid(DAY) {
+                            time_of(civil).map(|t| local.date().to_datetime(t))
+                        } else {
+                            datetime_of(civil)
+                        };
                         Moment::Zoned {
-                            local: datetime_of(civil).unwrap_or(local),
+                            local: end_local.unwrap_or(local),
                             offset: offset_of(off),
                         }
                     }

@@ -22,6 +22,38 @@ pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 
 /// The (year, month, day) of a day number.
 pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    if (-4_000_000..4_000_000).contains(&days) {
+        return civil_from_days_fast(days);
+    }
+    civil_from_days_wide(days)
+}
+
+/// Neri and Schneider's "Euclidean affine functions" form (2021): multiplications and shifts
+/// on `u32` in a calendar shifted by 82 whole 400-year cycles so that every value is
+/// non-negative. Valid for day numbers of years -32800..=+32767; callers keep to ±4M days.
+fn civil_from_days_fast(days: i64) -> (i64, i64, i64) {
+    const SHIFT_CYCLES: i64 = 82;
+    const K: i64 = 719_468 + 146_097 * SHIFT_CYCLES;
+    const L: i64 = 400 * SHIFT_CYCLES;
+    let n = u64::try_from(days + K).unwrap_or(0);
+    let n1 = 4 * n + 3;
+    let century = n1 / 146_097;
+    let n_c = n1 % 146_097 / 4;
+    let n2 = 4 * n_c + 3;
+    let p2 = 2_939_745 * n2;
+    let z = p2 / 4_294_967_296;
+    let n_y = p2 % 4_294_967_296 / 2_939_745 / 4;
+    let year = 100 * century + z;
+    let n3 = 2141 * n_y + 197_913;
+    let month = n3 / 65_536;
+    let day = n3 % 65_536 / 2141;
+    let january_or_february = n_y >= 306;
+    let year = i64::try_from(year).unwrap_or(0) - L + i64::from(january_or_february);
+    let month = i64::try_from(month).unwrap_or(0) - if january_or_february { 12 } else { 0 };
+    (year, month, i64::try_from(day).unwrap_or(0) + 1)
+}
+
+fn civil_from_days_wide(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z - era * 146_097;
@@ -93,6 +125,18 @@ pub(crate) fn date_of(days: i64) -> Option<Date> {
     .ok()
 }
 
+/// The time of day of civil seconds.
+pub(crate) fn time_of(secs: i64) -> Option<Time> {
+    let tod = secs.rem_euclid(DAY);
+    Time::new(
+        i8::try_from(tod / 3600).ok()?,
+        i8::try_from(tod / 60 % 60).ok()?,
+        i8::try_from(tod % 60).ok()?,
+        0,
+    )
+    .ok()
+}
+
 /// A jiff date-time of civil seconds, `None` outside jiff's range.
 pub(crate) fn datetime_of(secs: i64) -> Option<DateTime> {
     let days = secs.div_euclid(DAY);
@@ -119,9 +163,20 @@ mod tests {
         assert_eq!(days_from_civil(2000, 3, 1), 11_017);
         assert_eq!(weekday_of(0), 3);
         assert_eq!(civil_from_days(days_from_civil(-4, 2, 29)), (-4, 2, 29));
+        // Every day of 1600..2400 and the edges of the fast form's range.
+        for d in (days_from_civil(1600, 1, 1)..days_from_civil(2400, 1, 1))
+            .chain([-4_000_000, -3_999_999, 3_999_998, 3_999_999])
+        {
+            assert_eq!(civil_from_days_fast(d), civil_from_days_wide(d), "{d}");
+        }
     }
 
     proptest! {
+        #[test]
+        fn fast_and_wide_agree(days in -4_000_000i64..4_000_000) {
+            prop_assert_eq!(civil_from_days_fast(days), civil_from_days_wide(days));
+        }
+
         #[test]
         fn agrees_with_jiff(days in -4_000_000i64..2_900_000) {
             let (y, m, d) = civil_from_days(days);
