@@ -115,7 +115,8 @@ pub struct Account {
     pub principal_collection_set: Vec<Href>,
     /// `DAV:supported-report-set` of the principal (RFC 3253 §3.1.5).
     pub supported_reports: Vec<QName>,
-    /// What OPTIONS on the principal said (empty when OPTIONS failed).
+    /// What OPTIONS on the principal said (empty when OPTIONS failed), with the principal's
+    /// supported reports added.
     pub capabilities: Capabilities,
     /// Every property of the principal, unknown ones included.
     pub properties: PropertySet,
@@ -338,6 +339,8 @@ impl BootstrapMachine {
             Some(Value::Emails(emails)) => emails.clone(),
             _ => Vec::new(),
         };
+        let mut capabilities = capabilities.clone();
+        capabilities.add_reports_from(properties);
         let account = Account {
             principal: principal.clone(),
             principal_source: *source,
@@ -350,7 +353,7 @@ impl BootstrapMachine {
             notification_url: properties.notification_url().cloned(),
             principal_collection_set: properties.principal_collection_set().to_vec(),
             supported_reports: properties.supported_reports().to_vec(),
-            capabilities: capabilities.clone(),
+            capabilities,
             properties: properties.clone(),
         };
         self.state = State::Done(Ok(account));

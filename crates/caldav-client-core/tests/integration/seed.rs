@@ -64,6 +64,11 @@ fn seed_replay_reaches_the_recorded_account_collections_and_objects() {
     assert!(account.capabilities.calendar_access());
     assert!(account.capabilities.calendar_auto_schedule());
     assert!(!account.capabilities.allows(&http::Method::PUT));
+    assert!(
+        account
+            .capabilities
+            .supports_report("DAV:", "principal-property-search")
+    );
 
     let mut listing = ListingMachine::new(ListingConfig::for_account(base.clone(), &account));
     let listing = run(&mut listing, &mut replay);

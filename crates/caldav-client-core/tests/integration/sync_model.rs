@@ -154,3 +154,119 @@ proptest! {
         }
     }
 }
+
+#[derive(Debug, Clone)]
+enum ClientOp {
+    Server(Op),
+    Create(u8, u8),
+    Update(u8, u8),
+    Delete(u8),
+}
+
+fn client_op() -> impl Strategy<Value = ClientOp> {
+    prop_oneof![
+        3 => op().prop_map(ClientOp::Server),
+        1 => (0u8..12, any::<u8>()).prop_map(|(n, v)| ClientOp::Create(n, v)),
+        1 => (0u8..12, any::<u8>()).prop_map(|(n, v)| ClientOp::Update(n, v)),
+        1 => (0u8..12).prop_map(ClientOp::Delete),
+    ]
+}
+
+fn uid(n: u8) -> String {
+    name(n).trim_end_matches(".ics").to_owned()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Conditional writes by the client, interleaved with the server's own changes and syncs:
+    /// each write either lands (and its etag is the server's) or is a conflict carrying the
+    /// server's current side, and a final sync agrees with the server.
+    #[test]
+    fn writes_and_syncs_agree_with_the_server(ops in prop::collection::vec(client_op(), 1..30)) {
+        use caldav_client_core::write::{WriteConfig, WriteMachine, WriteOutcome, WriteRequest};
+
+        let base: http::Uri = "http://cal.example/".parse().unwrap();
+        let mut server = Server::new();
+        let config = SyncConfig::new(base.clone(), vec![CAL.into()]);
+        let mut state = SyncState::default();
+        for op in ops.into_iter().chain([ClientOp::Server(Op::Sync)]) {
+            let request = match op {
+                ClientOp::Server(Op::Put(n, v)) => {
+                    server.put(CAL, &name(n), &event(&uid(n), &v.to_string()));
+                    continue;
+                }
+                ClientOp::Server(Op::Delete(n)) => {
+                    server.delete(CAL, &name(n));
+                    continue;
+                }
+                ClientOp::Server(Op::Sync | Op::InterruptedSync(_) | Op::Expire) => {
+                    let mut machine = SyncMachine::new(config.clone(), state.clone());
+                    let _ = drive(&mut machine, &mut server).unwrap();
+                    state = machine.into_state();
+                    let local: BTreeMap<String, String> = state.calendars[CAL]
+                        .items
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.etag.clone()))
+                        .collect();
+                    let remote: BTreeMap<String, String> = server
+                        .objects(CAL)
+                        .into_iter()
+                        .map(|(k, o)| (dav_xml::href::encode_path(&format!("{CAL}{k}")).into_string(), o.etag))
+                        .collect();
+                    prop_assert_eq!(local, remote);
+                    continue;
+                }
+                ClientOp::Create(n, v) => WriteRequest::Create {
+                    collection: CAL.into(),
+                    data: event(&uid(n), &format!("c{v}")),
+                },
+                ClientOp::Update(n, _) | ClientOp::Delete(n) if known(&state, n).is_none() => continue,
+                ClientOp::Update(n, v) => {
+                    let item = known(&state, n).unwrap();
+                    WriteRequest::Update {
+                        href: item.0.as_str().into(),
+                        etag: item.1,
+                        data: event(&uid(n), &format!("u{v}")),
+                    }
+                }
+                ClientOp::Delete(n) => {
+                    let item = known(&state, n).unwrap();
+                    WriteRequest::Delete { href: item.0.as_str().into(), etag: item.1 }
+                }
+            };
+            let mut machine = WriteMachine::new(WriteConfig::new(base.clone(), request));
+            let outcome = drive(&mut machine, &mut server).unwrap();
+            let href = machine.href().unwrap().clone();
+            let stored_name = percent_encoding::percent_decode_str(
+                href.as_str().strip_prefix(CAL).unwrap(),
+            )
+            .decode_utf8()
+            .unwrap()
+            .into_owned();
+            let current = server.objects(CAL).get(&stored_name).cloned();
+            match outcome {
+                WriteOutcome::Created { etag, .. } | WriteOutcome::Updated { etag, .. } => {
+                    prop_assert_eq!(etag, current.map(|o| o.etag));
+                }
+                WriteOutcome::Deleted { .. } => prop_assert!(current.is_none()),
+                WriteOutcome::Conflict(conflict) => {
+                    prop_assert_eq!(conflict.server_etag, current.as_ref().map(|o| o.etag.clone()));
+                    prop_assert_eq!(conflict.server_data, current.map(|o| o.data));
+                }
+                other => prop_assert!(false, "unexpected {:?}", other),
+            }
+        }
+    }
+}
+
+/// The synced href and etag of object `n`, if the last sync saw it.
+fn known(state: &SyncState, n: u8) -> Option<(String, String)> {
+    let suffix = dav_xml::href::encode_path(&name(n)).into_string();
+    let item = state.calendars.get(CAL)?.items.values().find(|i| {
+        dav_xml::Href::new(i.href.as_str())
+            .canonical()
+            .ends_with(&format!("/{suffix}"))
+    })?;
+    Some((item.href.clone(), item.etag.clone()))
+}
