@@ -110,6 +110,8 @@ pub struct RecurIter {
     scratch: Vec<i64>,
     /// No day-level part at all: every day passes.
     every_day: bool,
+    /// Only plain BYDAY weekdays filter days (WEEKLY;BYDAY=MO,WE,FR and the like).
+    weekdays_only: bool,
     buf_pos: usize,
     emitted: u64,
     last: Option<i64>,
@@ -249,6 +251,12 @@ impl RecurIter {
             && rule.by_week_no.is_empty()
             && weekday_mask == 0
             && ordinal_days.is_empty();
+        let weekdays_only = month_mask == 0
+            && month_days.is_empty()
+            && rule.by_year_day.is_empty()
+            && rule.by_week_no.is_empty()
+            && weekday_mask != 0
+            && ordinal_days.is_empty();
         let mut month_days_sorted = month_days;
         month_days_sorted.sort_unstable();
         month_days_sorted.dedup();
@@ -278,6 +286,7 @@ impl RecurIter {
             buf: Vec::new(),
             scratch: Vec::new(),
             every_day,
+            weekdays_only,
             buf_pos: 0,
             emitted: 0,
             last: None,
@@ -714,6 +723,9 @@ impl RecurIter {
     fn day_ok(&self, d: i64, check_month: bool, check_month_day: bool) -> bool {
         if self.every_day {
             return true;
+        }
+        if self.weekdays_only {
+            return self.weekday_mask & (1 << weekday_of(d)) != 0;
         }
         let (y, m, md) = civil_from_days(d);
         if check_month && self.month_mask != 0 && self.month_mask & (1 << m) == 0 {
