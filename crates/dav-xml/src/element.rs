@@ -444,7 +444,40 @@ pub(crate) fn build(
     input: &str,
     scope: &mut Scope,
     limits: &Limits,
+    budget: ElementBudget,
+) -> Result<Element, Error> {
+    build_absorbing(input, scope, limits, budget, None)
+}
+
+/// Hands the child elements of the first element called `name` (in document order) to `sink`
+/// as each one closes, instead of keeping them in the tree: a whole multistatus is decoded
+/// without ever holding the tree of all its responses.
+pub(crate) struct Absorb<'a> {
+    pub(crate) name: &'a QName,
+    pub(crate) sink: &'a mut dyn FnMut(Element),
+    /// Stack index of the target while it is open.
+    open_at: Option<usize>,
+    /// Whether the target was seen.
+    pub(crate) found: bool,
+}
+
+impl<'a> Absorb<'a> {
+    pub(crate) fn new(name: &'a QName, sink: &'a mut dyn FnMut(Element)) -> Self {
+        Self {
+            name,
+            sink,
+            open_at: None,
+            found: false,
+        }
+    }
+}
+
+pub(crate) fn build_absorbing(
+    input: &str,
+    scope: &mut Scope,
+    limits: &Limits,
     mut budget: ElementBudget,
+    mut absorb: Option<&mut Absorb<'_>>,
 ) -> Result<Element, Error> {
     let mut reader = Reader::from_str(input);
     let config = reader.config_mut();
@@ -471,6 +504,13 @@ pub(crate) fn build(
                 let element =
                     open_element(&start, scope, limits, &mut budget, stack.len(), offset)?;
                 pending.clear();
+                if let Some(absorb) = absorb.as_deref_mut()
+                    && !absorb.found
+                    && element.name == *absorb.name
+                {
+                    absorb.found = true;
+                    absorb.open_at = Some(stack.len());
+                }
                 stack.push(Open {
                     element,
                     text_bytes: 0,
@@ -481,7 +521,13 @@ pub(crate) fn build(
                     open_element(&start, scope, limits, &mut budget, stack.len(), offset)?;
                 scope.close();
                 pending.clear();
-                attach(&mut stack, &mut root, element);
+                if let Some(absorb) = absorb.as_deref_mut()
+                    && !absorb.found
+                    && element.name == *absorb.name
+                {
+                    absorb.found = true;
+                }
+                attach(&mut stack, &mut root, element, absorb.as_deref_mut());
             }
             Event::End(_) => {
                 let Some(mut open) = stack.pop() else {
@@ -495,7 +541,12 @@ pub(crate) fn build(
                     open.flush(&mut pending);
                 }
                 pending.clear();
-                attach(&mut stack, &mut root, open.finish());
+                if let Some(absorb) = absorb.as_deref_mut()
+                    && absorb.open_at == Some(stack.len())
+                {
+                    absorb.open_at = None;
+                }
+                attach(&mut stack, &mut root, open.finish(), absorb.as_deref_mut());
             }
             Event::Text(text) => {
                 let content = without_nul(text.xml10_content());
@@ -614,7 +665,19 @@ fn open_element(
     })
 }
 
-fn attach(stack: &mut [Open], root: &mut Option<Element>, element: Element) {
+fn attach(
+    stack: &mut [Open],
+    root: &mut Option<Element>,
+    element: Element,
+    absorb: Option<&mut Absorb<'_>>,
+) {
+    if let Some(absorb) = absorb
+        && absorb.open_at.is_some()
+        && absorb.open_at == stack.len().checked_sub(1)
+    {
+        (absorb.sink)(element);
+        return;
+    }
     match stack.last_mut() {
         Some(parent) => parent.element.children.push(Node::Element(element)),
         None => *root = Some(element),

@@ -15,7 +15,7 @@
 
 use http::StatusCode;
 
-use crate::element::{Element, ElementBudget, Scope, build, utf8};
+use crate::element::{Absorb, Element, ElementBudget, Scope, build_absorbing, utf8};
 use crate::error::Error;
 use crate::href::Href;
 use crate::limits::Limits;
@@ -108,20 +108,28 @@ impl Multistatus {
     /// As [`Multistatus::decode`].
     pub fn decode_with(input: &[u8], limits: &Limits) -> Result<Self, Error> {
         let text = utf8(input)?;
-        let root = build(
-            text,
-            &mut Scope::default(),
-            limits,
-            ElementBudget::new(limits),
-        )?;
-        let Some(multistatus) = find_first(root, &QName::DAV_MULTISTATUS) else {
+        let mut out = Self::default();
+        let name = QName::DAV_MULTISTATUS;
+        let found = {
+            let mut sink = |child: Element| out.absorb(child);
+            let mut absorb = Absorb::new(&name, &mut sink);
+            build_absorbing(
+                text,
+                &mut Scope::default(),
+                limits,
+                ElementBudget::new(limits),
+                Some(&mut absorb),
+            )?;
+            absorb.found
+        };
+        if !found {
             return Err(Error::UnexpectedDocument {
                 offset: 0,
                 expected: "{DAV:}multistatus",
                 found: "no multistatus element".into(),
             });
-        };
-        Ok(Self::from_element(multistatus))
+        }
+        Ok(out)
     }
 
     /// Interprets an already decoded `DAV:multistatus` element.
@@ -152,18 +160,6 @@ fn into_element(node: crate::element::Node) -> Option<Element> {
         crate::element::Node::Element(element) => Some(element),
         _ => None,
     }
-}
-
-/// The first element called `name` in document order (the root included).
-fn find_first(root: Element, name: &QName) -> Option<Element> {
-    let mut stack = vec![root];
-    while let Some(element) = stack.pop() {
-        if element.name == *name {
-            return Some(element);
-        }
-        stack.extend(element.children.into_iter().rev().filter_map(into_element));
-    }
-    None
 }
 
 /// Parses an RFC 4918 §14.28 status line, `HTTP/1.1 404 Not Found`.
