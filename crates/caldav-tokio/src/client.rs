@@ -398,6 +398,32 @@ impl HttpClient {
         }
     }
 
+    /// Like [`HttpClient::send`], but a final status outside 2xx is an [`Error::Status`]: for
+    /// callers outside a machine (a CLI's GET or PUT) that want one error path.
+    ///
+    /// # Errors
+    ///
+    /// As [`HttpClient::send`], plus [`Error::Status`].
+    pub async fn send_expecting_success(
+        &self,
+        request: Request<Bytes>,
+    ) -> Result<Response<Bytes>, Error> {
+        let target = Target::of(&request);
+        let response = self.send(request).await?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let excerpt = std::str::from_utf8(response.body())
+            .ok()
+            .map(|t| t.trim().chars().take(200).collect::<String>())
+            .filter(|t| !t.is_empty());
+        Err(Error::Status {
+            target,
+            status: response.status(),
+            excerpt,
+        })
+    }
+
     /// The credentials to attach to a request for `origin`, if it is in their scope.
     fn credentials_for(&self, origin: &Origin) -> Option<&Credentials> {
         let creds = self.inner.config.credentials.as_ref()?;

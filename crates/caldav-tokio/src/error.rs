@@ -89,6 +89,17 @@ pub enum Error {
         /// What hyper reported.
         reason: String,
     },
+    /// The server answered with a status the caller did not accept (see
+    /// [`crate::HttpClient::send_expecting_success`]).
+    #[error("{target}: http status {status}{}", excerpt.as_deref().map(|e| format!(": {e}")).unwrap_or_default())]
+    Status {
+        /// The request.
+        target: Target,
+        /// The status.
+        status: http::StatusCode,
+        /// The start of the body, when it is text: servers often say why there.
+        excerpt: Option<String>,
+    },
     /// The response body (before or after content decoding) is larger than the configured limit.
     #[error("{target}: response body larger than {limit} bytes")]
     BodyTooLarge {
@@ -160,6 +171,7 @@ impl Error {
             | Self::Tls { target, .. }
             | Self::Timeout { target, .. }
             | Self::Protocol { target, .. }
+            | Self::Status { target, .. }
             | Self::BodyTooLarge { target, .. }
             | Self::ContentEncoding { target, .. }
             | Self::InsecureCredentials { target }

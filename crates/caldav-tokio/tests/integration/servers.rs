@@ -226,3 +226,28 @@ async fn radicale_gzip_is_decoded() {
     assert!(response.body().starts_with(b"<?xml"));
     assert!(response.headers().get("content-encoding").is_none());
 }
+
+#[tokio::test]
+async fn status_error_names_request_and_status() {
+    let url = format!(
+        "{}user/calendars/calendar/no-such-event.ics",
+        var("CALDAV_TEST_XANDIKOS_URL")
+    );
+    let client = plain_client(None);
+    let get = Request::get(&url).body(Bytes::new()).unwrap();
+    match client.send_expecting_success(get).await {
+        Err(e @ Error::Status { .. }) => {
+            let text = e.to_string();
+            assert!(
+                text.starts_with(&format!("GET {url}: http status 404")),
+                "{text}"
+            );
+        }
+        other => panic!("expected a status error, got {other:?}"),
+    }
+    let ok = client
+        .send_expecting_success(propfind(&var("CALDAV_TEST_XANDIKOS_URL")))
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::MULTI_STATUS);
+}
