@@ -3,6 +3,7 @@
 //! Every command prints what it runs before running it, so a failure in CI points at the
 //! exact command to repeat by hand.
 
+mod bench;
 mod demo;
 mod fuzz;
 mod run;
@@ -46,7 +47,7 @@ fn main() -> Result<()> {
         Command::Demo => demo::run(),
         Command::Test { args } => test(&args),
         Command::Fuzz(args) => fuzz::run(&args),
-        Command::Bench { filter } => bench(filter.as_deref()),
+        Command::Bench { filter } => bench::run(filter.as_deref()),
         Command::Servers(args) => servers::run(&args),
     }
 }
@@ -60,12 +61,4 @@ fn test(extra: &[String]) -> Result<()> {
     // `--all-targets` skips doc tests; run them on their own.
     run::cargo(&["test", "--workspace", "--doc"])?;
     Ok(())
-}
-
-fn bench(filter: Option<&str>) -> Result<()> {
-    let mut args = vec!["bench", "--package", "caldav-benches"];
-    if let Some(filter) = filter {
-        args.extend(["--", filter]);
-    }
-    run::cargo(&args)
 }
