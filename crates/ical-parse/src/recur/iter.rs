@@ -556,20 +556,21 @@ impl RecurIter {
             return;
         }
         let len = i64::try_from(self.buf.len()).unwrap_or(i64::MAX);
-        let mut picked: Vec<i64> = self
-            .set_pos
-            .iter()
-            .filter_map(|&n| {
-                let n = i64::from(n);
-                let idx = if n > 0 { n - 1 } else { len + n };
-                usize::try_from(idx)
-                    .ok()
-                    .and_then(|i| self.buf.get(i).copied())
-            })
-            .collect();
-        picked.sort_unstable();
+        let mut picked = std::mem::take(&mut self.scratch);
+        picked.clear();
+        for &n in &self.set_pos {
+            let n = i64::from(n);
+            let idx = if n > 0 { n - 1 } else { len + n };
+            if let Some(&t) = usize::try_from(idx).ok().and_then(|i| self.buf.get(i)) {
+                picked.push(t);
+            }
+        }
+        if !picked.is_sorted() {
+            picked.sort_unstable();
+        }
         picked.dedup();
-        self.buf = picked;
+        // The period's candidates become the scratch buffer of the next period.
+        self.scratch = std::mem::replace(&mut self.buf, picked);
     }
 
     /// Candidate days of a YEARLY period.
@@ -647,13 +648,14 @@ impl RecurIter {
         let start = out.len();
         let last = first + dim - 1;
         let (w_first, w_last) = (weekday_of(first), weekday_of(last));
-        for w in 0..7 {
-            if self.weekday_mask & (1 << w) != 0 {
-                let mut d = first + (w - w_first).rem_euclid(7);
-                while d <= last {
+        if self.weekday_mask != 0 {
+            // In date order, so that a plain BYDAY needs no sort.
+            let mut w = w_first;
+            for d in first..=last {
+                if self.weekday_mask & (1 << w) != 0 {
                     out.push(d);
-                    d += 7;
                 }
+                w = if w == 6 { 0 } else { w + 1 };
             }
         }
         for &(n, w) in &self.ordinal_days {
