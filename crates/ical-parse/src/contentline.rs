@@ -253,7 +253,7 @@ fn split_with<'s>(
         }
         while b
             .get(i)
-            .is_some_and(|&c| !matches!(c, b';' | b':' | b'=' | b'"') && c >= 0x20 && c != 0x7F)
+            .is_some_and(|&c| !matches!(c, b';' | b':' | b'=' | b'"') && (0x20..0x7F).contains(&c))
         {
             i += 1;
         }
@@ -296,10 +296,9 @@ fn split_with<'s>(
                 i = ws;
             } else if lenient {
                 // A parameter name with other characters (`X_FOO=`).
-                while b
-                    .get(i)
-                    .is_some_and(|&c| !matches!(c, b';' | b':' | b'=' | b'"' | b',') && c >= 0x20)
-                {
+                while b.get(i).is_some_and(|&c| {
+                    !matches!(c, b';' | b':' | b'=' | b'"' | b',') && (0x20..0x7F).contains(&c)
+                }) {
                     i += 1;
                 }
                 if b.get(i) != Some(&b'=') || i == pstart {

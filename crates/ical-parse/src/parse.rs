@@ -233,18 +233,20 @@ impl<'a> Parser<'a> {
     }
 
     fn line(&mut self, mut line: Line<'a>) -> Result<(), Error> {
-        let trimmed = line.text.trim_start_matches([' ', '\t']);
+        // A byte order mark inside the stream (files concatenated) carries no data either.
+        let trimmed = line.text.trim_start_matches([' ', '\t', '\u{feff}']);
         if trimmed.is_empty() {
             return self.deviate(Error::new(line.line, 1, ErrorKind::BlankLine));
         }
         if trimmed.len() < line.text.len() {
             // Only a line after a blank line (or the first) can start with whitespace: it
             // cannot be written back as it is, so the whitespace goes, reported.
-            self.deviate(Error::new(
-                line.line,
-                1,
-                ErrorKind::Whitespace("a line start"),
-            ))?;
+            let kind = if line.text.starts_with('\u{feff}') {
+                ErrorKind::ByteOrderMark
+            } else {
+                ErrorKind::Whitespace("a line start")
+            };
+            self.deviate(Error::new(line.line, 1, kind))?;
             let cut = line.text.len() - trimmed.len();
             line.text = match line.text {
                 Cow::Borrowed(s) => Cow::Borrowed(s.get(cut..).unwrap_or_default()),
@@ -604,6 +606,20 @@ mod tests {
             ..Limits::default()
         };
         assert!(parse_with(MINIMAL, &ParseOptions::lenient().with_limits(limits)).is_err());
+    }
+
+    /// Fuzz crash: a BOM at the start of a later line became part of a name, and the
+    /// written form (that line first) lost it to the BOM check of the next parse.
+    #[test]
+    fn regression_byte_order_mark_inside_the_stream() {
+        let parsed = parse_with(
+            "\n\n\u{feff}IN:x\nEND:VCALENDAR\n",
+            &ParseOptions::lenient(),
+        )
+        .unwrap();
+        assert_eq!(parsed.calendar.properties[0].name, "IN");
+        let written = parsed.calendar.write();
+        assert_eq!(parse(&written).unwrap(), parsed.calendar);
     }
 
     /// Proptest found it: a whitespace line after a blank line was kept as a raw line " ",
