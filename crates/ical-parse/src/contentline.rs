@@ -11,6 +11,7 @@
 //! one is copied. Positions are 1-based lines and byte columns of the physical input.
 
 use crate::error::{Error, ErrorKind, Limit, col};
+use crate::property::Parameter;
 use std::borrow::Cow;
 
 /// One logical (unfolded) line.
@@ -193,7 +194,7 @@ impl<'a> Lexer<'a> {
 #[derive(Debug)]
 pub(crate) struct ContentLine<'s> {
     pub(crate) name: &'s str,
-    pub(crate) params: Vec<(&'s str, Vec<Cow<'s, str>>)>,
+    pub(crate) params: Vec<Parameter<'s>>,
     pub(crate) value: &'s str,
     /// Byte offset of the value in the line.
     pub(crate) value_offset: usize,
@@ -276,7 +277,7 @@ fn split_with<'s>(
         return Err((0, ErrorKind::UnreadableLine));
     }
     let name = text.get(..name_end).unwrap_or_default();
-    let mut params: Vec<(&'s str, Vec<Cow<'s, str>>)> = Vec::new();
+    let mut params: Vec<Parameter<'s>> = Vec::new();
     while b.get(i) == Some(&b';') {
         i += 1;
         let ws = skip_ws(b, i);
@@ -388,7 +389,7 @@ fn split_with<'s>(
                 ErrorKind::LimitExceeded(Limit::ParametersPerProperty),
             ));
         }
-        params.push((pname, values));
+        params.push(Parameter::with_values(Cow::Borrowed(pname), values));
     }
     if b.get(i) != Some(&b':') {
         return Err((i, ErrorKind::Expected("':' before the value")));
@@ -521,11 +522,11 @@ mod tests {
         .unwrap();
         assert_eq!(cl.name, "ATTENDEE");
         assert_eq!(cl.params.len(), 3);
-        assert_eq!(cl.params[0].1, ["Doe, J"]);
-        assert_eq!(cl.params[2].1, ["a:b", "c:d"]);
+        assert_eq!(cl.params[0].values, ["Doe, J"]);
+        assert_eq!(cl.params[2].values, ["a:b", "c:d"]);
         assert_eq!(cl.value, "mailto:j@x");
         let cl = split("X;P=a^nb^^c^'d^x:v", false, 10, &mut f).unwrap();
-        assert_eq!(cl.params[0].1, ["a\nb^c\"d^x"]);
+        assert_eq!(cl.params[0].values, ["a\nb^c\"d^x"]);
     }
 
     #[test]
@@ -533,7 +534,7 @@ mod tests {
         let mut f = Vec::new();
         assert!(split("DTSTART ;TZID = X:1", false, 10, &mut f).is_err());
         let cl = split("DTSTART ;TZID = X:1", true, 10, &mut f).unwrap();
-        assert_eq!(cl.params[0], ("TZID", vec![Cow::Borrowed("X")]));
+        assert_eq!(cl.params[0], Parameter::new("TZID", "X"));
         assert!(!f.is_empty());
         assert!(matches!(
             split("X-APPLE-RADIUS=49.9", true, 10, &mut f),
@@ -542,10 +543,10 @@ mod tests {
         assert!(split("X;A=1;B=2:v", true, 1, &mut f).is_err());
         // A backslash means nothing in a parameter value while the line is valid so...
         let cl = split(r"X;CN=X\:a:b", true, 10, &mut f).unwrap();
-        assert_eq!((cl.params[0].1[0].as_ref(), cl.value), (r"X\", "a:b"));
+        assert_eq!((cl.params[0].values[0].as_ref(), cl.value), (r"X\", "a:b"));
         // ...and escapes only what would otherwise not read (Apple's structured location).
         let cl = split(r"X;T=1-5\; Linz;R=1:geo:1,2", true, 10, &mut f).unwrap();
-        assert_eq!(cl.params[0].1[0], r"1-5\; Linz");
+        assert_eq!(cl.params[0].values[0], r"1-5\; Linz");
         assert_eq!(cl.value, "geo:1,2");
         assert!(split(r"X;T=1-5\; Linz;R=1:geo:1,2", false, 10, &mut f).is_err());
     }
@@ -560,7 +561,7 @@ mod tests {
             let line = format!("X;P={out}:v");
             let mut f = Vec::new();
             let cl = split(&line, false, 4, &mut f).unwrap();
-            assert_eq!(cl.params[0].1, [v], "{line}");
+            assert_eq!(cl.params[0].values, [v], "{line}");
         }
     }
 }

@@ -3,7 +3,7 @@
 use crate::component::{Calendar, Component, missing};
 use crate::contentline::{self, ContentLine, Event, Lexer, Line};
 use crate::error::{Error, ErrorKind, Limit, Warning};
-use crate::property::{Parameter, Property, uppercase};
+use crate::property::{Property, uppercase};
 use crate::value::{self, ValueType, split_list};
 use std::borrow::Cow;
 
@@ -545,11 +545,7 @@ fn build<'s>(cl: ContentLine<'s>, line: &Line<'_>) -> Property<'s> {
     let (l, c) = line.position(cl.value_offset);
     Property {
         name: uppercase(Cow::Borrowed(cl.name)),
-        params: cl
-            .params
-            .into_iter()
-            .map(|(name, values)| Parameter::with_values(Cow::Borrowed(name), values))
-            .collect(),
+        params: cl.params,
         raw_value: Cow::Borrowed(cl.value),
         line: l,
         value_column: c,
