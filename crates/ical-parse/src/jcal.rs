@@ -584,6 +584,16 @@ mod tests {
         assert_eq!(to_json(&from_json(&json).unwrap()), json);
     }
 
+    /// Fuzz crash: a DESCRIPTION holding a raw CR (kept by a lenient parse) came back from
+    /// jCal as `\n`, because escaping turned CR into a line break.
+    #[test]
+    fn regression_jcal_text_with_carriage_return() {
+        let cal = crate::parse("BEGIN:VCALENDAR\nDESCRIPTION:a\rb\\nc\nEND:VCALENDAR\n").unwrap();
+        let json = to_json(&cal);
+        assert_eq!(json[1][0][3], "a\rb\nc");
+        assert_eq!(to_json(&from_json(&json).unwrap()), json);
+    }
+
     #[test]
     fn malformed_jcal_is_an_error() {
         assert!(from_json(&serde_json::json!({"a": 1})).is_err());

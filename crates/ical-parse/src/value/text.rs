@@ -39,8 +39,11 @@ pub fn unescape_text(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Escapes text as a TEXT value: backslash, `;`, `,` and line breaks (`\n`; CRLF and CR count
-/// as one line break). Borrows when there is nothing to escape.
+/// Escapes text as a TEXT value: backslash, `;`, `,` and LF (as `\n`). Borrows when there is
+/// nothing to escape.
+///
+/// TEXT has no escape for CR, so a CR is kept as it is (and [`unescape_text`] gives it back);
+/// normalise line breaks to LF first for output that strict parsers accept.
 ///
 /// # Example
 ///
@@ -52,24 +55,17 @@ pub fn unescape_text(text: &str) -> Cow<'_, str> {
 pub fn escape_text(text: &str) -> Cow<'_, str> {
     if !text
         .bytes()
-        .any(|b| matches!(b, b'\\' | b';' | b',' | b'\n' | b'\r'))
+        .any(|b| matches!(b, b'\\' | b';' | b',' | b'\n'))
     {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
+    for c in text.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
             ';' => out.push_str("\\;"),
             ',' => out.push_str("\\,"),
             '\n' => out.push_str("\\n"),
-            '\r' => {
-                if chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-                out.push_str("\\n");
-            }
             c => out.push(c),
         }
     }
@@ -113,11 +109,19 @@ mod tests {
 
     #[test]
     fn escape_unescape_round_trip() {
-        for s in ["", "plain", "a,b;c\\d\ne", "trailing\\", "ü, ö"] {
-            assert_eq!(unescape_text(&escape_text(s)), s.replace('\r', ""));
+        for s in [
+            "",
+            "plain",
+            "a,b;c\\d\ne",
+            "trailing\\",
+            "ü, ö",
+            "cr\r\nlf",
+            "\0\r",
+        ] {
+            assert_eq!(unescape_text(&escape_text(s)), s);
         }
         assert!(matches!(unescape_text("plain"), Cow::Borrowed(_)));
-        assert_eq!(escape_text("a\r\nb\rc"), "a\\nb\\nc");
+        assert_eq!(escape_text("a\r\nb\rc"), "a\r\\nb\rc");
         assert_eq!(unescape_text("a\\:b\\"), "a:b\\");
     }
 
