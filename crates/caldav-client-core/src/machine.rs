@@ -70,14 +70,23 @@ pub trait Machine {
     /// What the flow produces.
     type Outcome;
 
-    /// The next thing to do.
+    /// The next thing to do. After `Done`, every call returns the same `Done` again.
+    ///
+    /// # Panics
+    ///
+    /// Never, whatever the answers fed before.
     fn poll(&mut self) -> Output<Self::Outcome>;
 
     /// Feeds the answer to request `id`.
     ///
     /// # Errors
     ///
-    /// [`UsageError`] when `id` is not in flight or the machine is done.
+    /// [`UsageError`] when `id` is not in flight or the machine is done. An interim answer
+    /// (1xx) is accepted and leaves `id` in flight for its final answer.
+    ///
+    /// # Panics
+    ///
+    /// Never, on any answer.
     fn handle_response(
         &mut self,
         id: RequestId,
