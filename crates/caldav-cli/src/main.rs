@@ -1,25 +1,123 @@
 //! `caldav`: the command-line front end of the workspace.
 //!
-//! Each command group lives in its own module: `ics` (iCalendar files), `xml` (WebDAV bodies).
-//! Exit codes: 0 success, 1 the input was rejected (a lint error, a decode error), 2 usage.
+//! Each command group lives in its own module: `ics` (iCalendar files), `xml` (WebDAV bodies),
+//! `commands` (discover, ls, get, put, rm, mkcalendar), `sync` (two-way sync to a vdir
+//! folder, stored by `vdir`); `account` resolves who to talk to, `remote` how.
 
+/// `println!` that reports a closed standard output as an error instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)
+    }};
+}
+
+mod account;
+mod commands;
 mod ics;
 mod ics_expand;
+mod remote;
+mod sync;
+mod vdir;
 mod xml;
 
 use clap::{Parser, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// CalDAV from the command line: inspect iCalendar and WebDAV XML, talk to servers.
+const AFTER_HELP: &str = "\
+Accounts:
+  --account NAME reads [accounts.NAME] of $XDG_CONFIG_HOME/caldav/config.toml (url or address,
+  user, password-command, allow-http, dns-server, ca-file); --url URL --user USER needs no file.
+  The password comes from CALDAV_PASSWORD, --password-command CMD, or a prompt on a terminal;
+  never from argv or a file of ours.
+
+Examples:
+  caldav --url https://cal.example.com/dav/ --user alice ls
+  caldav discover alice@example.com
+  caldav --account work mkcalendar Work --color '#FB0055FF' --components VEVENT,VTODO
+  caldav --account work put meeting.ics --calendar Work
+  caldav --account work sync Work ~/.calendars
+  caldav ics expand --from 2026-01-01 --to 2026-02-01 event.ics
+
+Exit codes:
+  0  success
+  1  failure: input rejected, a server error, an item that could not be synced
+  2  usage error
+  3  a conflict (both sides changed) was left for you to resolve
+  4  the server refused the credentials
+  5  the server could not be reached (network, DNS, TLS, timeout)";
+
+/// CalDAV from the command line: discover, list and sync calendars; inspect iCalendar and
+/// WebDAV XML.
 #[derive(Parser)]
-#[command(name = "caldav", version, about, propagate_version = true)]
+#[command(name = "caldav", version, about, propagate_version = true, after_help = AFTER_HELP)]
 struct Cli {
+    #[command(flatten)]
+    global: account::Global,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Find the CalDAV service of an address (RFC 6764), then print the trail, the principal,
+    /// the calendar homes and the server's capabilities.
+    Discover {
+        /// `user@domain`, a domain, or a URL.
+        address: String,
+    },
+    /// List the account's calendars (name, href, components, color).
+    Ls {
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a calendar object (its etag goes to standard error).
+    Get {
+        /// The object's href (path or URL).
+        href: String,
+    },
+    /// Upload an iCalendar file as a new object (If-None-Match: *), named from its UID.
+    Put {
+        /// The .ics file.
+        file: PathBuf,
+        /// The calendar (display name or last href segment); needed when there are several.
+        #[arg(long)]
+        calendar: Option<String>,
+        /// Replace an existing object with the same UID (If-Match its current etag).
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Delete an object (If-Match its etag: the current one, or --etag).
+    Rm {
+        /// The object's href.
+        href: String,
+        /// Delete only if the object still has this etag.
+        #[arg(long)]
+        etag: Option<String>,
+    },
+    /// Make a calendar whose display name and last href segment are NAME.
+    Mkcalendar {
+        /// The calendar's name.
+        name: String,
+        /// Its color, `#RRGGBB` or `#RRGGBBAA`.
+        #[arg(long)]
+        color: Option<String>,
+        /// The components it holds.
+        #[arg(long, value_delimiter = ',', value_name = "VEVENT,VTODO")]
+        components: Vec<String>,
+    },
+    /// Two-way sync of calendars (default: all) with a vdir folder (khal, todoman,
+    /// vdirsyncer layout). Resumable; conflicts are never overwritten.
+    Sync {
+        /// Calendars (display name or last href segment), then the folder.
+        #[arg(required = true, num_args = 1..)]
+        args: Vec<String>,
+        /// What to do when an item changed on both sides.
+        #[arg(long, value_enum, default_value_t = sync::OnConflict::Report)]
+        on_conflict: sync::OnConflict,
+    },
     /// Work with iCalendar (.ics) files: lint, format, statistics, jCal, expansion.
     #[command(subcommand)]
     Ics(ics::IcsCommand),
@@ -28,17 +126,66 @@ enum Command {
     Xml(xml::XmlCommand),
 }
 
+fn run_async(
+    future: impl std::future::Future<Output = anyhow::Result<ExitCode>>,
+) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(future)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let global = &cli.global;
     let result = match cli.command {
+        Command::Discover { address } => run_async(commands::discover_command(global, &address)),
+        Command::Ls { json } => run_async(commands::ls(global, json)),
+        Command::Get { href } => run_async(commands::get(global, &href)),
+        Command::Put {
+            file,
+            calendar,
+            replace,
+        } => run_async(commands::put(global, &file, calendar.as_deref(), replace)),
+        Command::Rm { href, etag } => run_async(commands::rm(global, &href, etag.as_deref())),
+        Command::Mkcalendar {
+            name,
+            color,
+            components,
+        } => run_async(commands::mkcalendar(
+            global,
+            &name,
+            color.as_deref(),
+            &components,
+        )),
+        Command::Sync { args, on_conflict } => {
+            let (dir, names) = match args.split_last() {
+                Some((dir, names)) => (PathBuf::from(dir), names.to_vec()),
+                None => (PathBuf::from("."), Vec::new()),
+            };
+            run_async(sync::sync(global, &names, &dir, on_conflict))
+        }
         Command::Ics(command) => ics::run(command),
         Command::Xml(command) => xml::run(command),
     };
     match result {
         Ok(code) => code,
+        Err(error)
+            if error.chain().any(|e| {
+                e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            // The reader went away (`caldav ls | head`): not a failure of ours.
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("caldav: {error:#}");
-            ExitCode::from(1)
+            let code = error
+                .downcast_ref::<remote::Exit>()
+                .map_or(1, |exit| exit.code);
+            ExitCode::from(code)
         }
     }
 }

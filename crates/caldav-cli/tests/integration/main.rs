@@ -1,3 +1,11 @@
 //! The integration tests of `caldav`, one module per command group.
 
+#![allow(
+    clippy::disallowed_methods,
+    clippy::unwrap_used,
+    clippy::indexing_slicing
+)]
+
+mod env;
 mod ics;
+mod servers;

@@ -1,0 +1,711 @@
+//! `caldav sync [CALENDAR...] DIR`: two-way sync between calendars and a vdir folder.
+//!
+//! 1. Local changes are found first (new, edited, deleted files since the last sync).
+//! 2. The client-core sync machine brings the server's changes (sync-collection, or the
+//!    ctag/etag ladder); each is written to its file atomically, unless the file was edited
+//!    here too: that is a conflict, never resolved by overwriting.
+//! 3. Local changes are uploaded with `If-None-Match: *` (new) or `If-Match` (edit, delete);
+//!    a 412 is a conflict too.
+//! 4. The state is saved after every batch, so a killed run resumes: a file written but not
+//!    recorded is adopted when its content equals the server's, an upload whose answer was lost
+//!    is adopted when the server holds the same data.
+//!
+//! Conflicts: `--on-conflict report` (the default) touches neither side and exits 3 until
+//! the user resolves it; `--on-conflict keep-both` keeps the server's version in the item's
+//! file and the local version as a new file with its own UID, which is uploaded as a new item.
+
+use anyhow::{Context, Result, anyhow, bail};
+use caldav_client_core::listing::Collection;
+use caldav_client_core::sync::{ChangeSet, Item, SyncConfig, SyncMachine};
+use caldav_client_core::write::{WriteConfig, WriteMachine, WriteOutcome, WriteRequest};
+use caldav_tokio::Core;
+use clap::ValueEnum;
+use dav_xml::Href;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::{BTreeMap, VecDeque};
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::account::Global;
+use crate::remote::{EXIT_CONFLICT, EXIT_NETWORK, Session, calendar_name, find_calendar};
+use crate::vdir::{self, CalendarRecord, LocalChange, State};
+
+/// What to do when both sides changed an item.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OnConflict {
+    /// Leave both sides as they are, report the conflict and exit 3.
+    #[default]
+    Report,
+    /// Keep both versions: the server's in the item's file, the local one as a new item.
+    KeepBoth,
+}
+
+/// How many items are written or uploaded between two saves of the state.
+const BATCH: usize = 50;
+
+/// Progress: a bar on a terminal, plain lines otherwise.
+struct Progress {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    fn new() -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(0);
+            if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len}") {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar
+        });
+        Self { bar }
+    }
+
+    fn start(&self, what: &str, total: usize) {
+        match &self.bar {
+            Some(bar) => {
+                bar.set_message(what.to_owned());
+                bar.set_length(total as u64);
+                bar.set_position(0);
+            }
+            None if total > 0 => eprintln!("{what}: {total} items"),
+            None => {}
+        }
+    }
+
+    fn tick(&self) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+    }
+
+    fn line(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => eprintln!("{text}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// What one calendar's sync did.
+#[derive(Debug, Default)]
+struct Tally {
+    down_new: usize,
+    down_changed: usize,
+    down_deleted: usize,
+    up_new: usize,
+    up_changed: usize,
+    up_deleted: usize,
+    conflicts: usize,
+    errors: usize,
+}
+
+/// Calendar data compared as iCalendar: line ends and trailing space do not matter.
+fn same_data(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.replace("\r\n", "\n").trim_end().to_owned();
+    norm(a) == norm(b)
+}
+
+/// A copy of `data` with a new UID (`UID-conflict-HASH`), for keeping both versions.
+fn with_new_uid(data: &str) -> String {
+    let suffix = vdir::hash(data.as_bytes());
+    let suffix = suffix.get(..8).unwrap_or("conflict");
+    data.split_inclusive('\n')
+        .map(|line| {
+            if let Some(rest) = line.strip_prefix("UID:") {
+                let end = rest.trim_end_matches(['\r', '\n']);
+                let tail = rest.get(end.len()..).unwrap_or("\r\n");
+                format!("UID:{end}-conflict-{suffix}{tail}")
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect()
+}
+
+/// The sync of one folder.
+struct Run<'a> {
+    session: &'a Session,
+    root: PathBuf,
+    state: State,
+    on_conflict: OnConflict,
+    progress: Progress,
+    since_save: usize,
+}
+
+impl Run<'_> {
+    fn save(&mut self) -> Result<()> {
+        self.since_save = 0;
+        vdir::save_state(&self.root, &self.state)
+    }
+
+    fn counted(&mut self) -> Result<()> {
+        self.progress.tick();
+        self.since_save += 1;
+        if self.since_save >= BATCH {
+            self.save()?;
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, key: &str) -> Result<&mut CalendarRecord> {
+        self.state
+            .calendars
+            .get_mut(key)
+            .with_context(|| format!("no record of {key}"))
+    }
+
+    fn conflict(&self, tally: &mut Tally, folder: &str, file: &str, what: &str) {
+        tally.conflicts += 1;
+        self.progress
+            .line(&format!("conflict: {folder}/{file}: {what}"));
+    }
+
+    /// Saves the local version of `file` as a new item (new UID), to be uploaded.
+    fn keep_local_copy(&mut self, dir: &Path, file: &str, local: &str) -> Result<String> {
+        let stem = file.strip_suffix(".ics").unwrap_or(file);
+        let copy = vdir::unique_name(&format!("{stem}-conflict.ics"), &|n| dir.join(n).exists());
+        vdir::write_atomic(&dir.join(&copy), with_new_uid(local).as_bytes())?;
+        Ok(copy)
+    }
+
+    /// Applies the server's changes to one calendar folder.
+    fn apply(
+        &mut self,
+        key: &str,
+        changes: &ChangeSet,
+        local: &mut BTreeMap<String, LocalChange>,
+        tally: &mut Tally,
+    ) -> Result<()> {
+        let folder = self.record(key)?.folder.clone();
+        let dir = vdir::calendar_dir(&self.root, &folder);
+        let total = changes.added.len() + changes.changed.len() + changes.deleted.len();
+        self.progress
+            .start(&format!("{folder}: from server"), total);
+        let items = changes.added.iter().chain(&changes.changed);
+        for item in items {
+            self.apply_item(key, &dir, &folder, item, local, tally)?;
+            self.counted()?;
+        }
+        for href in &changes.deleted {
+            let record = self.record(key)?;
+            let Some(file) = record.file_for_href(href).map(str::to_owned) else {
+                self.counted()?;
+                continue;
+            };
+            match local.get(&file) {
+                Some(LocalChange::Edited { .. }) => {
+                    local.remove(&file);
+                    self.conflict(tally, &folder, &file, "deleted on the server, edited here");
+                    if self.on_conflict == OnConflict::KeepBoth {
+                        // The local version lives on as a new item.
+                        self.record(key)?.items.remove(&file);
+                        local.insert(file.clone(), LocalChange::Created { file });
+                    }
+                }
+                _ => {
+                    local.remove(&file);
+                    match std::fs::remove_file(dir.join(&file)) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => {
+                            return Err(e).with_context(|| format!("removing {folder}/{file}"));
+                        }
+                    }
+                    self.record(key)?.items.remove(&file);
+                    tally.down_deleted += 1;
+                }
+            }
+            self.counted()?;
+        }
+        Ok(())
+    }
+
+    fn apply_item(
+        &mut self,
+        key: &str,
+        dir: &Path,
+        folder: &str,
+        item: &Item,
+        local: &mut BTreeMap<String, LocalChange>,
+        tally: &mut Tally,
+    ) -> Result<()> {
+        let record = self.record(key)?;
+        let known = record.file_for_href(&item.href).map(str::to_owned);
+        let file = match &known {
+            Some(file) => {
+                if record.items.get(file).is_some_and(|r| r.etag == item.etag) {
+                    // Our own upload coming back: the file already holds it.
+                    return Ok(());
+                }
+                file.clone()
+            }
+            None => {
+                let wanted = vdir::name_from_href(item.href.as_str(), true);
+                let path = dir.join(&wanted);
+                // A file written by a run that was killed before saving the state.
+                let same = !record.items.contains_key(&wanted)
+                    && std::fs::read_to_string(&path).is_ok_and(|d| same_data(&d, &item.data));
+                if same {
+                    wanted
+                } else {
+                    vdir::unique_name(&wanted, &|n| {
+                        record.items.contains_key(n) || dir.join(n).exists()
+                    })
+                }
+            }
+        };
+        let path = dir.join(&file);
+        match local.get(&file) {
+            Some(LocalChange::Edited { .. }) => {
+                let mine = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                local.remove(&file);
+                if !same_data(&mine, &item.data) {
+                    self.conflict(tally, folder, &file, "changed on the server and here");
+                    if self.on_conflict == OnConflict::Report {
+                        return Ok(());
+                    }
+                    let copy = self.keep_local_copy(dir, &file, &mine)?;
+                    local.insert(copy.clone(), LocalChange::Created { file: copy });
+                }
+            }
+            Some(LocalChange::Created { .. }) => {
+                // Only reached for a file with the server's content (adopted above).
+                local.remove(&file);
+            }
+            Some(LocalChange::Deleted { .. }) => {
+                // Deleted here, changed there: the newer server version comes back.
+                local.remove(&file);
+                self.progress.line(&format!(
+                    "restored {folder}/{file}: changed on the server after it was deleted here"
+                ));
+            }
+            None => {}
+        }
+        let new = vdir::write_item(
+            dir,
+            &file,
+            item.href.as_str(),
+            &item.etag,
+            item.data.as_bytes(),
+        )?;
+        if known.is_some() {
+            tally.down_changed += 1;
+        } else {
+            tally.down_new += 1;
+        }
+        self.record(key)?.items.insert(file, new);
+        Ok(())
+    }
+
+    /// Uploads one calendar's local changes.
+    async fn upload(
+        &mut self,
+        key: &str,
+        collection: &Href,
+        local: BTreeMap<String, LocalChange>,
+        tally: &mut Tally,
+    ) -> Result<()> {
+        let folder = self.record(key)?.folder.clone();
+        let dir = vdir::calendar_dir(&self.root, &folder);
+        let mut queue: VecDeque<LocalChange> = local.into_values().collect();
+        self.progress
+            .start(&format!("{folder}: to server"), queue.len());
+        while let Some(change) = queue.pop_front() {
+            let file = change.file().to_owned();
+            let path = dir.join(&file);
+            let record = self.record(key)?.items.get(&file).cloned();
+            let request = match (&change, &record) {
+                (LocalChange::Created { .. }, _) | (_, None) => {
+                    let Ok(data) = std::fs::read_to_string(&path) else {
+                        self.counted()?;
+                        continue;
+                    };
+                    WriteRequest::Create {
+                        collection: collection.clone(),
+                        data,
+                    }
+                }
+                (LocalChange::Edited { .. }, Some(r)) => WriteRequest::Update {
+                    href: Href::new(r.href.clone()),
+                    etag: r.etag.clone(),
+                    data: std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading {}", path.display()))?,
+                },
+                (LocalChange::Deleted { .. }, Some(r)) => WriteRequest::Delete {
+                    href: Href::new(r.href.clone()),
+                    etag: r.etag.clone(),
+                },
+            };
+            let data = match &request {
+                WriteRequest::Create { data, .. } | WriteRequest::Update { data, .. } => {
+                    Some(data.clone())
+                }
+                _ => None,
+            };
+            let target =
+                WriteMachine::new(WriteConfig::new(self.session.base.clone(), request.clone()))
+                    .href()
+                    .ok()
+                    .cloned();
+            let outcome = match self.session.write(request).await {
+                Ok(outcome) => outcome,
+                Err(error) => {
+                    let code = error.downcast_ref::<crate::remote::Exit>().map(|e| e.code);
+                    if code == Some(EXIT_NETWORK) {
+                        return Err(error);
+                    }
+                    if let (Some(EXIT_CONFLICT), Some(href)) = (code, &target) {
+                        // A refused condition named in a DAV:error body: read the server's side.
+                        let theirs = self.session.fetch(href).await?;
+                        self.on_412(
+                            key, &dir, &folder, &file, &change, data, theirs, &mut queue, tally,
+                        )?;
+                        self.counted()?;
+                        continue;
+                    }
+                    if matches!(change, LocalChange::Deleted { .. })
+                        && format!("{error}").contains("not found")
+                    {
+                        // Already gone on the server: the deletion is done.
+                        self.record(key)?.items.remove(&file);
+                        tally.up_deleted += 1;
+                    } else {
+                        tally.errors += 1;
+                        self.progress
+                            .line(&format!("error: {folder}/{file}: {error:#}"));
+                    }
+                    self.counted()?;
+                    continue;
+                }
+            };
+            match outcome {
+                WriteOutcome::Created { href, etag } | WriteOutcome::Updated { href, etag } => {
+                    let data = data.unwrap_or_default();
+                    let new = record_for(&path, href.as_str(), etag.as_deref(), &data)?;
+                    if matches!(change, LocalChange::Created { .. }) {
+                        tally.up_new += 1;
+                    } else {
+                        tally.up_changed += 1;
+                    }
+                    self.record(key)?.items.insert(file, new);
+                }
+                WriteOutcome::Deleted { .. } => {
+                    self.record(key)?.items.remove(&file);
+                    tally.up_deleted += 1;
+                }
+                WriteOutcome::Conflict(conflict) => {
+                    let theirs = Theirs {
+                        href: conflict.href,
+                        etag: conflict.server_etag,
+                        data: conflict.server_data,
+                    };
+                    self.on_412(
+                        key, &dir, &folder, &file, &change, data, theirs, &mut queue, tally,
+                    )?;
+                }
+                _ => {}
+            }
+            self.counted()?;
+        }
+        Ok(())
+    }
+
+    /// A conditional upload was refused: adopt the server's side when it holds our data,
+    /// else report the conflict and, with keep-both, keep both versions.
+    #[allow(clippy::too_many_arguments)]
+    fn on_412(
+        &mut self,
+        key: &str,
+        dir: &Path,
+        folder: &str,
+        file: &str,
+        change: &LocalChange,
+        mine: Option<String>,
+        theirs: Theirs,
+        queue: &mut VecDeque<LocalChange>,
+        tally: &mut Tally,
+    ) -> Result<()> {
+        if let (Some(mine), Some(data)) = (&mine, &theirs.data)
+            && same_data(mine, data)
+        {
+            // An upload whose answer was lost: the server has our data.
+            let new = record_for(
+                &dir.join(file),
+                theirs.href.as_str(),
+                theirs.etag.as_deref(),
+                mine,
+            )?;
+            self.record(key)?.items.insert(file.to_owned(), new);
+            return Ok(());
+        }
+        let what = match (change, &theirs.data) {
+            (LocalChange::Created { .. }, _) => {
+                "an object with this UID already exists on the server"
+            }
+            (_, None) => "edited here, deleted on the server",
+            (LocalChange::Deleted { .. }, Some(_)) => "deleted here, changed on the server",
+            _ => "changed here and on the server",
+        };
+        self.conflict(tally, folder, file, what);
+        if self.on_conflict == OnConflict::Report {
+            return Ok(());
+        }
+        if matches!(change, LocalChange::Created { .. }) {
+            // Two different objects share a UID: the local one gets its own.
+            if let Some(mine) = mine {
+                vdir::write_atomic(&dir.join(file), with_new_uid(&mine).as_bytes())?;
+                queue.push_back(LocalChange::Created {
+                    file: file.to_owned(),
+                });
+            }
+            return Ok(());
+        }
+        match theirs.data {
+            Some(data) => {
+                if let Some(mine) = mine {
+                    let copy = self.keep_local_copy(dir, file, &mine)?;
+                    queue.push_back(LocalChange::Created { file: copy });
+                }
+                let etag = theirs.etag.unwrap_or_default();
+                let new =
+                    vdir::write_item(dir, file, theirs.href.as_str(), &etag, data.as_bytes())?;
+                self.record(key)?.items.insert(file.to_owned(), new);
+            }
+            None => {
+                // Gone on the server: the local version is uploaded as a new object.
+                self.record(key)?.items.remove(file);
+                queue.push_back(LocalChange::Created {
+                    file: file.to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The server's side of a refused write.
+pub(crate) struct Theirs {
+    /// The object.
+    pub(crate) href: Href,
+    /// Its current etag.
+    pub(crate) etag: Option<String>,
+    /// Its current data; `None` when it is gone.
+    pub(crate) data: Option<String>,
+}
+
+/// The record of a file just uploaded (the data sent, the etag the server gave).
+fn record_for(path: &Path, href: &str, etag: Option<&str>, data: &str) -> Result<vdir::ItemRecord> {
+    let (size, mtime) = vdir::stamp(path)?;
+    Ok(vdir::ItemRecord {
+        href: href.to_owned(),
+        etag: etag.unwrap_or_default().to_owned(),
+        hash: vdir::hash(data.as_bytes()),
+        size,
+        mtime,
+    })
+}
+
+/// `caldav sync [CALENDAR...] DIR`.
+pub(crate) async fn sync(
+    global: &Global,
+    names: &[String],
+    root: &Path,
+    on_conflict: OnConflict,
+) -> Result<ExitCode> {
+    let session = Session::open(global).await?;
+    let result = sync_in(&session, names, root, on_conflict).await;
+    session.finish()?;
+    result
+}
+
+async fn sync_in(
+    session: &Session,
+    names: &[String],
+    root: &Path,
+    on_conflict: OnConflict,
+) -> Result<ExitCode> {
+    std::fs::create_dir_all(root).with_context(|| format!("creating {}", root.display()))?;
+    let mut state = vdir::load_state(root)?;
+    let server = session.base.to_string();
+    if state.server.is_empty() {
+        state.server = server.clone();
+    } else if state.server != server {
+        bail!(
+            "{} is synced with {}, not {server}; use another folder",
+            root.display(),
+            state.server
+        );
+    }
+    let account = session.account().await?;
+    let all = session.calendars(&account).await?;
+    let chosen: Vec<Collection> = if names.is_empty() {
+        all.clone()
+    } else {
+        names
+            .iter()
+            .map(|n| find_calendar(&all, n).cloned())
+            .collect::<Result<_>>()?
+    };
+    if chosen.is_empty() {
+        bail!("the account has no calendar to sync");
+    }
+
+    // Folders and local changes, before the server's changes touch anything.
+    let mut local_changes: BTreeMap<String, BTreeMap<String, LocalChange>> = BTreeMap::new();
+    for calendar in &chosen {
+        let key = calendar.href.canonical();
+        if !state.calendars.contains_key(&key) {
+            let wanted = vdir::name_from_href(calendar.href.as_str(), false);
+            let taken: Vec<String> = state.calendars.values().map(|r| r.folder.clone()).collect();
+            let mut folder = wanted.clone();
+            let mut n = 2;
+            while taken.contains(&folder) {
+                folder = format!("{wanted}-{n}");
+                n += 1;
+            }
+            state.calendars.insert(
+                key.clone(),
+                CalendarRecord {
+                    folder,
+                    ..CalendarRecord::default()
+                },
+            );
+        }
+        let record = state
+            .calendars
+            .get(&key)
+            .context("calendar record vanished")?;
+        let dir = vdir::calendar_dir(root, &record.folder);
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        vdir::write_meta(&dir, "displayname", &calendar_name(calendar))?;
+        if let Some(color) = &calendar.color {
+            vdir::write_meta(&dir, "color", color)?;
+        }
+        let changes = vdir::local_changes(&dir, record)?
+            .into_iter()
+            .map(|c| (c.file().to_owned(), c))
+            .collect();
+        local_changes.insert(key, changes);
+    }
+    vdir::save_state(root, &state)?;
+
+    let hrefs: Vec<Href> = chosen.iter().map(|c| c.href.clone()).collect();
+    let mut machine = Core(SyncMachine::new(
+        SyncConfig::new(session.base.clone(), hrefs),
+        state.sync.clone(),
+    ));
+    let outcome = session
+        .driver
+        .run(&mut machine)
+        .await
+        .map_err(|e| anyhow!("sync: {e}"))?
+        .map_err(|e| crate::remote::core_error("sync", e))?;
+    let new_sync_state = machine.0.into_state();
+
+    let mut run = Run {
+        session,
+        root: root.to_path_buf(),
+        state,
+        on_conflict,
+        progress: Progress::new(),
+        since_save: 0,
+    };
+    let mut total = Tally::default();
+    let mut failed = false;
+    let mut network = false;
+    let mut tallies = Vec::new();
+    for (calendar, result) in chosen.iter().zip(&outcome.calendars) {
+        let key = calendar.href.canonical();
+        let mut local = local_changes.remove(&key).unwrap_or_default();
+        let mut tally = Tally::default();
+        match &result.result {
+            Ok(changes) => {
+                run.apply(&key, changes, &mut local, &mut tally)?;
+                for missing in &changes.missing {
+                    run.progress.line(&format!(
+                        "warning: the server listed {} but never sent it; asking again next time",
+                        missing.as_str()
+                    ));
+                }
+            }
+            Err(error) => {
+                run.progress
+                    .line(&format!("error: {}: {error}", calendar_name(calendar)));
+                network |= matches!(error, caldav_client_core::Error::Transport { .. });
+                failed = true;
+                tallies.push((calendar_name(calendar), tally));
+                continue;
+            }
+        }
+        // The server's side of this calendar is applied: its token may be kept.
+        if let Some(cal) = new_sync_state.calendars.get(&key) {
+            run.state.sync.calendars.insert(key.clone(), cal.clone());
+        }
+        run.save()?;
+        match run.upload(&key, &calendar.href, local, &mut tally).await {
+            Ok(()) => {}
+            Err(error) => {
+                run.save()?;
+                run.progress.finish();
+                return Err(error);
+            }
+        }
+        run.save()?;
+        tallies.push((calendar_name(calendar), tally));
+    }
+    run.progress.finish();
+    for (name, t) in &tallies {
+        say!(
+            "{name}: from server +{} ~{} -{}, to server +{} ~{} -{}, {} conflicts, {} errors",
+            t.down_new,
+            t.down_changed,
+            t.down_deleted,
+            t.up_new,
+            t.up_changed,
+            t.up_deleted,
+            t.conflicts,
+            t.errors
+        )?;
+        total.conflicts += t.conflicts;
+        total.errors += t.errors;
+    }
+    if network {
+        return Ok(ExitCode::from(EXIT_NETWORK));
+    }
+    if failed || total.errors > 0 {
+        return Ok(ExitCode::from(1));
+    }
+    if total.conflicts > 0 {
+        return Ok(ExitCode::from(EXIT_CONFLICT));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_uid_is_given_to_the_kept_copy() {
+        let data = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:abc\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let copy = with_new_uid(data);
+        assert!(copy.contains("UID:abc-conflict-"), "{copy}");
+        assert!(copy.ends_with("END:VCALENDAR\r\n"));
+        assert_eq!(copy.lines().count(), data.lines().count());
+        assert_ne!(with_new_uid(data), data);
+    }
+
+    #[test]
+    fn data_compares_across_line_ends() {
+        assert!(same_data("A\r\nB\r\n", "A\nB\n"));
+        assert!(!same_data("A\nB\n", "A\nC\n"));
+    }
+}

@@ -1,0 +1,402 @@
+//! Every server command of `caldav`, run as a user runs it, against the real servers.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::env::var;
+
+/// A server under test: its URL (context path included), user and password.
+struct Server {
+    name: &'static str,
+    url: String,
+    user: Option<(String, String)>,
+}
+
+fn server(name: &'static str, context: &str) -> Server {
+    let upper = name.to_ascii_uppercase();
+    let base = var(&format!("CALDAV_TEST_{upper}_URL"));
+    let user = (var(&format!("CALDAV_TEST_{upper}_AUTH")) != "none").then(|| {
+        (
+            var(&format!("CALDAV_TEST_{upper}_USER")),
+            var(&format!("CALDAV_TEST_{upper}_PASSWORD")),
+        )
+    });
+    Server {
+        name,
+        url: format!("{}{context}", base.trim_end_matches('/')),
+        user,
+    }
+}
+
+/// A name no other test (or run) uses.
+fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{prefix}-{}-{}-{nanos:x}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(unique(&format!("caldav-cli-{name}")));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+impl Server {
+    /// The account options, as a user types them (never the password).
+    fn account_args(&self) -> Vec<String> {
+        let mut args = vec!["--url".to_owned(), self.url.clone()];
+        if let Some((user, _)) = &self.user {
+            args.extend(["--user".to_owned(), user.clone()]);
+        }
+        args
+    }
+
+    fn caldav(&self, args: &[&str]) -> Output {
+        let mut all = self.account_args();
+        all.extend(args.iter().map(|a| (*a).to_owned()));
+        let mut command = Command::new(env!("CARGO_BIN_EXE_caldav"));
+        command.args(&all).env_remove("CALDAV_CONFIG");
+        if let Some((_, password)) = &self.user {
+            command.env("CALDAV_PASSWORD", password);
+            assert!(!all.iter().any(|a| a.contains(password.as_str())));
+        }
+        command.output().unwrap()
+    }
+
+    /// Runs and expects exit code `code`; returns standard output.
+    fn expect(&self, code: i32, args: &[&str]) -> String {
+        let out = self.caldav(args);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{}: caldav {args:?}\nstdout: {stdout}\nstderr: {stderr}",
+            self.name
+        );
+        stdout
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        self.expect(0, args)
+    }
+}
+
+fn event(uid: &str, summary: &str) -> String {
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//caldav-rs//cli test//EN\r\nBEGIN:VEVENT\r\n\
+         UID:{uid}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260105T100000Z\r\n\
+         DTEND:20260105T110000Z\r\nSUMMARY:{summary}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+}
+
+fn write_event(dir: &Path, uid: &str, summary: &str) -> PathBuf {
+    let path = dir.join(format!("{uid}.ics"));
+    std::fs::write(&path, event(uid, summary)).unwrap();
+    path
+}
+
+/// The href of the calendar named `name`, from `caldav ls --json`.
+fn calendar_href(server: &Server, name: &str) -> String {
+    let listing = server.ok(&["ls", "--json"]);
+    for line in listing.lines() {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap();
+        if value["name"] == name {
+            return value["href"].as_str().unwrap().to_owned();
+        }
+    }
+    panic!("{}: {name} not in {listing}", server.name);
+}
+
+/// The `.ics` files of a synced calendar folder, by name, with their text.
+fn folder_items(dir: &Path) -> Vec<(String, String)> {
+    let mut items: Vec<(String, String)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ics"))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect();
+    items.sort();
+    items
+}
+
+/// mkcalendar, ls, put, get, put again (conflict), rm, then a two-way sync with a change on
+/// each side, a conflict left alone, then kept as both versions.
+fn every_command(server: &Server) {
+    let name = unique("cli");
+    let out = server.ok(&[
+        "mkcalendar",
+        &name,
+        "--color",
+        "#FB0055FF",
+        "--components",
+        "VEVENT,VTODO",
+    ]);
+    assert!(out.starts_with("created "), "{out}");
+    let href = calendar_href(server, &name);
+    assert!(href.trim_end_matches('/').ends_with(&name), "{href}");
+    let table = server.ok(&["ls"]);
+    assert!(table.starts_with("NAME"), "{table}");
+    assert!(table.contains(&href), "{table}");
+
+    let files = temp_dir("put");
+    let uid = unique("ev");
+    let file = write_event(&files, &uid, "first");
+    let out = server.ok(&["put", file.to_str().unwrap(), "--calendar", &name]);
+    assert!(out.starts_with("created "), "{out}");
+    let item = out.split_whitespace().nth(1).unwrap().to_owned();
+    let got = server.ok(&["get", &item]);
+    assert!(got.contains("SUMMARY:first"), "{got}");
+    // The same UID again: the server's object is never overwritten without --replace.
+    server.expect(3, &["put", file.to_str().unwrap(), "--calendar", &name]);
+
+    // Sync the calendar into an empty folder.
+    let root = temp_dir("sync");
+    let root_s = root.to_str().unwrap();
+    let out = server.ok(&["sync", &name, root_s]);
+    assert!(out.contains("from server +1"), "{out}");
+    let folder = root.join(&name);
+    assert_eq!(
+        std::fs::read_to_string(folder.join("displayname"))
+            .unwrap()
+            .trim(),
+        name
+    );
+    let items = folder_items(&folder);
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert!(items[0].1.contains("SUMMARY:first"));
+
+    // A second sync with no change changes nothing.
+    let out = server.ok(&["sync", &name, root_s]);
+    assert!(
+        out.contains("+0 ~0 -0, to server +0 ~0 -0, 0 conflicts"),
+        "{out}"
+    );
+
+    // A change on the server, a new file and an edit here.
+    std::fs::write(&file, event(&uid, "changed on the server")).unwrap();
+    let out = server.ok(&[
+        "put",
+        file.to_str().unwrap(),
+        "--calendar",
+        &name,
+        "--replace",
+    ]);
+    assert!(out.starts_with("updated "), "{out}");
+    let local_uid = unique("local");
+    write_event(&folder, &local_uid, "made here");
+    let out = server.ok(&["sync", &name, root_s]);
+    assert!(out.contains("from server +0 ~1 -0, to server +1"), "{out}");
+    let items = folder_items(&folder);
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert!(
+        items
+            .iter()
+            .any(|(_, t)| t.contains("SUMMARY:changed on the server")),
+        "{items:?}"
+    );
+    let listing = server.ok(&["sync", &name, root_s]);
+    assert!(listing.contains("0 conflicts, 0 errors"), "{listing}");
+    let local_href = format!("{}{local_uid}.ics", href);
+    let got = server.ok(&["get", &local_href]);
+    assert!(got.contains("SUMMARY:made here"), "{got}");
+
+    // Both sides change the same item: reported, nothing overwritten.
+    let (synced_file, _) = folder_items(&folder)
+        .into_iter()
+        .find(|(_, t)| t.contains(&format!("UID:{uid}")))
+        .unwrap();
+    std::fs::write(folder.join(&synced_file), event(&uid, "edited here")).unwrap();
+    std::fs::write(&file, event(&uid, "edited there")).unwrap();
+    server.ok(&[
+        "put",
+        file.to_str().unwrap(),
+        "--calendar",
+        &name,
+        "--replace",
+    ]);
+    let out = server.expect(3, &["sync", &name, root_s]);
+    assert!(out.contains("1 conflicts"), "{out}");
+    let here = std::fs::read_to_string(folder.join(&synced_file)).unwrap();
+    assert!(here.contains("SUMMARY:edited here"), "{here}");
+    assert!(server.ok(&["get", &item]).contains("SUMMARY:edited there"));
+    // Still a conflict on the next run: the user has not chosen.
+    server.expect(3, &["sync", &name, root_s]);
+    // Keep both: the server's version in the file, the local one as a new item.
+    server.expect(3, &["sync", &name, root_s, "--on-conflict", "keep-both"]);
+    let out = server.ok(&["sync", &name, root_s]);
+    assert!(out.contains("0 conflicts, 0 errors"), "{out}");
+    let items = folder_items(&folder);
+    assert_eq!(items.len(), 3, "{items:?}");
+    let here = std::fs::read_to_string(folder.join(&synced_file)).unwrap();
+    assert!(here.contains("SUMMARY:edited there"), "{here}");
+    assert!(
+        items.iter().any(|(_, t)| t.contains("SUMMARY:edited here")
+            && t.contains(&format!("UID:{uid}-conflict-"))),
+        "{items:?}"
+    );
+
+    // A local delete goes to the server with If-Match.
+    std::fs::remove_file(folder.join(&synced_file)).unwrap();
+    let out = server.ok(&["sync", &name, root_s]);
+    assert!(out.contains("to server +0 ~0 -1"), "{out}");
+    server.expect(1, &["get", &item]);
+
+    // rm with the etag check; then the sync brings the deletion here.
+    let out = server.ok(&["rm", &local_href]);
+    assert!(out.starts_with("deleted "), "{out}");
+    let out = server.ok(&["sync", &name, root_s]);
+    assert!(out.contains("from server +0 ~0 -1"), "{out}");
+    assert_eq!(folder_items(&folder).len(), 1);
+}
+
+#[test]
+fn every_command_on_radicale() {
+    every_command(&server("radicale", "/"));
+}
+
+#[test]
+fn every_command_on_xandikos() {
+    every_command(&server("xandikos", "/"));
+}
+
+#[test]
+fn every_command_on_cyrus() {
+    every_command(&server("cyrus", "/dav/"));
+}
+
+#[test]
+fn every_command_on_sabredav() {
+    every_command(&server("sabredav", "/"));
+}
+
+#[test]
+fn a_wrong_password_exits_4() {
+    let server = server("radicale", "/");
+    let out = Command::new(env!("CARGO_BIN_EXE_caldav"))
+        .args(server.account_args())
+        .arg("ls")
+        .env("CALDAV_PASSWORD", "wrong")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+}
+
+#[test]
+fn an_unreachable_server_exits_5() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let out = Command::new(env!("CARGO_BIN_EXE_caldav"))
+        .args(["--url", &format!("http://127.0.0.1:{port}/"), "ls"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{out:?}");
+}
+
+#[test]
+fn an_account_from_the_config_file() {
+    let server = server("radicale", "/");
+    let (user, password) = server.user.clone().unwrap();
+    let dir = temp_dir("config");
+    let secret_file = dir.join("secret");
+    std::fs::write(&secret_file, format!("{password}\n")).unwrap();
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[accounts.other]\nurl = \"http://127.0.0.1:1/\"\n\n[accounts.test]\nurl = \"{}\"\n\
+             user = \"{user}\"\npassword-command = \"cat '{}'\"\n",
+            server.url,
+            secret_file.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_caldav"))
+        .args(["ls", "--account", "test", "--json"])
+        .env("CALDAV_CONFIG", &config)
+        .env_remove("CALDAV_PASSWORD")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"href\""));
+    let out = Command::new(env!("CARGO_BIN_EXE_caldav"))
+        .args(["--account", "nope", "ls"])
+        .env("CALDAV_CONFIG", &config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("known: other, test"));
+}
+
+#[test]
+fn no_password_in_argv_logs_traces_or_state() {
+    use base64::Engine as _;
+    let server = server("radicale", "/");
+    let (user, password) = server.user.clone().unwrap();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let name = unique("secret");
+    server.ok(&["mkcalendar", &name]);
+    let root = temp_dir("secret");
+    let trace = root.join("trace.log");
+    let files = temp_dir("secret-put");
+    let file = write_event(&files, &unique("ev"), "secret test");
+    let mut outputs = Vec::new();
+    for args in [
+        vec!["-vv", "put", file.to_str().unwrap(), "--calendar", &name],
+        vec![
+            "-vv",
+            "--trace",
+            trace.to_str().unwrap(),
+            "sync",
+            &name,
+            root.join("vdir").to_str().unwrap(),
+        ],
+    ] {
+        let out = server.caldav(&args);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        outputs.push(String::from_utf8_lossy(&out.stdout).into_owned());
+        outputs.push(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    assert!(
+        outputs[3].contains("Authorization: Basic redacted"),
+        "{}",
+        outputs[3]
+    );
+    let trace_text = std::fs::read_to_string(&trace).unwrap();
+    assert!(trace_text.contains("REPORT"), "{trace_text}");
+    outputs.push(trace_text);
+    for entry in walk(&root) {
+        outputs.push(String::from_utf8_lossy(&std::fs::read(entry).unwrap()).into_owned());
+    }
+    for text in &outputs {
+        assert!(!text.contains(password.as_str()), "password leaked: {text}");
+        assert!(!text.contains(&encoded), "credentials leaked: {text}");
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
