@@ -46,6 +46,14 @@
 //! PROPFINDs of a calendar home (13.7 kB each) over one connection to Cyrus on loopback:
 //! 47 ms per request with [`HttpConfig::tcp_quickack`] off, 4 ms with it on (the default).
 //!
+//! # Measured: a full fetch of 2,000 events
+//!
+//! The `fullfetch` example runs client-core's sync machine through [`Driver`] on a fresh
+//! state and compares it with a floor (one Depth:1 etag PROPFIND, then calendar-multiget of
+//! every href in batches of 100, one request at a time). On Cyrus over loopback, release
+//! build: 21 requests, 1.84 MB, 0.44-0.66 s, against the floor's 21 requests, 1.64 MB,
+//! 0.63-0.89 s (the driver runs its multigets concurrently).
+//!
 //! # Limits
 //!
 //! Response bodies are bounded ([`HttpConfig::max_response_bytes`], before and after
