@@ -1033,16 +1033,17 @@ impl Iterator for Expansion {
                     self.master_done_for_good = true;
                 }
             }
-            let next_override = self.override_instances.get(self.override_pos).copied();
-            let take_override = match (&self.pending_master, &next_override) {
+            let next_override = self.override_instances.get(self.override_pos);
+            let take_override = match (&self.pending_master, next_override) {
                 (Some(m), Some(o)) => (o.start_key, o.end_key) <= (m.start_key, m.end_key),
                 (None, Some(_)) => true,
                 (Some(_), None) => false,
                 (None, None) => return None,
             };
             let instance = if take_override {
+                let o = next_override.copied()?;
                 self.override_pos += 1;
-                next_override?
+                o
             } else {
                 self.pending_master.take()?
             };

@@ -436,6 +436,16 @@ impl RecurIter {
         let p = self.period;
         self.period += 1;
         let unit = self.origin + p * self.step;
+        if self.freq == Frequency::Daily && self.every_day && self.set_pos.is_empty() {
+            // Every day is a candidate: the period is its times.
+            if unit > MAX_DAY {
+                return false;
+            }
+            for t in &self.times {
+                self.buf.push(unit * DAY + t);
+            }
+            return true;
+        }
         let mut days = std::mem::take(&mut self.scratch);
         days.clear();
         match self.freq {
