@@ -236,8 +236,9 @@ fn benches(c: &mut Criterion) {
         ("multiget_10k_cdata", Escaping::Cdata),
         ("multiget_10k_escaped", Escaping::Entities),
     ] {
-        let body = xml::multistatus(10_000, escaping);
-        println!("input {name}: {} bytes, 10000 responses", body.len());
+        let responses = caldav_benches::scale(10_000);
+        let body = xml::multistatus(responses, escaping);
+        println!("input {name}: {} bytes, {responses} responses", body.len());
         bench_group(c, name, &[body]);
     }
     let seed = xml::seed_multistatus_bodies().unwrap();

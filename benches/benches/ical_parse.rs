@@ -144,9 +144,10 @@ fn bench_group(c: &mut Criterion, name: &str, inputs: &[String]) {
 }
 
 fn benches(c: &mut Criterion) {
-    let calendar = ics::calendar(10_000, Eol::CrLf);
+    let events = caldav_benches::scale(10_000);
+    let calendar = ics::calendar(events, Eol::CrLf);
     println!(
-        "input calendar_10k: {} bytes, 10000 VEVENTs",
+        "input calendar_10k: {} bytes, {events} VEVENTs",
         calendar.len()
     );
     bench_group(c, "calendar_10k", &[calendar]);

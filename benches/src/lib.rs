@@ -17,6 +17,20 @@
 pub mod ics;
 pub mod xml;
 
+/// How many events or responses a benchmark generates: `full` when the binary runs as a
+/// benchmark (`cargo bench` passes `--bench`), at most 200 otherwise.
+///
+/// `cargo test --all-targets` runs every bench binary in criterion's test mode, where each
+/// benchmark runs once to show that it works; small inputs keep that quick in debug builds.
+#[must_use]
+pub fn scale(full: usize) -> usize {
+    if std::env::args().any(|arg| arg == "--bench") {
+        full
+    } else {
+        full.min(200)
+    }
+}
+
 /// What a seed helper failed on: the seed trace did not read or a body did not decode.
 #[derive(Debug)]
 #[non_exhaustive]

@@ -183,3 +183,58 @@ fn read(dir: &Path) -> Result<Option<Measured>> {
         throughput,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn write(dir: &Path, function: &str, nanos: f64) {
+        let new = dir.join("g_x").join(function).join("new");
+        std::fs::create_dir_all(&new).unwrap();
+        let benchmark = format!(
+            r#"{{"group_id":"g/x","function_id":"{function}","throughput":{{"Bytes":2000}}}}"#
+        );
+        std::fs::write(new.join("benchmark.json"), benchmark).unwrap();
+        let estimates = format!(r#"{{"median":{{"point_estimate":{nanos}}}}}"#);
+        std::fs::write(new.join("estimates.json"), estimates).unwrap();
+    }
+
+    #[test]
+    fn reads_the_estimates_written_since_the_run_began() {
+        let dir = std::env::temp_dir().join(format!("xtask-bench-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        write(&dir, "dav-xml", 1000.0);
+        write(&dir, "floor", 250.0);
+
+        let mut found = Vec::new();
+        collect(&dir, SystemTime::UNIX_EPOCH, &mut found).unwrap();
+        found.sort_by(|a, b| a.name.cmp(&b.name));
+        let summary: Vec<_> = found
+            .iter()
+            .map(|m| (m.group.as_str(), m.name.as_str(), m.nanos, m.throughput))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("g/x", "dav-xml", 1000.0, Some((2000.0, "bytes"))),
+                ("g/x", "floor", 250.0, Some((2000.0, "bytes"))),
+            ]
+        );
+
+        // Estimates older than the run (left by an earlier one) are not this run's.
+        let mut stale = Vec::new();
+        let later = SystemTime::now() + Duration::from_secs(3600);
+        collect(&dir, later, &mut stale).unwrap();
+        assert!(stale.is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn times_read_in_their_unit() {
+        assert_eq!(human_time(512.0), "512 ns");
+        assert_eq!(human_time(1_500.0), "1.50 µs");
+        assert_eq!(human_time(2_250_000.0), "2.25 ms");
+        assert_eq!(human_time(3_000_000_000.0), "3.00 s");
+    }
+}
