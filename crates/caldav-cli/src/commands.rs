@@ -17,7 +17,9 @@ use crate::remote::{
 
 /// `caldav discover ADDRESS`.
 pub(crate) async fn discover_command(global: &Global, address: &str) -> Result<ExitCode> {
-    let resolved = resolve(global)?;
+    let mut resolved = resolve(global)?;
+    // An explicit http:// URL is the user's choice, as --allow-http is.
+    resolved.allow_http |= address.starts_with("http://");
     let recorder = if global.trace.is_some() || global.verbose > 0 {
         Some(caldav_tokio::Recorder::new("caldav-cli discover").map_err(|e| anyhow!("{e}"))?)
     } else {

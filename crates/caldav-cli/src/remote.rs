@@ -99,6 +99,8 @@ pub(crate) fn http_config(
         };
         config = config.with_credentials(Credentials::password(user.clone(), secret));
     }
+    // Discovery over plain http is the user's choice (--allow-http): credentials may go there.
+    config.allow_plain_http_credentials = resolved.allow_http;
     if let Some(origin) = origin {
         // An explicit http:// URL is the user's choice: credentials may go there.
         config.allow_plain_http_credentials = origin.scheme_str() == Some("http");

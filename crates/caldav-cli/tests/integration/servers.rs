@@ -400,3 +400,83 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn discover_by_srv_and_txt_through_the_test_dns_lands_on_cyrus() {
+    let out = Command::new(env!("CARGO_BIN_EXE_caldav"))
+        .args([
+            "discover",
+            "alice@example.test",
+            "--user",
+            &var("CALDAV_TEST_CYRUS_USER"),
+            "--dns-server",
+            &var("CALDAV_TEST_DNS_SERVER"),
+            "--ca-file",
+            &var("CALDAV_TEST_CA"),
+        ])
+        .env("CALDAV_PASSWORD", var("CALDAV_TEST_CYRUS_PASSWORD"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        stdout.contains("SRV _caldavs._tcp.example.test: accepted"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("context: https://cal.example.test:8443/dav/"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "principal: {}",
+            var("CALDAV_TEST_CYRUS_PRINCIPAL")
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("calendar-home: /dav/calendars/user/alice/"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("calendar-access"), "{stdout}");
+}
+
+#[test]
+fn discover_an_explicit_http_url_on_radicale() {
+    let server = server("radicale", "/");
+    let (user, password) = server.user.clone().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_caldav"))
+        .args(["--user", &user, "discover", &server.url])
+        .env("CALDAV_PASSWORD", password)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        stdout.contains(&format!(
+            "principal: {}",
+            var("CALDAV_TEST_RADICALE_PRINCIPAL")
+        )),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn discover_of_an_unknown_domain_says_which_step_failed() {
+    let out = Command::new(env!("CARGO_BIN_EXE_caldav"))
+        .args([
+            "discover",
+            "alice@nowhere.example.test",
+            "--dns-server",
+            &var("CALDAV_TEST_DNS_SERVER"),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(stderr.contains("discovery failed"), "{stderr}");
+    assert!(
+        stderr.contains("SRV _caldavs._tcp.nowhere.example.test"),
+        "{stderr}"
+    );
+}
