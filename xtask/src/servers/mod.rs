@@ -15,7 +15,7 @@ mod imap;
 mod install;
 mod knot;
 mod process;
-mod radicale;
+pub(crate) mod radicale;
 mod sabredav;
 mod tls;
 mod xandikos;
@@ -209,9 +209,14 @@ impl Drop for TestServers {
 /// stops, when dropped, exactly the ones this call started: servers a developer or CI started
 /// before are left as they were.
 pub(crate) fn ensure_running_for_tests() -> Result<TestServers> {
+    ensure_running(&Name::EVERY)
+}
+
+/// Like [`ensure_running_for_tests`], for the named servers only (the demo needs Radicale).
+pub(crate) fn ensure_running(names: &[Name]) -> Result<TestServers> {
     let state = state_root()?;
     let mut missing = Vec::new();
-    for name in Name::EVERY {
+    for &name in names {
         if process::running(&state.join(name.as_str()))?.is_none() {
             missing.push(name);
         }
