@@ -106,10 +106,24 @@ struct Tally {
     errors: usize,
 }
 
-/// Calendar data compared as iCalendar: line ends and trailing space do not matter.
+/// Calendar data compared as iCalendar content: line ends, folding, trailing space and the
+/// order of lines do not matter (servers such as Radicale store a reordered copy of what was
+/// sent, so a byte comparison would call our own upload a conflict).
 fn same_data(a: &str, b: &str) -> bool {
-    let norm = |s: &str| s.replace("\r\n", "\n").trim_end().to_owned();
-    norm(a) == norm(b)
+    fn lines(s: &str) -> Vec<String> {
+        let unfolded = s
+            .replace("\r\n", "\n")
+            .replace("\n ", "")
+            .replace("\n\t", "");
+        let mut lines: Vec<String> = unfolded
+            .lines()
+            .map(|l| l.trim_end().to_owned())
+            .filter(|l| !l.is_empty())
+            .collect();
+        lines.sort_unstable();
+        lines
+    }
+    lines(a) == lines(b)
 }
 
 /// A copy of `data` with a new UID (`UID-conflict-HASH`), for keeping both versions.
@@ -707,5 +721,7 @@ mod tests {
     fn data_compares_across_line_ends() {
         assert!(same_data("A\r\nB\r\n", "A\nB\n"));
         assert!(!same_data("A\nB\n", "A\nC\n"));
+        assert!(same_data("A\r\nB:long\r\n  line\r\n", "B:long line\nA\n"));
+        assert!(!same_data("A\nA\n", "A\n"));
     }
 }

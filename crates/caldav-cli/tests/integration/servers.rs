@@ -480,3 +480,81 @@ fn discover_of_an_unknown_domain_says_which_step_failed() {
         "{stderr}"
     );
 }
+
+/// A small deterministic generator for kill delays (the seed is printed on failure).
+fn next(seed: &mut u64) -> u64 {
+    *seed = seed
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
+    *seed >> 33
+}
+
+/// Runs `caldav sync` and SIGKILLs it after a random delay, `kills` times, then once to the end.
+fn sync_with_kills(server: &Server, name: &str, root: &Path, kills: usize, seed: &mut u64) {
+    for _ in 0..kills {
+        let mut args = server.account_args();
+        args.extend([
+            "sync".to_owned(),
+            name.to_owned(),
+            root.display().to_string(),
+        ]);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_caldav"))
+            .args(&args)
+            .env("CALDAV_PASSWORD", &server.user.as_ref().unwrap().1)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(50 + next(seed) % 700));
+        // `kill` is SIGKILL on Unix: no chance to clean up.
+        child.kill().ok();
+        child.wait().unwrap();
+    }
+    let out = server.ok(&["sync", name, root.to_str().unwrap()]);
+    assert!(out.contains("0 conflicts, 0 errors"), "seed {seed}: {out}");
+}
+
+/// The UIDs of a synced folder, sorted (duplicates kept).
+fn folder_uids(dir: &Path) -> Vec<String> {
+    let mut uids: Vec<String> = folder_items(dir)
+        .iter()
+        .map(|(_, text)| {
+            text.lines()
+                .find_map(|l| l.trim_end().strip_prefix("UID:").map(str::to_owned))
+                .unwrap()
+        })
+        .collect();
+    uids.sort();
+    uids
+}
+
+#[test]
+fn killed_syncs_lose_and_duplicate_nothing_radicale() {
+    let server = server("radicale", "/");
+    let name = unique("kill");
+    server.ok(&["mkcalendar", &name]);
+    let mut seed = u64::from(std::process::id()) ^ 0x5eed;
+    let n = 150;
+
+    // Uploads interrupted: every local file reaches the server exactly once.
+    let up = temp_dir("kill-up");
+    let folder = up.join(&name);
+    std::fs::create_dir_all(&folder).unwrap();
+    let mut expected: Vec<String> = (0..n).map(|i| format!("{name}-ev{i}")).collect();
+    expected.sort();
+    server.ok(&["sync", &name, up.to_str().unwrap()]);
+    for uid in &expected {
+        write_event(&folder, uid, "made here");
+    }
+    sync_with_kills(&server, &name, &up, 5, &mut seed);
+    assert_eq!(folder_uids(&folder), expected, "seed {seed}");
+
+    // Downloads interrupted: a fresh folder ends with every item exactly once.
+    let down = temp_dir("kill-down");
+    sync_with_kills(&server, &name, &down, 5, &mut seed);
+    assert_eq!(folder_uids(&down.join(&name)), expected, "seed {seed}");
+    // And the server holds each exactly once: a clean sync into a third folder.
+    let check = temp_dir("kill-check");
+    server.ok(&["sync", &name, check.to_str().unwrap()]);
+    assert_eq!(folder_uids(&check.join(&name)), expected, "seed {seed}");
+}
