@@ -63,7 +63,7 @@ impl<'a> Parameter<'a> {
     #[must_use]
     pub fn into_owned(self) -> Parameter<'static> {
         Parameter {
-            name: Cow::Owned(self.name.into_owned()),
+            name: own_name(self.name),
             values: self
                 .values
                 .into_iter()
@@ -72,6 +72,79 @@ impl<'a> Parameter<'a> {
         }
     }
 }
+
+/// An owned name; a registered one borrows a static copy instead of allocating, since the
+/// names of a folded line (copied out of their unfolding buffer) are nearly always those.
+fn own_name(name: Cow<'_, str>) -> Cow<'static, str> {
+    match name {
+        Cow::Owned(s) => Cow::Owned(s),
+        Cow::Borrowed(s) => match static_name(s) {
+            Some(known) => Cow::Borrowed(known),
+            None => Cow::Owned(s.to_owned()),
+        },
+    }
+}
+
+/// The static copy of a registered property or parameter name, if `name` is one.
+fn static_name(name: &str) -> Option<&'static str> {
+    REGISTERED_NAMES
+        .iter()
+        .copied()
+        .find(|known| *known == name)
+}
+
+/// Property names of RFC 5545, 7986 and 7953, then parameter names of RFC 5545, 7986, 6638.
+/// Most used first: the search is linear.
+const REGISTERED_NAMES: &[&str] = &[
+    "ATTENDEE",
+    "DESCRIPTION",
+    "SUMMARY",
+    "LOCATION",
+    "ORGANIZER",
+    "CN",
+    "CUTYPE",
+    "ROLE",
+    "PARTSTAT",
+    "RSVP",
+    "TZID",
+    "EMAIL",
+    "SCHEDULE-STATUS",
+    "RRULE",
+    "EXDATE",
+    "RDATE",
+    "ATTACH",
+    "COMMENT",
+    "CATEGORIES",
+    "URL",
+    "CONFERENCE",
+    "CONTACT",
+    "RELATED-TO",
+    "REQUEST-STATUS",
+    "ALTREP",
+    "DELEGATED-FROM",
+    "DELEGATED-TO",
+    "DIR",
+    "ENCODING",
+    "FMTTYPE",
+    "FBTYPE",
+    "LANGUAGE",
+    "MEMBER",
+    "RANGE",
+    "RELATED",
+    "RELTYPE",
+    "SENT-BY",
+    "VALUE",
+    "DISPLAY",
+    "FEATURE",
+    "LABEL",
+    "SCHEDULE-AGENT",
+    "SCHEDULE-FORCE-SEND",
+    "UID",
+    "DTSTART",
+    "DTEND",
+    "DTSTAMP",
+    "X-LIC-LOCATION",
+];
 
 pub(crate) fn uppercase(name: Cow<'_, str>) -> Cow<'_, str> {
     if name.bytes().any(|b| b.is_ascii_lowercase()) {
@@ -383,7 +456,7 @@ impl<'a> Property<'a> {
     #[must_use]
     pub fn into_owned(self) -> Property<'static> {
         Property {
-            name: Cow::Owned(self.name.into_owned()),
+            name: own_name(self.name),
             params: self.params.into_iter().map(Parameter::into_owned).collect(),
             raw_value: Cow::Owned(self.raw_value.into_owned()),
             line: self.line,
