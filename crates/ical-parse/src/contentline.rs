@@ -11,7 +11,7 @@
 //! one is copied. Positions are 1-based lines and byte columns of the physical input.
 
 use crate::error::{Error, ErrorKind, Limit, col};
-use crate::property::Parameter;
+use crate::property::{Parameter, ParameterValues};
 use std::borrow::Cow;
 
 /// One logical (unfolded) line.
@@ -326,7 +326,7 @@ fn split_with<'s>(
         if had_ws && lenient {
             i = skip_ws(b, i);
         }
-        let mut values = Vec::new();
+        let mut values = ParameterValues::new();
         loop {
             if b.get(i) == Some(&b'"') {
                 let vstart = i + 1;
@@ -389,7 +389,10 @@ fn split_with<'s>(
                 ErrorKind::LimitExceeded(Limit::ParametersPerProperty),
             ));
         }
-        params.push(Parameter::with_values(Cow::Borrowed(pname), values));
+        params.push(Parameter::with_parameter_values(
+            Cow::Borrowed(pname),
+            values,
+        ));
     }
     if b.get(i) != Some(&b':') {
         return Err((i, ErrorKind::Expected("':' before the value")));

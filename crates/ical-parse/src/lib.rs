@@ -74,5 +74,5 @@ pub use error::{Error, ErrorKind, Limit, Warning};
 pub use parse::{
     Limits, Mode, ParseOptions, Parsed, parse, parse_bytes_with, parse_strict, parse_with,
 };
-pub use property::{Parameter, Property};
+pub use property::{Parameter, ParameterValues, Property};
 pub use write::FOLD_AT;

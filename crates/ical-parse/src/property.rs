@@ -24,7 +24,139 @@ pub struct Parameter<'a> {
     /// The name, in uppercase.
     pub name: Cow<'a, str>,
     /// The values, unquoted and RFC 6868-decoded; at least one (possibly empty).
-    pub values: Vec<Cow<'a, str>>,
+    pub values: ParameterValues<'a>,
+}
+
+/// The values of a [`Parameter`]: a slice of text (it derefs to `[Cow<str>]`) that holds the
+/// usual single value inline and only a list of several on the heap.
+///
+/// # Example
+///
+/// ```
+/// let p = ical_parse::Parameter::with_values("member", vec!["a".into(), "b".into()]);
+/// assert_eq!(p.values, ["a", "b"]);
+/// assert_eq!(p.values.len(), 2);
+/// ```
+#[derive(Clone, Default)]
+pub struct ParameterValues<'a>(Values<'a>);
+
+/// One value needs no allocation; the empty list is an empty `Vec`, which allocates nothing.
+#[derive(Clone)]
+enum Values<'a> {
+    One([Cow<'a, str>; 1]),
+    Many(Vec<Cow<'a, str>>),
+}
+
+impl Default for Values<'_> {
+    fn default() -> Self {
+        Values::Many(Vec::new())
+    }
+}
+
+impl<'a> ParameterValues<'a> {
+    /// No values.
+    #[must_use]
+    pub fn new() -> ParameterValues<'a> {
+        ParameterValues::default()
+    }
+
+    /// Appends a value.
+    pub fn push(&mut self, value: Cow<'a, str>) {
+        self.0 = match std::mem::take(&mut self.0) {
+            Values::Many(v) if v.is_empty() => Values::One([value]),
+            Values::One([first]) => Values::Many(vec![first, value]),
+            Values::Many(mut v) => {
+                v.push(value);
+                Values::Many(v)
+            }
+        };
+    }
+
+    /// The values as a slice.
+    #[must_use]
+    pub fn as_slice(&self) -> &[Cow<'a, str>] {
+        match &self.0 {
+            Values::One(one) => one,
+            Values::Many(v) => v,
+        }
+    }
+
+    /// The values with everything they borrow copied.
+    #[must_use]
+    pub fn into_owned(self) -> ParameterValues<'static> {
+        let own = |v: Cow<'_, str>| Cow::Owned(v.into_owned());
+        ParameterValues(match self.0 {
+            Values::One([v]) => Values::One([own(v)]),
+            Values::Many(v) => Values::Many(v.into_iter().map(own).collect()),
+        })
+    }
+}
+
+impl<'a> std::ops::Deref for ParameterValues<'a> {
+    type Target = [Cow<'a, str>];
+
+    fn deref(&self) -> &[Cow<'a, str>] {
+        self.as_slice()
+    }
+}
+
+impl<'a> From<Vec<Cow<'a, str>>> for ParameterValues<'a> {
+    fn from(mut values: Vec<Cow<'a, str>>) -> ParameterValues<'a> {
+        if values.len() == 1
+            && let Some(one) = values.pop()
+        {
+            return ParameterValues(Values::One([one]));
+        }
+        ParameterValues(Values::Many(values))
+    }
+}
+
+impl<'s, 'a> IntoIterator for &'s ParameterValues<'a> {
+    type Item = &'s Cow<'a, str>;
+    type IntoIter = std::slice::Iter<'s, Cow<'a, str>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.as_slice().iter()
+    }
+}
+
+impl std::fmt::Debug for ParameterValues<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
+}
+
+impl PartialEq for ParameterValues<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for ParameterValues<'_> {}
+
+impl std::hash::Hash for ParameterValues<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state);
+    }
+}
+
+impl<const N: usize> PartialEq<[&str; N]> for ParameterValues<'_> {
+    fn eq(&self, other: &[&str; N]) -> bool {
+        self.as_slice().len() == N && self.as_slice().iter().zip(other).all(|(a, b)| a == b)
+    }
+}
+
+impl PartialEq<[&str]> for ParameterValues<'_> {
+    fn eq(&self, other: &[&str]) -> bool {
+        self.as_slice().len() == other.len()
+            && self.as_slice().iter().zip(other).all(|(a, b)| a == b)
+    }
+}
+
+impl<'a> PartialEq<Vec<Cow<'a, str>>> for ParameterValues<'a> {
+    fn eq(&self, other: &Vec<Cow<'a, str>>) -> bool {
+        self.as_slice() == other.as_slice()
+    }
 }
 
 impl<'a> Parameter<'a> {
@@ -40,7 +172,7 @@ impl<'a> Parameter<'a> {
     pub fn new(name: impl Into<Cow<'a, str>>, value: impl Into<Cow<'a, str>>) -> Parameter<'a> {
         Parameter {
             name: uppercase(name.into()),
-            values: vec![value.into()],
+            values: ParameterValues(Values::One([value.into()])),
         }
     }
 
@@ -49,6 +181,17 @@ impl<'a> Parameter<'a> {
     pub fn with_values(name: impl Into<Cow<'a, str>>, values: Vec<Cow<'a, str>>) -> Parameter<'a> {
         Parameter {
             name: uppercase(name.into()),
+            values: values.into(),
+        }
+    }
+
+    /// A parameter from values the content-line splitter collected, without a `Vec`.
+    pub(crate) fn with_parameter_values(
+        name: Cow<'a, str>,
+        values: ParameterValues<'a>,
+    ) -> Parameter<'a> {
+        Parameter {
+            name: uppercase(name),
             values,
         }
     }
@@ -64,11 +207,7 @@ impl<'a> Parameter<'a> {
     pub fn into_owned(self) -> Parameter<'static> {
         Parameter {
             name: own_name(self.name),
-            values: self
-                .values
-                .into_iter()
-                .map(|v| Cow::Owned(v.into_owned()))
-                .collect(),
+            values: self.values.into_owned(),
         }
     }
 }
