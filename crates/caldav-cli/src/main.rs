@@ -39,6 +39,7 @@ Examples:
   caldav --account work put meeting.ics --calendar Work
   caldav --account work sync Work ~/.calendars
   caldav ics expand --from 2026-01-01 --to 2026-02-01 event.ics
+  caldav completions bash > ~/.local/share/bash-completion/completions/caldav
 
 Exit codes:
   0  success
@@ -118,6 +119,11 @@ enum Command {
         #[arg(long, value_enum, default_value_t = sync::OnConflict::Report)]
         on_conflict: sync::OnConflict,
     },
+    /// Print a shell completion script (e.g. `caldav completions bash > /etc/bash_completion.d/caldav`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Work with iCalendar (.ics) files: lint, format, statistics, jCal, expansion.
     #[command(subcommand)]
     Ics(ics::IcsCommand),
@@ -165,6 +171,12 @@ fn main() -> ExitCode {
                 None => (PathBuf::from("."), Vec::new()),
             };
             run_async(sync::sync(global, &names, &dir, on_conflict))
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "caldav", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
         }
         Command::Ics(command) => ics::run(command),
         Command::Xml(command) => xml::run(command),

@@ -558,3 +558,31 @@ fn killed_syncs_lose_and_duplicate_nothing_radicale() {
     server.ok(&["sync", &name, check.to_str().unwrap()]);
     assert_eq!(folder_uids(&check.join(&name)), expected, "seed {seed}");
 }
+
+#[test]
+fn completions_and_help_need_no_server() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_caldav"))
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(script.contains("mkcalendar"), "{shell}: {script}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_caldav"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("Exit codes:"), "{help}");
+    assert!(
+        help.contains("5  the server could not be reached"),
+        "{help}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_caldav"))
+        .args(["sync"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}
