@@ -586,3 +586,112 @@ fn completions_and_help_need_no_server() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 }
+
+/// A TCP relay on 127.0.0.1 to a server, that can be cut (every connection closed, nothing
+/// accepted) to stand for a server that stopped.
+struct Relay {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    streams: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+    accept: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Relay {
+    fn start(port: u16, target: std::net::SocketAddr) -> Self {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let streams = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (s, st) = (stop.clone(), streams.clone());
+        let accept = std::thread::spawn(move || {
+            for client in listener.incoming() {
+                if s.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(client) = client else { continue };
+                let Ok(upstream) = std::net::TcpStream::connect(target) else {
+                    continue;
+                };
+                let mut list = st.lock().unwrap();
+                list.push(client.try_clone().unwrap());
+                list.push(upstream.try_clone().unwrap());
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), upstream.try_clone().unwrap()),
+                    (upstream, client),
+                ] {
+                    std::thread::spawn(move || {
+                        std::io::copy(&mut from, &mut to).ok();
+                        to.shutdown(std::net::Shutdown::Both).ok();
+                    });
+                }
+            }
+        });
+        Self {
+            port,
+            stop,
+            streams,
+            accept: Some(accept),
+        }
+    }
+
+    fn cut(mut self) -> u16 {
+        self.stop.store(true, Ordering::SeqCst);
+        std::net::TcpStream::connect(("127.0.0.1", self.port)).ok();
+        self.accept.take().unwrap().join().unwrap();
+        for stream in self.streams.lock().unwrap().drain(..) {
+            stream.shutdown(std::net::Shutdown::Both).ok();
+        }
+        self.port
+    }
+}
+
+#[test]
+fn a_server_stopped_mid_sync_is_reported_and_a_later_run_completes() {
+    let direct = server("radicale", "/");
+    let target: std::net::SocketAddr = direct
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    let relay = Relay::start(0, target);
+    let via = Server {
+        name: "radicale via relay",
+        url: format!("http://127.0.0.1:{}/", relay.port),
+        user: direct.user.clone(),
+    };
+    let name = unique("cut");
+    via.ok(&["mkcalendar", &name]);
+    let root = temp_dir("cut");
+    via.ok(&["sync", &name, root.to_str().unwrap()]);
+    let folder = root.join(&name);
+    let mut expected: Vec<String> = (0..150).map(|i| format!("{name}-ev{i}")).collect();
+    expected.sort();
+    for uid in &expected {
+        write_event(&folder, uid, "made here");
+    }
+    let mut args = via.account_args();
+    args.extend(["sync".to_owned(), name.clone(), root.display().to_string()]);
+    let child = Command::new(env!("CARGO_BIN_EXE_caldav"))
+        .args(&args)
+        .env("CALDAV_PASSWORD", &via.user.as_ref().unwrap().1)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Uploading 150 items takes seconds: cut the server off while they go up.
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let port = relay.cut();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let _relay = Relay::start(port, target);
+    let out = via.ok(&["sync", &name, root.to_str().unwrap()]);
+    assert!(out.contains("0 conflicts, 0 errors"), "{out}");
+    let check = temp_dir("cut-check");
+    via.ok(&["sync", &name, check.to_str().unwrap()]);
+    assert_eq!(folder_uids(&check.join(&name)), expected);
+    assert_eq!(folder_uids(&folder), expected);
+}
