@@ -84,7 +84,6 @@ impl<'a> ParameterValues<'a> {
     /// The values with everything they borrow copied.
     #[must_use]
     pub fn into_owned(self) -> ParameterValues<'static> {
-        let own = |v: Cow<'_, str>| Cow::Owned(v.into_owned());
         ParameterValues(match self.0 {
             Values::One([v]) => Values::One([own(v)]),
             Values::Many(v) => Values::Many(v.into_iter().map(own).collect()),
@@ -223,6 +222,61 @@ fn own_name(name: Cow<'_, str>) -> Cow<'static, str> {
         },
     }
 }
+
+/// An owned parameter value; an enumerated one of RFC 5545 §3.2 (`PARTSTAT=NEEDS-ACTION`)
+/// borrows a static copy, as the values of a folded ATTENDEE line mostly are.
+fn own(value: Cow<'_, str>) -> Cow<'static, str> {
+    match value {
+        Cow::Owned(s) => Cow::Owned(s),
+        Cow::Borrowed(s) => match ENUMERATED_VALUES.iter().copied().find(|known| *known == s) {
+            Some(known) => Cow::Borrowed(known),
+            None => Cow::Owned(s.to_owned()),
+        },
+    }
+}
+
+/// Enumerated parameter values of RFC 5545 §3.2 and RFC 6638 §7, most used first.
+const ENUMERATED_VALUES: &[&str] = &[
+    "INDIVIDUAL",
+    "REQ-PARTICIPANT",
+    "NEEDS-ACTION",
+    "ACCEPTED",
+    "TRUE",
+    "FALSE",
+    "DECLINED",
+    "TENTATIVE",
+    "OPT-PARTICIPANT",
+    "NON-PARTICIPANT",
+    "CHAIR",
+    "DELEGATED",
+    "COMPLETED",
+    "IN-PROCESS",
+    "GROUP",
+    "RESOURCE",
+    "ROOM",
+    "UNKNOWN",
+    "DATE",
+    "DATE-TIME",
+    "BINARY",
+    "URI",
+    "START",
+    "END",
+    "THISANDFUTURE",
+    "BASE64",
+    "8BIT",
+    "FREE",
+    "BUSY",
+    "BUSY-UNAVAILABLE",
+    "BUSY-TENTATIVE",
+    "PARENT",
+    "CHILD",
+    "SIBLING",
+    "SERVER",
+    "CLIENT",
+    "NONE",
+    "REQUEST",
+    "REPLY",
+];
 
 /// The static copy of a registered property or parameter name, if `name` is one.
 fn static_name(name: &str) -> Option<&'static str> {
@@ -685,6 +739,32 @@ pub fn default_value_type(name: &str) -> ValueType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parameter_values_one_and_many_compare_as_slices() {
+        let mut values = ParameterValues::new();
+        assert!(values.is_empty());
+        values.push("a".into());
+        assert_eq!(values, ["a"]);
+        assert_eq!(values, ParameterValues::from(vec![Cow::Borrowed("a")]));
+        values.push("b".into());
+        values.push("c".into());
+        assert_eq!(values, ["a", "b", "c"]);
+        assert_ne!(values, ["a", "b"]);
+        assert_eq!(format!("{values:?}"), r#"["a", "b", "c"]"#);
+    }
+
+    #[test]
+    fn into_owned_keeps_names_and_values() {
+        let line = String::from("NEEDS-ACTION");
+        let p = Parameter::with_values("PARTSTAT", vec![Cow::Borrowed(line.as_str())]);
+        let owned = p.clone().into_owned();
+        drop(line);
+        assert_eq!(owned.name, "PARTSTAT");
+        assert_eq!(owned.values, ["NEEDS-ACTION"]);
+        let x = Parameter::with_values("X-A", vec!["Needs-Action".into(), "2".into()]);
+        assert_eq!(x.clone().into_owned(), x);
+    }
 
     #[test]
     fn list_and_typed_values() {
