@@ -119,6 +119,16 @@ enum Command {
         #[arg(long, value_enum, default_value_t = sync::OnConflict::Report)]
         on_conflict: sync::OnConflict,
     },
+    /// Run a `caldav` command and record its conversation (credentials redacted) in the
+    /// seed's telemetry-log format: `caldav trace -o sync.log -- sync Work ~/cal`.
+    Trace {
+        /// Where the recording goes.
+        #[arg(short, long, default_value = "caldav-trace.log")]
+        output: PathBuf,
+        /// The command, after `--`.
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
     /// Print a shell completion script (e.g. `caldav completions bash > /etc/bash_completion.d/caldav`).
     Completions {
         /// The shell.
@@ -140,6 +150,24 @@ fn run_async(
         .enable_all()
         .build()?;
     runtime.block_on(future)
+}
+
+/// `caldav trace`: the same binary, run again with `--trace FILE`, its exit code passed on.
+fn trace(output: &std::path::Path, command: &[String]) -> anyhow::Result<ExitCode> {
+    use anyhow::Context as _;
+    let me = std::env::current_exe().context("finding the caldav binary")?;
+    let status = std::process::Command::new(me)
+        .arg("--trace")
+        .arg(output)
+        .args(command)
+        .status()
+        .context("running the traced command")?;
+    let code = status
+        .code()
+        .and_then(|c| u8::try_from(c).ok())
+        .unwrap_or(1);
+    eprintln!("caldav: conversation recorded in {}", output.display());
+    Ok(ExitCode::from(code))
 }
 
 fn main() -> ExitCode {
@@ -172,6 +200,7 @@ fn main() -> ExitCode {
             };
             run_async(sync::sync(global, &names, &dir, on_conflict))
         }
+        Command::Trace { output, command } => trace(&output, &command),
         Command::Completions { shell } => {
             use clap::CommandFactory as _;
             let mut command = Cli::command();

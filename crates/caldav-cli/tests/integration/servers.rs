@@ -695,3 +695,36 @@ fn a_server_stopped_mid_sync_is_reported_and_a_later_run_completes() {
     assert_eq!(folder_uids(&check.join(&name)), expected);
     assert_eq!(folder_uids(&folder), expected);
 }
+
+#[test]
+fn trace_records_a_command_redacted() {
+    let server = server("radicale", "/");
+    let dir = temp_dir("trace");
+    let log = dir.join("ls.log");
+    let mut args = vec![
+        "trace".to_owned(),
+        "-o".to_owned(),
+        log.display().to_string(),
+    ];
+    args.push("--".to_owned());
+    args.extend(server.account_args());
+    args.push("ls".to_owned());
+    let out = Command::new(env!("CARGO_BIN_EXE_caldav"))
+        .args(&args)
+        .env("CALDAV_PASSWORD", &server.user.as_ref().unwrap().1)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("NAME"));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.starts_with("----------"), "{text}");
+    assert!(text.contains("PROPFIND"), "{text}");
+    assert!(text.contains("Authorization: Basic redacted"), "{text}");
+    assert!(!text.contains(server.user.as_ref().unwrap().1.as_str()));
+    let trace = caldav_trace_exchanges(&text);
+    assert!(trace >= 2, "{trace} exchanges");
+}
+
+fn caldav_trace_exchanges(text: &str) -> usize {
+    text.matches("HTTP/1.1 207").count()
+}
