@@ -124,7 +124,11 @@ impl<'a> Lexer<'a> {
                 base: 0,
             })));
         }
-        let mut buf = self.input.get(start..end).unwrap_or_default().to_vec();
+        // Room for one continuation as long as the first line (the usual fold at 75 octets),
+        // so most folded lines take one allocation, not one per continuation.
+        let first = self.input.get(start..end).unwrap_or_default();
+        let mut buf = Vec::with_capacity(first.len().saturating_mul(2));
+        buf.extend_from_slice(first);
         let mut folds = Vec::new();
         while matches!(self.input.get(next), Some(b' ' | b'\t')) {
             let this_line = self.line;
