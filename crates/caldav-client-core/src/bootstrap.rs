@@ -358,49 +358,6 @@ impl BootstrapMachine {
         };
         self.state = State::Done(Ok(account));
     }
-
-    fn feed(
-        &mut self,
-        id: RequestId,
-        answer: Result<http::Response<Bytes>, TransportFailure>,
-    ) -> Result<(), UsageError> {
-        if matches!(self.state, State::Done(_)) {
-            return Err(UsageError::Done);
-        }
-        if let Some(result) = self.flight.interim(id, &answer) {
-            return result;
-        }
-        let purpose = self.flight.take(id)?;
-        let response = match answer {
-            Ok(response) => response,
-            Err(_) if purpose == Purpose::Options => {
-                if let State::ReadPrincipal { capabilities, .. } = &mut self.state {
-                    *capabilities = Some(Capabilities::default());
-                }
-                self.try_finish();
-                return Ok(());
-            }
-            Err(failure) => {
-                self.state = State::Done(Err(Error::Transport {
-                    message: failure.message,
-                }));
-                return Ok(());
-            }
-        };
-        let result = match purpose {
-            Purpose::Context => self.on_context(&response),
-            Purpose::Principal => self.on_principal(&response),
-            Purpose::Options => {
-                self.on_options(&response);
-                Ok(())
-            }
-        };
-        match result {
-            Ok(()) => self.try_finish(),
-            Err(error) => self.state = State::Done(Err(error)),
-        }
-        Ok(())
-    }
 }
 
 impl Machine for BootstrapMachine {
@@ -460,19 +417,46 @@ impl Machine for BootstrapMachine {
         Output::Wait
     }
 
-    fn handle_response(
+    fn handle_answer(
         &mut self,
         id: RequestId,
-        response: http::Response<Bytes>,
+        answer: Result<http::Response<Bytes>, TransportFailure>,
     ) -> Result<(), UsageError> {
-        self.feed(id, Ok(response))
-    }
-
-    fn handle_failure(
-        &mut self,
-        id: RequestId,
-        failure: TransportFailure,
-    ) -> Result<(), UsageError> {
-        self.feed(id, Err(failure))
+        if matches!(self.state, State::Done(_)) {
+            return Err(UsageError::Done);
+        }
+        if let Some(result) = self.flight.interim(id, &answer) {
+            return result;
+        }
+        let purpose = self.flight.take(id)?;
+        let response = match answer {
+            Ok(response) => response,
+            Err(_) if purpose == Purpose::Options => {
+                if let State::ReadPrincipal { capabilities, .. } = &mut self.state {
+                    *capabilities = Some(Capabilities::default());
+                }
+                self.try_finish();
+                return Ok(());
+            }
+            Err(failure) => {
+                self.state = State::Done(Err(Error::Transport {
+                    message: failure.message,
+                }));
+                return Ok(());
+            }
+        };
+        let result = match purpose {
+            Purpose::Context => self.on_context(&response),
+            Purpose::Principal => self.on_principal(&response),
+            Purpose::Options => {
+                self.on_options(&response);
+                Ok(())
+            }
+        };
+        match result {
+            Ok(()) => self.try_finish(),
+            Err(error) => self.state = State::Done(Err(error)),
+        }
+        Ok(())
     }
 }

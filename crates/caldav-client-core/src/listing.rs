@@ -376,30 +376,6 @@ impl ListingMachine {
         }
         Ok(())
     }
-
-    fn feed(
-        &mut self,
-        id: RequestId,
-        answer: Result<http::Response<Bytes>, TransportFailure>,
-    ) -> Result<(), UsageError> {
-        if self.done.is_some() {
-            return Err(UsageError::Done);
-        }
-        if let Some(result) = self.flight.interim(id, &answer) {
-            return result;
-        }
-        let purpose = self.flight.take(id)?;
-        let result = match answer {
-            Ok(response) => self.on_response(&purpose, &response),
-            Err(failure) => Err(Error::Transport {
-                message: failure.message,
-            }),
-        };
-        if let Err(error) = result {
-            self.done = Some(Err(error));
-        }
-        Ok(())
-    }
 }
 
 impl Machine for ListingMachine {
@@ -441,19 +417,27 @@ impl Machine for ListingMachine {
         }
     }
 
-    fn handle_response(
+    fn handle_answer(
         &mut self,
         id: RequestId,
-        response: http::Response<Bytes>,
+        answer: Result<http::Response<Bytes>, TransportFailure>,
     ) -> Result<(), UsageError> {
-        self.feed(id, Ok(response))
-    }
-
-    fn handle_failure(
-        &mut self,
-        id: RequestId,
-        failure: TransportFailure,
-    ) -> Result<(), UsageError> {
-        self.feed(id, Err(failure))
+        if self.done.is_some() {
+            return Err(UsageError::Done);
+        }
+        if let Some(result) = self.flight.interim(id, &answer) {
+            return result;
+        }
+        let purpose = self.flight.take(id)?;
+        let result = match answer {
+            Ok(response) => self.on_response(&purpose, &response),
+            Err(failure) => Err(Error::Transport {
+                message: failure.message,
+            }),
+        };
+        if let Err(error) = result {
+            self.done = Some(Err(error));
+        }
+        Ok(())
     }
 }

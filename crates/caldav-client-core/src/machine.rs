@@ -77,7 +77,9 @@ pub trait Machine {
     /// Never, whatever the answers fed before.
     fn poll(&mut self) -> Output<Self::Outcome>;
 
-    /// Feeds the answer to request `id`.
+    /// Feeds the answer to request `id`: its response, or the failure of its transport. Every
+    /// machine implements this one entry point; [`Machine::handle_response`] and
+    /// [`Machine::handle_failure`] are its two halves.
     ///
     /// # Errors
     ///
@@ -87,22 +89,41 @@ pub trait Machine {
     /// # Panics
     ///
     /// Never, on any answer.
+    fn handle_answer(
+        &mut self,
+        id: RequestId,
+        answer: Result<http::Response<Bytes>, TransportFailure>,
+    ) -> Result<(), UsageError>;
+
+    /// Feeds the response to request `id`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Machine::handle_answer`].
+    ///
+    /// # Panics
+    ///
+    /// Never, on any answer.
     fn handle_response(
         &mut self,
         id: RequestId,
         response: http::Response<Bytes>,
-    ) -> Result<(), UsageError>;
+    ) -> Result<(), UsageError> {
+        self.handle_answer(id, Ok(response))
+    }
 
     /// Feeds the failure of request `id`.
     ///
     /// # Errors
     ///
-    /// As [`Machine::handle_response`].
+    /// As [`Machine::handle_answer`].
     fn handle_failure(
         &mut self,
         id: RequestId,
         failure: TransportFailure,
-    ) -> Result<(), UsageError>;
+    ) -> Result<(), UsageError> {
+        self.handle_answer(id, Err(failure))
+    }
 }
 
 /// Ids handed out and the purpose each request in flight serves.

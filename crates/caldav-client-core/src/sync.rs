@@ -311,35 +311,6 @@ impl SyncMachine {
         }
         SyncOutcome { calendars }
     }
-
-    fn feed(
-        &mut self,
-        id: RequestId,
-        answer: Result<http::Response<Bytes>, TransportFailure>,
-    ) -> Result<(), UsageError> {
-        if self.done.is_some() {
-            return Err(UsageError::Done);
-        }
-        if let Some(result) = self.flight.interim(id, &answer) {
-            return result;
-        }
-        let (index, purpose) = self.flight.take(id)?;
-        let Some(run) = self.runs.get_mut(index) else {
-            return Err(UsageError::UnknownId(id));
-        };
-        run.in_flight = run.in_flight.saturating_sub(1);
-        if run.step == Step::Finished {
-            return Ok(());
-        }
-        match answer {
-            Ok(response) => run.on_response(&self.config, purpose, &response),
-            Err(failure) => run.fail(Error::Transport {
-                message: failure.message,
-            }),
-        }
-        run.settle(&self.config);
-        Ok(())
-    }
 }
 
 impl Machine for SyncMachine {
@@ -384,20 +355,33 @@ impl Machine for SyncMachine {
         Output::Wait
     }
 
-    fn handle_response(
+    fn handle_answer(
         &mut self,
         id: RequestId,
-        response: http::Response<Bytes>,
+        answer: Result<http::Response<Bytes>, TransportFailure>,
     ) -> Result<(), UsageError> {
-        self.feed(id, Ok(response))
-    }
-
-    fn handle_failure(
-        &mut self,
-        id: RequestId,
-        failure: TransportFailure,
-    ) -> Result<(), UsageError> {
-        self.feed(id, Err(failure))
+        if self.done.is_some() {
+            return Err(UsageError::Done);
+        }
+        if let Some(result) = self.flight.interim(id, &answer) {
+            return result;
+        }
+        let (index, purpose) = self.flight.take(id)?;
+        let Some(run) = self.runs.get_mut(index) else {
+            return Err(UsageError::UnknownId(id));
+        };
+        run.in_flight = run.in_flight.saturating_sub(1);
+        if run.step == Step::Finished {
+            return Ok(());
+        }
+        match answer {
+            Ok(response) => run.on_response(&self.config, purpose, &response),
+            Err(failure) => run.fail(Error::Transport {
+                message: failure.message,
+            }),
+        }
+        run.settle(&self.config);
+        Ok(())
     }
 }
 

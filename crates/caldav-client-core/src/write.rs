@@ -487,8 +487,44 @@ impl WriteMachine {
         }
         Some(WriteOutcome::Conflict(conflict))
     }
+}
 
-    fn feed(
+impl Machine for WriteMachine {
+    type Outcome = WriteOutcome;
+
+    fn poll(&mut self) -> Output<WriteOutcome> {
+        match &self.state {
+            State::Done(result) => return Output::Done(result.clone()),
+            State::Start => {
+                self.state = State::Waiting;
+                self.queue = Some(Purpose::Write);
+            }
+            State::Waiting => {}
+        }
+        let Some(purpose) = self.queue.take() else {
+            return Output::Wait;
+        };
+        let url = match &self.target {
+            Ok((_, url)) => url.clone(),
+            Err(error) => {
+                let error = error.clone();
+                self.state = State::Done(Err(error.clone()));
+                return Output::Done(Err(error));
+            }
+        };
+        match self.request(purpose, &url) {
+            Ok(request) => {
+                let id = self.flight.issue(purpose);
+                Output::Http { id, request }
+            }
+            Err(error) => {
+                self.state = State::Done(Err(error.clone()));
+                Output::Done(Err(error))
+            }
+        }
+    }
+
+    fn handle_answer(
         &mut self,
         id: RequestId,
         answer: Result<http::Response<Bytes>, TransportFailure>,
@@ -532,57 +568,5 @@ impl WriteMachine {
             Err(error) => self.state = State::Done(Err(error)),
         }
         Ok(())
-    }
-}
-
-impl Machine for WriteMachine {
-    type Outcome = WriteOutcome;
-
-    fn poll(&mut self) -> Output<WriteOutcome> {
-        match &self.state {
-            State::Done(result) => return Output::Done(result.clone()),
-            State::Start => {
-                self.state = State::Waiting;
-                self.queue = Some(Purpose::Write);
-            }
-            State::Waiting => {}
-        }
-        let Some(purpose) = self.queue.take() else {
-            return Output::Wait;
-        };
-        let url = match &self.target {
-            Ok((_, url)) => url.clone(),
-            Err(error) => {
-                let error = error.clone();
-                self.state = State::Done(Err(error.clone()));
-                return Output::Done(Err(error));
-            }
-        };
-        match self.request(purpose, &url) {
-            Ok(request) => {
-                let id = self.flight.issue(purpose);
-                Output::Http { id, request }
-            }
-            Err(error) => {
-                self.state = State::Done(Err(error.clone()));
-                Output::Done(Err(error))
-            }
-        }
-    }
-
-    fn handle_response(
-        &mut self,
-        id: RequestId,
-        response: http::Response<Bytes>,
-    ) -> Result<(), UsageError> {
-        self.feed(id, Ok(response))
-    }
-
-    fn handle_failure(
-        &mut self,
-        id: RequestId,
-        failure: TransportFailure,
-    ) -> Result<(), UsageError> {
-        self.feed(id, Err(failure))
     }
 }
