@@ -16,6 +16,7 @@
 pub mod fuzz;
 pub mod replay;
 mod server;
+pub mod servers;
 
 pub use replay::Replay;
 pub use server::{Object, Server, ServerQuirks};
