@@ -28,7 +28,7 @@
 pub mod calendar;
 
 use crate::recur::civil::{DAY, date_of, datetime_of, days_of, secs_of, time_of};
-use crate::recur::{Recur, RecurIter, RecurLimits, Until};
+use crate::recur::{Recur, RecurIter, RecurLimits, UnsupportedScale, Until};
 use crate::tz::{Zone, ZoneCursor};
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
@@ -286,6 +286,33 @@ pub struct Instance {
     pub end_key: i64,
 }
 
+/// Something an expansion could not honour: reported here, never silently worked around.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExpandWarning {
+    /// An RRULE or EXRULE in a calendar scale this crate does not expand (RFC 7529 `RSCALE`
+    /// other than `GREGORIAN`): such an RRULE adds no instance beyond DTSTART, such an EXRULE
+    /// removes none.
+    UnsupportedScale {
+        /// The scale.
+        scale: UnsupportedScale,
+        /// Whether the rule is an EXRULE (else an RRULE).
+        exrule: bool,
+    },
+}
+
+impl fmt::Display for ExpandWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExpandWarning::UnsupportedScale { scale, exrule } => write!(
+                f,
+                "{} not expanded: {scale}",
+                if *exrule { "EXRULE" } else { "RRULE" }
+            ),
+        }
+    }
+}
+
 /// The form of DTSTART, which every instance keeps.
 #[derive(Clone, Debug)]
 enum Frame {
@@ -412,6 +439,7 @@ pub struct Expansion {
     pending_dedup: Option<i64>,
     master_done_for_good: bool,
     start_civil: i64,
+    warnings: Vec<ExpandWarning>,
 }
 
 impl Expansion {
@@ -462,6 +490,7 @@ impl Expansion {
             pending_dedup: None,
             master_done_for_good: false,
             start_civil,
+            warnings: Vec::new(),
         };
         let dtstart_dt = datetime_of(start_civil).unwrap_or_default();
         let make_rule = |exp: &mut Expansion, rule: &Recur| -> RuleSource {
@@ -489,10 +518,22 @@ impl Expansion {
         };
         for rule in &rec.rrules {
             let source = make_rule(&mut exp, rule);
+            if let Some(scale) = source.iter.unsupported_scale() {
+                exp.warnings.push(ExpandWarning::UnsupportedScale {
+                    scale: scale.clone(),
+                    exrule: false,
+                });
+            }
             exp.rules.push(source);
         }
         for rule in &rec.exrules {
             let mut source = make_rule(&mut exp, rule);
+            if let Some(scale) = source.iter.unsupported_scale() {
+                exp.warnings.push(ExpandWarning::UnsupportedScale {
+                    scale: scale.clone(),
+                    exrule: true,
+                });
+            }
             source.iter = source.iter.without_dtstart();
             exp.exrules.push(source);
         }
@@ -577,6 +618,13 @@ impl Expansion {
     #[must_use]
     pub fn truncated(&self) -> bool {
         self.capped || self.rules.iter().any(|r| r.iter.truncated())
+    }
+
+    /// What this expansion could not honour (known as soon as it is built): a rule in a
+    /// calendar scale other than Gregorian, for example.
+    #[must_use]
+    pub fn warnings(&self) -> &[ExpandWarning] {
+        &self.warnings
     }
 
     /// A property value's position in the master's local frame (civil seconds).

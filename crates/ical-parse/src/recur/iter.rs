@@ -36,7 +36,7 @@ use super::civil::{
     DAY, civil_from_days, datetime_of, days_from_civil, days_in_month, days_in_year, secs_of,
     weekday_of,
 };
-use super::{Frequency, Recur, Skip, Until};
+use super::{Frequency, Recur, Skip, UnsupportedScale, Until};
 use jiff::civil::DateTime;
 
 /// Bounds on the work a [`RecurIter`] does for one instance.
@@ -120,11 +120,19 @@ pub struct RecurIter {
     empty_limit: u64,
     start_pending: bool,
     done: bool,
+    /// No period can hold an instance (a non-Gregorian scale, only leap months): DTSTART
+    /// alone.
+    barren: bool,
     truncated: bool,
+    /// A non-Gregorian `RSCALE`: only DTSTART is yielded.
+    unsupported: Option<Box<UnsupportedScale>>,
 }
 
 impl RecurIter {
     /// Iterate `rule` from `dtstart` (which is the first instance), with default limits.
+    ///
+    /// A rule in a calendar scale other than Gregorian yields DTSTART alone and says why in
+    /// [`RecurIter::unsupported_scale`]; [`RecurIter::try_new`] refuses it instead.
     ///
     /// `UNTIL` is compared in civil time: a UTC `UNTIL` is taken as it stands, which is exact
     /// for UTC and floating DTSTARTs; zone-aware callers convert it with
@@ -134,7 +142,41 @@ impl RecurIter {
         RecurIter::with_limits(rule, dtstart, RecurLimits::default())
     }
 
+    /// Iterate `rule` from `dtstart`, refusing a calendar scale this crate does not expand.
+    ///
+    /// # Errors
+    ///
+    /// [`UnsupportedScale`] when the rule has an `RSCALE` other than `GREGORIAN`.
+    pub fn try_new(rule: &Recur, dtstart: DateTime) -> Result<RecurIter, UnsupportedScale> {
+        RecurIter::try_with_limits(rule, dtstart, RecurLimits::default())
+    }
+
+    /// [`RecurIter::with_limits`], refusing a calendar scale this crate does not expand.
+    ///
+    /// # Errors
+    ///
+    /// [`UnsupportedScale`] when the rule has an `RSCALE` other than `GREGORIAN`.
+    pub fn try_with_limits(
+        rule: &Recur,
+        dtstart: DateTime,
+        limits: RecurLimits,
+    ) -> Result<RecurIter, UnsupportedScale> {
+        rule.check_scale()?;
+        Ok(RecurIter::with_limits(rule, dtstart, limits))
+    }
+
+    /// The calendar scale that kept this rule from being expanded, if any: a rule with a
+    /// non-Gregorian `RSCALE` yields DTSTART alone (the one instance that is certain in any
+    /// scale), never Gregorian dates in its place.
+    #[must_use]
+    pub fn unsupported_scale(&self) -> Option<&UnsupportedScale> {
+        self.unsupported.as_deref()
+    }
+
     /// Iterate `rule` from `dtstart` with explicit limits.
+    ///
+    /// A rule in a calendar scale other than Gregorian yields DTSTART alone and says why in
+    /// [`RecurIter::unsupported_scale`]; [`RecurIter::try_with_limits`] refuses it instead.
     #[must_use]
     pub fn with_limits(rule: &Recur, dtstart: DateTime, limits: RecurLimits) -> RecurIter {
         let start = secs_of(dtstart);
@@ -294,8 +336,10 @@ impl RecurIter {
             empty_run: 0,
             empty_limit,
             start_pending: true,
-            done: never,
+            done: false,
+            barren: never,
             truncated: false,
+            unsupported: rule.check_scale().err().map(Box::new),
         }
     }
 
@@ -376,6 +420,10 @@ impl RecurIter {
                 return None;
             }
             return self.emit(self.start);
+        }
+        if self.barren {
+            self.done = true;
+            return None;
         }
         loop {
             if let Some(&t) = self.buf.get(self.buf_pos) {
@@ -877,6 +925,28 @@ mod tests {
         let mut it = RecurIter::new(&rule, date(2000, 1, 1).at(9, 0, 0, 0));
         it.skip_to(date(2100, 6, 1).at(0, 0, 0, 0));
         assert_eq!(it.next(), Some(date(2100, 6, 1).at(9, 0, 0, 0)));
+    }
+
+    #[test]
+    fn non_gregorian_rscale_is_reported_not_expanded() {
+        let start = date(2024, 1, 31).at(9, 0, 0, 0);
+        for scale in ["HEBREW", "chinese", "ISLAMIC-CIVIL"] {
+            let rule = Recur::parse(&format!("RSCALE={scale};FREQ=YEARLY;COUNT=5")).unwrap();
+            let err = RecurIter::try_new(&rule, start).unwrap_err();
+            assert_eq!(err.scale, scale);
+            assert_eq!(
+                err.to_string(),
+                format!("unsupported calendar scale {scale:?}")
+            );
+            let mut it = RecurIter::new(&rule, start);
+            assert_eq!(it.unsupported_scale(), Some(&err));
+            assert_eq!(it.next(), Some(start));
+            assert_eq!(it.next(), None);
+        }
+        let rule = Recur::parse("RSCALE=gregorian;FREQ=YEARLY;COUNT=2").unwrap();
+        let it = RecurIter::try_new(&rule, start).unwrap();
+        assert_eq!(it.unsupported_scale(), None);
+        assert_eq!(it.count(), 2);
     }
 
     #[test]

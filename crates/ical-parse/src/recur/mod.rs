@@ -25,6 +25,21 @@ use std::str::FromStr;
 
 pub use iter::{RecurIter, RecurLimits};
 
+/// A rule in a calendar scale this crate does not expand (RFC 7529 `RSCALE` other than
+/// `GREGORIAN`, such as `HEBREW` or `CHINESE`).
+///
+/// Expanding such a rule as if it were Gregorian would produce wrong dates, so
+/// [`RecurIter::try_new`] refuses it, and [`RecurIter::new`] and [`crate::expand::expand`]
+/// keep DTSTART as the only instance and report it
+/// ([`RecurIter::unsupported_scale`], [`crate::expand::Expansion::warnings`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[error("unsupported calendar scale {scale:?}")]
+#[non_exhaustive]
+pub struct UnsupportedScale {
+    /// The `RSCALE` value as written.
+    pub scale: String,
+}
+
 /// The `FREQ` rule part: the unit of the recurrence's periods.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -274,6 +289,20 @@ impl Recur {
         self.rscale
             .as_deref()
             .is_none_or(|s| s.eq_ignore_ascii_case("GREGORIAN"))
+    }
+
+    /// `Ok` when the rule's scale is one [`RecurIter`] expands (Gregorian, RFC 7529).
+    ///
+    /// # Errors
+    ///
+    /// [`UnsupportedScale`] for any other `RSCALE` (`HEBREW`, `CHINESE`, ...).
+    pub fn check_scale(&self) -> Result<(), UnsupportedScale> {
+        match &self.rscale {
+            Some(scale) if !self.is_gregorian() => Err(UnsupportedScale {
+                scale: scale.clone(),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Parse a RECUR value (the text after `RRULE:`).
