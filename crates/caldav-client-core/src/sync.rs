@@ -13,9 +13,22 @@
 //!    hrefs a multiget leaves out are asked again, then reported as missing; servers that
 //!    refuse multiget are read with GET.
 //!
-//! The new [`SyncState`] is committed only when the whole machine is done, so a sync
-//! interrupted at any point and restarted from the last persisted state ends in the same
-//! result. A calendar with missing items keeps its old token, so the next sync asks again.
+//! A calendar's new token is committed only when its sync is complete, so a sync interrupted
+//! at any point and restarted from the last persisted state ends in the same result. A
+//! calendar with missing items keeps its old token, so the next sync asks again.
+//!
+//! # Checkpoints
+//!
+//! With [`SyncConfig::checkpoints`] on, every applied fetch batch (a multiget answer, or a
+//! GET) is handed out by [`SyncMachine::poll_checkpoint`] as a [`Checkpoint`], and
+//! [`SyncMachine::state`] then claims its items. A caller writes the items locally, then
+//! persists the state; a machine restarted from that state does not fetch those items again:
+//! the listing (from the last complete token, or a full one) is repeated, and every member
+//! whose etag equals the checkpointed one is skipped. The state marks such progress with
+//! [`CalendarState::resume`]: a checkpointed item that the repeated listing no longer names
+//! (deleted in between, even where the server's token history forgets it) is reported deleted,
+//! and the ctag shortcut is not taken. The listing is cheap (etags only); the data is not
+//! fetched twice, except for the batch in flight when the run was cut off.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -60,6 +73,22 @@ pub struct CalendarState {
     pub ctag: Option<String>,
     /// The calendar's objects, keyed by canonical path.
     pub items: BTreeMap<String, ItemState>,
+    /// Present while a sync of this calendar is under way (or ended incomplete): `items`
+    /// then holds checkpointed progress beyond the last complete sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<Resume>,
+}
+
+/// The progress of an interrupted sync, kept in [`CalendarState::resume`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Resume {
+    /// The interrupted sync was the calendar's first: its items are not a completed sync, so
+    /// the restart asks for a first sync again (and skips what it already holds).
+    pub initial: bool,
+    /// Canonical paths of the items checkpoints recorded since the last complete sync: each
+    /// must be named again by the restarted listing, or it is gone.
+    pub touched: BTreeSet<String>,
 }
 
 /// One calendar object as last synced.
@@ -98,6 +127,9 @@ pub struct SyncConfig {
     pub max_pages: usize,
     /// Most members one calendar may list.
     pub max_items: usize,
+    /// Hand out a [`Checkpoint`] after every applied fetch batch (see the module docs). Off:
+    /// the state changes only when the machine is done.
+    pub checkpoints: bool,
 }
 
 impl SyncConfig {
@@ -112,7 +144,15 @@ impl SyncConfig {
             max_refetch_rounds: 1,
             max_pages: 1000,
             max_items: 1_000_000,
+            checkpoints: false,
         }
+    }
+
+    /// The same configuration with checkpoints on (see [`SyncMachine::poll_checkpoint`]).
+    #[must_use]
+    pub fn with_checkpoints(mut self) -> Self {
+        self.checkpoints = true;
+        self
     }
 
     /// The same configuration with `quirks`.
@@ -186,6 +226,19 @@ pub struct SyncOutcome {
     pub calendars: Vec<CalendarSync>,
 }
 
+/// A batch of fetched items, handed out by [`SyncMachine::poll_checkpoint`]: write them
+/// locally, then persist [`SyncMachine::state`], which claims them from then on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+#[non_exhaustive]
+pub struct Checkpoint {
+    /// The calendar, as configured.
+    pub calendar: Href,
+    /// The items fetched, new or changed since the state the machine started from. They are
+    /// listed again in the calendar's final [`ChangeSet`], with the same etags.
+    pub items: Vec<Item>,
+}
+
 /// A listed member: its href as sent and the etag the listing gave.
 #[derive(Debug, Clone)]
 struct Member {
@@ -232,6 +285,10 @@ struct Run {
     fetched: BTreeMap<String, Item>,
     vanished: BTreeSet<String>,
     missing: BTreeSet<String>,
+    /// The interrupted or current sync is the calendar's first (see [`Resume::initial`]).
+    initial: bool,
+    /// Items fetched by the last answer, for the next checkpoint.
+    batch: Vec<(String, Item)>,
     result: Option<Result<(ChangeSet, CalendarState), Error>>,
 }
 
@@ -258,6 +315,7 @@ pub struct SyncMachine {
     runs: Vec<Run>,
     flight: InFlight<(usize, Purpose)>,
     cursor: usize,
+    checkpoints: VecDeque<(usize, Vec<(String, Item)>)>,
     done: Option<SyncOutcome>,
 }
 
@@ -275,14 +333,61 @@ impl SyncMachine {
             runs,
             flight: InFlight::default(),
             cursor: 0,
+            checkpoints: VecDeque::new(),
             done: None,
         }
     }
 
-    /// The last committed state: the starting state until the machine is done, then the new one.
+    /// The state to persist: the starting state, plus every checkpoint handed out by
+    /// [`SyncMachine::poll_checkpoint`], and once the machine is done, the new state of every
+    /// calendar that was synced.
     #[must_use]
     pub fn state(&self) -> &SyncState {
         &self.state
+    }
+
+    /// The next batch of fetched items, if any (only with [`SyncConfig::checkpoints`]). Call
+    /// it after every input until it returns `None`; from the moment a checkpoint is handed
+    /// out, [`SyncMachine::state`] claims its items, so apply them before persisting it.
+    ///
+    /// # Panics
+    ///
+    /// Never.
+    pub fn poll_checkpoint(&mut self) -> Option<Checkpoint> {
+        let (index, batch) = self.checkpoints.pop_front()?;
+        let run = self.runs.get(index)?;
+        if self.done.is_some() {
+            // The final state already claims every item the machine fetched.
+            return Some(Checkpoint {
+                calendar: run.href.clone(),
+                items: batch.into_iter().map(|(_, item)| item).collect(),
+            });
+        }
+        let calendar = self
+            .state
+            .calendars
+            .entry(run.key.clone())
+            .or_insert_with(|| run.old.clone());
+        let resume = calendar.resume.get_or_insert_with(|| Resume {
+            initial: run.initial,
+            touched: BTreeSet::new(),
+        });
+        resume.touched.extend(batch.iter().map(|(k, _)| k.clone()));
+        let mut items = Vec::with_capacity(batch.len());
+        for (k, item) in batch {
+            calendar.items.insert(
+                k,
+                ItemState {
+                    href: item.href.as_str().to_owned(),
+                    etag: item.etag.clone(),
+                },
+            );
+            items.push(item);
+        }
+        Some(Checkpoint {
+            calendar: run.href.clone(),
+            items,
+        })
     }
 
     /// The state, by value.
@@ -380,6 +485,10 @@ impl Machine for SyncMachine {
                 message: failure.message,
             }),
         }
+        if !run.batch.is_empty() {
+            self.checkpoints
+                .push_back((index, std::mem::take(&mut run.batch)));
+        }
         run.settle(&self.config);
         Ok(())
     }
@@ -427,6 +536,10 @@ impl Run {
                 href: href.as_str().to_owned(),
                 ..CalendarState::default()
             });
+        let initial = old.resume.as_ref().map_or_else(
+            || old.sync_token.is_none() && old.ctag.is_none() && old.items.is_empty(),
+            |r| r.initial,
+        );
         let mut run = Self {
             href: href.clone(),
             url: url.clone().unwrap_or_default(),
@@ -447,6 +560,8 @@ impl Run {
             fetched: BTreeMap::new(),
             vanished: BTreeSet::new(),
             missing: BTreeSet::new(),
+            initial,
+            batch: Vec::new(),
             result: None,
         };
         if url.is_err() {
@@ -459,7 +574,7 @@ impl Run {
         let token = run.old.sync_token.clone().filter(|t| !t.is_empty());
         // A calendar synced before without a token came from a server that gave none: the
         // etag ladder, without asking for sync-collection again.
-        let synced_before = run.old.ctag.is_some() || !run.old.items.is_empty();
+        let synced_before = !run.initial;
         if quirks.sync_collection && !quirks.sync_token_unreliable {
             match token {
                 None if synced_before => run.start_listing(quirks),
@@ -482,7 +597,12 @@ impl Run {
         self.members.clear();
         self.gone.clear();
         self.full = true;
-        if quirks.ctag && self.old.ctag.is_some() && !quirks.sync_token_unreliable {
+        // Checkpointed progress moved the items past the stored ctag: list them.
+        if quirks.ctag
+            && self.old.ctag.is_some()
+            && self.old.resume.is_none()
+            && !quirks.sync_token_unreliable
+        {
             self.queue.push_back(Purpose::Ctag);
         } else {
             self.method = SyncMethod::EtagListing;
@@ -568,7 +688,7 @@ impl Run {
             Purpose::Ctag => self.on_ctag(config, response),
             Purpose::Etags => self.on_etags(config, response),
             Purpose::Multiget { keys, round } => self.on_multiget(config, keys, round, response),
-            Purpose::Get { key } => self.on_get(key, response),
+            Purpose::Get { key } => self.on_get(config, key, response),
         }
     }
 
@@ -833,15 +953,17 @@ impl Run {
                     continue;
                 };
                 asked.remove(&k);
-                // A duplicate of an href already delivered replaces it: one item per href.
-                self.fetched.insert(
-                    k,
-                    Item {
-                        href: href.clone(),
-                        etag,
-                        data,
-                    },
-                );
+                // A duplicate of an href already delivered is not asked for any more: one
+                // item per href.
+                let item = Item {
+                    href: href.clone(),
+                    etag,
+                    data,
+                };
+                if config.checkpoints {
+                    self.batch.push((k.clone(), item.clone()));
+                }
+                self.fetched.insert(k, item);
             }
         }
         if asked.is_empty() {
@@ -854,7 +976,7 @@ impl Run {
         }
     }
 
-    fn on_get(&mut self, key: String, response: &http::Response<Bytes>) {
+    fn on_get(&mut self, config: &SyncConfig, key: String, response: &http::Response<Bytes>) {
         let status = response.status();
         if status == StatusCode::UNAUTHORIZED {
             self.fail(status_error(&self.url, response));
@@ -870,7 +992,11 @@ impl Run {
                 .map_or_else(|| Href::new(key.as_str()), |m| m.href.clone());
             match (etag, data) {
                 (Some(etag), Some(data)) => {
-                    self.fetched.insert(key, Item { href, etag, data });
+                    let item = Item { href, etag, data };
+                    if config.checkpoints {
+                        self.batch.push((key.clone(), item.clone()));
+                    }
+                    self.fetched.insert(key, item);
                 }
                 _ => {
                     self.missing.insert(key);
@@ -902,6 +1028,16 @@ impl Run {
                     .filter(|k| !self.members.contains_key(*k))
                     .cloned(),
             );
+        } else if let Some(resume) = &old.resume {
+            // Each checkpointed item changed after the token the listing started from, so the
+            // listing names it while it exists.
+            deleted.extend(
+                resume
+                    .touched
+                    .iter()
+                    .filter(|k| old.items.contains_key(*k) && !self.members.contains_key(*k))
+                    .cloned(),
+            );
         }
         let missing: BTreeSet<String> = self
             .wanted
@@ -917,6 +1053,7 @@ impl Run {
         }
         let mut added = Vec::new();
         let mut changed = Vec::new();
+        let fetched_keys: Vec<String> = self.fetched.keys().cloned().collect();
         for (k, item) in std::mem::take(&mut self.fetched) {
             items.insert(
                 k.clone(),
@@ -932,6 +1069,17 @@ impl Run {
             }
         }
         let complete = missing.is_empty();
+        let resume = (!complete).then(|| Resume {
+            initial: self.initial,
+            touched: old
+                .resume
+                .iter()
+                .flat_map(|r| r.touched.iter())
+                .chain(fetched_keys.iter())
+                .filter(|k| items.contains_key(*k))
+                .cloned()
+                .collect(),
+        });
         let new_state = CalendarState {
             href: self.href.as_str().to_owned(),
             sync_token: if complete {
@@ -949,6 +1097,7 @@ impl Run {
                 old.ctag.clone()
             },
             items,
+            resume,
         };
         let changes = ChangeSet {
             added,

@@ -527,3 +527,68 @@ fn rate_limited_incremental_sync_keeps_the_state_and_says_when() {
     ));
     assert_eq!(machine.state(), &state);
 }
+
+/// A checkpointed item the resumed listing no longer names is gone, even from a server whose
+/// token history forgets objects created and deleted after the token.
+#[test]
+fn a_checkpointed_item_the_resumed_listing_forgets_is_deleted() {
+    use caldav_client_core::sync::{CalendarState, ItemState, Resume};
+
+    let mut calendar = CalendarState::default();
+    calendar.href = CAL.into();
+    calendar.sync_token = Some("t1".into());
+    let mut item = ItemState::default();
+    item.href = format!("{CAL}new.ics");
+    item.etag = "\"1\"".into();
+    calendar.items.insert(format!("{CAL}new.ics"), item.clone());
+    item.href = format!("{CAL}old.ics");
+    calendar.items.insert(format!("{CAL}old.ics"), item);
+    let mut resume = Resume::default();
+    resume.touched.insert(format!("{CAL}new.ics"));
+    calendar.resume = Some(resume);
+    let mut state = SyncState::default();
+    state.calendars.insert(CAL.into(), calendar);
+
+    let mut machine = SyncMachine::new(config(QuirkProfile::default()).with_checkpoints(), state);
+    let Output::Http { id, request } = machine.poll() else {
+        panic!("expected a request")
+    };
+    assert!(String::from_utf8_lossy(request.body()).contains("t1"));
+    let body = "<multistatus xmlns=\"DAV:\"><sync-token>t2</sync-token></multistatus>";
+    let response = http::Response::builder()
+        .status(207)
+        .body(bytes::Bytes::from(body))
+        .unwrap();
+    machine.handle_response(id, response).unwrap();
+    let Output::Done(Ok(outcome)) = machine.poll() else {
+        panic!("expected the end")
+    };
+    let changes = outcome.calendars[0].result.clone().unwrap();
+    let deleted: Vec<&str> = changes.deleted.iter().map(|h| h.as_str()).collect();
+    assert_eq!(deleted, [format!("{CAL}new.ics")]);
+    let calendar = &machine.state().calendars[CAL];
+    assert_eq!(calendar.sync_token.as_deref(), Some("t2"));
+    assert!(calendar.resume.is_none());
+    assert_eq!(calendar.items.len(), 1, "old.ics was untouched and stays");
+}
+
+/// Without checkpoints the state is only committed at the end, and nothing is handed out.
+#[test]
+fn checkpoints_are_off_by_default() {
+    let mut server = Server::new();
+    server.put(CAL, "a.ics", &event("a", "x"));
+    let mut machine = SyncMachine::new(config(QuirkProfile::default()), SyncState::default());
+    let _ = drive(&mut machine, &mut server).unwrap();
+    assert!(machine.poll_checkpoint().is_none());
+
+    let mut machine = SyncMachine::new(
+        config(QuirkProfile::default()).with_checkpoints(),
+        SyncState::default(),
+    );
+    let _ = drive(&mut machine, &mut server).unwrap();
+    let checkpoint = machine.poll_checkpoint().unwrap();
+    assert_eq!(checkpoint.items.len(), 1);
+    assert_eq!(checkpoint.calendar.as_str(), CAL);
+    // Drained after the end: the final state stays complete.
+    assert!(machine.state().calendars[CAL].resume.is_none());
+}
