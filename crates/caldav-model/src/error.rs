@@ -51,4 +51,22 @@ pub enum Error {
         /// The limit in force.
         limit: usize,
     },
+    /// An iCalendar text could not be parsed (line and column inside).
+    #[error(transparent)]
+    ICalendar(#[from] ical_parse::Error),
+    /// A calendar is not a valid iTIP message (RFC 5546 §3): every broken rule, each naming
+    /// its section.
+    ///
+    /// The sender misbehaved; an attendee's client ignores such a message.
+    #[error("invalid itip message: {}", .violations.first().map(ToString::to_string).unwrap_or_default())]
+    Itip {
+        /// The broken rules, in document order (never empty).
+        violations: Vec<crate::itip::Violation>,
+    },
+    /// The address is not an attendee of the object, so it cannot reply or be removed.
+    #[error("not an attendee: {address}")]
+    NotAttendee {
+        /// The calendar user address asked for.
+        address: String,
+    },
 }

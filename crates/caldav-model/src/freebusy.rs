@@ -12,12 +12,27 @@
 //!
 //! "Servers SHOULD coalesce consecutive or overlapping busy time periods of the same type";
 //! periods of different types may overlap. Free time is never listed: it is what is left.
+//!
+//! A server's answer comes back here too: [`busy_periods`] reads the VFREEBUSY of a
+//! free-busy-query REPORT (RFC 4791 §7.10) or of one recipient of an outbox POST, and
+//! [`ScheduleResponse`] decodes the `CALDAV:schedule-response` of that POST (RFC 6638 §6.1.4,
+//! §10.2):
+//!
+//! ```text
+//! <!ELEMENT schedule-response (response*)>
+//! <!ELEMENT response (recipient, request-status, calendar-data?, DAV:error?,
+//!                     DAV:responsedescription?)>
+//! <!ELEMENT recipient (DAV:href)>
+//! ```
 
 use std::fmt::Write as _;
 
+use dav_xml::{Element, QName};
 use jiff::Timestamp;
 
+use crate::Error;
 use crate::filter::{TimeRange, format_utc};
+use crate::query::EvalOptions;
 
 /// The `FBTYPE` of a busy period (RFC 5545 §3.2.9).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -208,6 +223,188 @@ impl FreeBusyBuilder {
         line("END:VFREEBUSY");
         line("END:VCALENDAR");
         out
+    }
+}
+
+/// The busy periods of an iCalendar answer (a VFREEBUSY, or events) within `range`, typed and
+/// coalesced as [`FreeBusyBuilder::periods`] does, so that a server's answer and a local
+/// computation compare equal when they agree.
+///
+/// # Errors
+///
+/// [`Error::ICalendar`] when the text is not iCalendar.
+///
+/// # Example
+///
+/// ```
+/// use caldav_model::filter::{parse_utc, TimeRange};
+/// use caldav_model::freebusy::{busy_periods, FbType};
+///
+/// let t = |s| parse_utc(s).unwrap();
+/// let answer = "BEGIN:VCALENDAR\nBEGIN:VFREEBUSY\nDTSTART:20261201T000000Z\n\
+///               DTEND:20261202T000000Z\nFREEBUSY:20261201T100000Z/PT1H\n\
+///               FREEBUSY;FBTYPE=BUSY-TENTATIVE:20261201T120000Z/20261201T130000Z\n\
+///               END:VFREEBUSY\nEND:VCALENDAR\n";
+/// let range = TimeRange::new(Some(t("20261201T000000Z")), Some(t("20261202T000000Z"))).unwrap();
+/// let periods = busy_periods(answer, range)?;
+/// assert_eq!(periods.len(), 2);
+/// assert_eq!(periods[0].end, t("20261201T110000Z"));
+/// assert_eq!(periods[1].fb_type, FbType::BusyTentative);
+/// # Ok::<(), caldav_model::Error>(())
+/// ```
+pub fn busy_periods(text: &str, range: TimeRange) -> Result<Vec<BusyPeriod>, Error> {
+    let parsed = ical_parse::parse_with(text, &ical_parse::ParseOptions::lenient())?;
+    let mut builder = FreeBusyBuilder::new(range);
+    builder.add_calendar(&parsed.calendar, &EvalOptions::default());
+    Ok(builder.periods())
+}
+
+/// The iTIP free-busy REQUEST an organizer POSTs to its outbox (RFC 5546 §3.3.2, RFC 6638
+/// §5): one VFREEBUSY with DTSTART, DTEND, ORGANIZER, one ATTENDEE per address asked about,
+/// a caller-chosen UID and `dtstamp` (this crate reads no clock). CRLF line ends; TEXT-free,
+/// so nothing needs escaping, but addresses with control characters are dropped.
+///
+/// # Example
+///
+/// ```
+/// use caldav_model::filter::parse_utc;
+/// use caldav_model::freebusy::freebusy_request;
+///
+/// let t = |s| parse_utc(s).unwrap();
+/// let text = freebusy_request("mailto:a@example.com", &["mailto:b@example.com"],
+///     t("20261201T000000Z"), t("20261202T000000Z"), "fb-1", t("20261124T100000Z"));
+/// assert!(text.contains("METHOD:REQUEST\r\nBEGIN:VFREEBUSY\r\n"));
+/// assert!(text.contains("ATTENDEE:mailto:b@example.com\r\n"));
+/// ```
+#[must_use]
+pub fn freebusy_request(
+    organizer: &str,
+    attendees: &[&str],
+    start: Timestamp,
+    end: Timestamp,
+    uid: &str,
+    dtstamp: Timestamp,
+) -> String {
+    let clean = |s: &str| -> String { s.chars().filter(|c| !c.is_control()).collect() };
+    let mut out = String::new();
+    let mut line = |s: &str| {
+        out.push_str(s);
+        out.push_str("\r\n");
+    };
+    line("BEGIN:VCALENDAR");
+    line("VERSION:2.0");
+    line("PRODID:-//caldav-model//free-busy//EN");
+    line("METHOD:REQUEST");
+    line("BEGIN:VFREEBUSY");
+    line(&format!("UID:{}", clean(uid)));
+    line(&format!("DTSTAMP:{}", format_utc(dtstamp)));
+    line(&format!("DTSTART:{}", format_utc(start)));
+    line(&format!("DTEND:{}", format_utc(end)));
+    line(&format!("ORGANIZER:{}", clean(organizer)));
+    for attendee in attendees {
+        line(&format!("ATTENDEE:{}", clean(attendee)));
+    }
+    line("END:VFREEBUSY");
+    line("END:VCALENDAR");
+    out
+}
+
+/// One recipient's answer in a `CALDAV:schedule-response` (RFC 6638 §10.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecipientResponse {
+    /// The recipient's calendar user address (the `DAV:href` of `CALDAV:recipient`).
+    pub recipient: String,
+    /// The iTIP REQUEST-STATUS value, e.g. `2.0;Success` (RFC 5546 §3.6).
+    pub request_status: String,
+    /// The answer itself (for free-busy, a VFREEBUSY REPLY), if the server sent one.
+    pub calendar_data: Option<String>,
+    /// `DAV:responsedescription`, if any.
+    pub description: Option<String>,
+    /// The precondition elements of a `DAV:error`, kept as sent.
+    pub error: Option<Element>,
+}
+
+impl RecipientResponse {
+    /// The status code before the first `;` (`2.0`, `3.7`, `5.3`...).
+    #[must_use]
+    pub fn status_code(&self) -> &str {
+        self.request_status
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+    }
+
+    /// Whether the request succeeded for this recipient (a `2.x` code, RFC 5546 §3.6).
+    #[must_use]
+    pub fn is_success(&self) -> bool {
+        self.status_code().starts_with("2.")
+    }
+}
+
+/// A decoded `CALDAV:schedule-response`: one entry per recipient, in the server's order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ScheduleResponse {
+    /// The recipients' answers.
+    pub responses: Vec<RecipientResponse>,
+}
+
+impl ScheduleResponse {
+    /// Decodes a POST answer body with `dav-xml`'s default limits. Unknown elements are
+    /// ignored; a response without a recipient is an error.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Xml`] for malformed XML (with its byte offset), [`Error::InvalidRequest`]
+    /// when the root is not `schedule-response` or a response has no recipient.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use caldav_model::freebusy::ScheduleResponse;
+    ///
+    /// let body = br#"<C:schedule-response xmlns:C="urn:ietf:params:xml:ns:caldav"
+    ///   xmlns:D="DAV:"><C:response><C:recipient><D:href>mailto:b@example.com</D:href>
+    ///   </C:recipient><C:request-status>2.0;Success</C:request-status>
+    ///   </C:response></C:schedule-response>"#;
+    /// let answer = ScheduleResponse::decode(body)?;
+    /// assert_eq!(answer.responses[0].recipient, "mailto:b@example.com");
+    /// assert!(answer.responses[0].is_success());
+    /// # Ok::<(), caldav_model::Error>(())
+    /// ```
+    pub fn decode(body: &[u8]) -> Result<ScheduleResponse, Error> {
+        let root = Element::decode(body)?;
+        let cal = |local: &'static str| QName::caldav(local);
+        if root.name != cal("schedule-response") {
+            return Err(Error::InvalidRequest {
+                element: root.name.to_string(),
+                reason: "expected schedule-response",
+            });
+        }
+        let mut responses = Vec::new();
+        for response in root.children_named(&cal("response")) {
+            let recipient = response
+                .child(&cal("recipient"))
+                .and_then(|r| r.child(&QName::DAV_HREF))
+                .map(|h| h.text().trim().to_owned())
+                .ok_or_else(|| Error::InvalidRequest {
+                    element: response.name.to_string(),
+                    reason: "response without recipient",
+                })?;
+            let text = |name: QName| response.child(&name).map(|e| e.text().into_owned());
+            responses.push(RecipientResponse {
+                recipient,
+                request_status: text(cal("request-status"))
+                    .map(|s| s.trim().to_owned())
+                    .unwrap_or_default(),
+                calendar_data: text(cal("calendar-data")),
+                description: text(QName::dav("responsedescription")),
+                error: response.child(&QName::dav("error")).cloned(),
+            });
+        }
+        Ok(ScheduleResponse { responses })
     }
 }
 

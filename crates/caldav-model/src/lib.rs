@@ -11,7 +11,8 @@
 //! | [`property`] | typed properties: names, decode, encode | 4918, 3744, 4791, 6578, 6638, ... |
 //! | [`query`] | filter and time-range evaluation, busy time of objects | 4791 §9.7, §9.9, §7.10 |
 //! | [`report`] | PROPFIND, PROPPATCH, MKCALENDAR and report request bodies | 4918 §9, 4791 §7, 6578 §3 |
-//! | [`freebusy`] | busy periods coalesced into a VFREEBUSY | 4791 §7.10 |
+//! | [`freebusy`] | busy periods coalesced into a VFREEBUSY; schedule-response | 4791 §7.10, 6638 §10.2 |
+//! | [`itip`] | iTIP messages, their §3 restriction tables, REPLY/CANCEL builders | 5546, 6638 §7 |
 //!
 //! # Example
 //!
@@ -81,6 +82,7 @@ pub mod collation;
 mod error;
 pub mod filter;
 pub mod freebusy;
+pub mod itip;
 mod overlap;
 pub mod property;
 pub mod query;

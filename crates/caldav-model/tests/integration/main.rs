@@ -4,6 +4,7 @@
 
 mod capabilities;
 mod evaluation;
+mod itip;
 mod property;
 mod requests;
 mod rfc4791;
