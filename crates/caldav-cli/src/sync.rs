@@ -6,23 +6,27 @@
 //!    here too: that is a conflict, never resolved by overwriting.
 //! 3. Local changes are uploaded with `If-None-Match: *` (new) or `If-Match` (edit, delete);
 //!    a 412 is a conflict too.
-//! 4. The state is saved after every batch, so a killed run resumes: a file written but not
-//!    recorded is adopted when its content equals the server's, an upload whose answer was lost
-//!    is adopted when the server holds the same data.
+//! 4. The state is saved after every batch, so a killed run resumes: every multiget answer is
+//!    a checkpoint of the sync machine, whose items are written to their files before the
+//!    state that claims them is saved, and a restarted run fetches only what no checkpoint
+//!    delivered. A file written but not recorded is adopted when its content equals the
+//!    server's, an upload whose answer was lost is adopted when the server holds the same
+//!    data.
 //!
 //! Conflicts: `--on-conflict report` (the default) touches neither side and exits 3 until
 //! the user resolves it; `--on-conflict keep-both` keeps the server's version in the item's
 //! file and the local version as a new file with its own UID, which is uploaded as a new item.
 
 use anyhow::{Context, Result, anyhow, bail};
+use caldav_client_core::RequestId;
 use caldav_client_core::listing::Collection;
-use caldav_client_core::sync::{ChangeSet, Item, SyncConfig, SyncMachine};
+use caldav_client_core::sync::{ChangeSet, Item, SyncConfig, SyncMachine, SyncOutcome};
 use caldav_client_core::write::{WriteConfig, WriteMachine, WriteOutcome, WriteRequest};
-use caldav_tokio::Core;
+use caldav_tokio::{Drive, Step};
 use clap::ValueEnum;
 use dav_xml::Href;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -194,15 +198,22 @@ impl Run<'_> {
         &mut self,
         key: &str,
         changes: &ChangeSet,
+        delivered: &BTreeSet<String>,
         local: &mut BTreeMap<String, LocalChange>,
         tally: &mut Tally,
     ) -> Result<()> {
         let folder = self.record(key)?.folder.clone();
         let dir = vdir::calendar_dir(&self.root, &folder);
-        let total = changes.added.len() + changes.changed.len() + changes.deleted.len();
+        // Items a checkpoint delivered are already written (or reported as conflicts).
+        let items: Vec<&Item> = changes
+            .added
+            .iter()
+            .chain(&changes.changed)
+            .filter(|item| !delivered.contains(&item.href.canonical()))
+            .collect();
+        let total = items.len() + changes.deleted.len();
         self.progress
             .start(&format!("{folder}: from server"), total);
-        let items = changes.added.iter().chain(&changes.changed);
         for item in items {
             self.apply_item(key, &dir, &folder, item, local, tally)?;
             self.counted()?;
@@ -505,6 +516,93 @@ impl Run<'_> {
     }
 }
 
+/// The sync machine, run by the driver, with every checkpoint applied to the folder and the
+/// state saved as soon as it arrives: a killed run loses at most the batch in flight.
+struct Checkpointing<'r, 's> {
+    machine: SyncMachine,
+    run: &'r mut Run<'s>,
+    local: &'r mut BTreeMap<String, BTreeMap<String, LocalChange>>,
+    tallies: BTreeMap<String, Tally>,
+    /// Per calendar key, the canonical hrefs checkpoints delivered.
+    delivered: BTreeMap<String, BTreeSet<String>>,
+    /// A local failure (disk full, permissions) that stopped the run.
+    error: Option<anyhow::Error>,
+}
+
+impl Checkpointing<'_, '_> {
+    fn drain(&mut self) -> Result<(), String> {
+        if self.error.is_some() {
+            return Err("stopped by a local error".to_owned());
+        }
+        if let Err(error) = self.apply_checkpoints() {
+            let message = format!("{error:#}");
+            self.error = Some(error);
+            return Err(message);
+        }
+        Ok(())
+    }
+
+    fn apply_checkpoints(&mut self) -> Result<()> {
+        while let Some(checkpoint) = self.machine.poll_checkpoint() {
+            let key = checkpoint.calendar.canonical();
+            let folder = self.run.record(&key)?.folder.clone();
+            let dir = vdir::calendar_dir(&self.run.root, &folder);
+            let local = self.local.entry(key.clone()).or_default();
+            let tally = self.tallies.entry(key.clone()).or_default();
+            let delivered = self.delivered.entry(key.clone()).or_default();
+            for item in &checkpoint.items {
+                self.run
+                    .apply_item(&key, &dir, &folder, item, local, tally)?;
+                delivered.insert(item.href.canonical());
+                self.run.progress.tick();
+            }
+            // The files first, then the state that claims them.
+            if let Some(calendar) = self.machine.state().calendars.get(&key) {
+                self.run.state.sync.calendars.insert(key, calendar.clone());
+            }
+            self.run.save()?;
+        }
+        Ok(())
+    }
+}
+
+impl Drive for Checkpointing<'_, '_> {
+    type Id = RequestId;
+    type Outcome = Result<SyncOutcome, caldav_client_core::Error>;
+
+    fn step(&mut self) -> Step<RequestId, Self::Outcome> {
+        use caldav_client_core::{Machine as _, Output};
+        match self.machine.poll() {
+            Output::Http { id, request } => Step::Http { id, request },
+            Output::Done(result) => Step::Done(result),
+            _ => Step::Wait,
+        }
+    }
+
+    fn answer(
+        &mut self,
+        id: RequestId,
+        response: http::Response<bytes::Bytes>,
+    ) -> Result<(), String> {
+        use caldav_client_core::Machine as _;
+        self.machine
+            .handle_response(id, response)
+            .map_err(|e| e.to_string())?;
+        self.drain()
+    }
+
+    fn fail(&mut self, id: RequestId, error: &caldav_tokio::Error) -> Result<(), String> {
+        use caldav_client_core::Machine as _;
+        self.machine
+            .handle_failure(
+                id,
+                caldav_client_core::TransportFailure::new(error.to_string()),
+            )
+            .map_err(|e| e.to_string())?;
+        self.drain()
+    }
+}
+
 /// The server's side of a refused write.
 pub(crate) struct Theirs {
     /// The object.
@@ -612,18 +710,10 @@ async fn sync_in(
     vdir::save_state(root, &state)?;
 
     let hrefs: Vec<Href> = chosen.iter().map(|c| c.href.clone()).collect();
-    let mut machine = Core(SyncMachine::new(
-        SyncConfig::new(session.base.clone(), hrefs),
+    let machine = SyncMachine::new(
+        SyncConfig::new(session.base.clone(), hrefs).with_checkpoints(),
         state.sync.clone(),
-    ));
-    let outcome = session
-        .driver
-        .run(&mut machine)
-        .await
-        .map_err(|e| anyhow!("sync: {e}"))?
-        .map_err(|e| crate::remote::core_error("sync", e))?;
-    let new_sync_state = machine.0.into_state();
-
+    );
     let mut run = Run {
         session,
         root: root.to_path_buf(),
@@ -632,17 +722,43 @@ async fn sync_in(
         progress: Progress::new(),
         since_save: 0,
     };
+    run.progress.start("from server", 0);
+    let mut driven = Checkpointing {
+        machine,
+        run: &mut run,
+        local: &mut local_changes,
+        tallies: BTreeMap::new(),
+        delivered: BTreeMap::new(),
+        error: None,
+    };
+    let result = session.driver.run(&mut driven).await;
+    if let Some(error) = driven.error.take() {
+        return Err(error);
+    }
+    let outcome = result
+        .map_err(|e| anyhow!("sync: {e}"))?
+        .map_err(|e| crate::remote::core_error("sync", e))?;
+    let Checkpointing {
+        machine,
+        mut tallies,
+        delivered,
+        ..
+    } = driven;
+    let new_sync_state = machine.into_state();
+
     let mut total = Tally::default();
     let mut failed = false;
     let mut network = false;
-    let mut tallies = Vec::new();
+    let mut summaries = Vec::new();
     for (calendar, result) in chosen.iter().zip(&outcome.calendars) {
         let key = calendar.href.canonical();
         let mut local = local_changes.remove(&key).unwrap_or_default();
-        let mut tally = Tally::default();
+        let mut tally = tallies.remove(&key).unwrap_or_default();
+        let none = BTreeSet::new();
+        let delivered = delivered.get(&key).unwrap_or(&none);
         match &result.result {
             Ok(changes) => {
-                run.apply(&key, changes, &mut local, &mut tally)?;
+                run.apply(&key, changes, delivered, &mut local, &mut tally)?;
                 for missing in &changes.missing {
                     run.progress.line(&format!(
                         "warning: the server listed {} but never sent it; asking again next time",
@@ -655,7 +771,7 @@ async fn sync_in(
                     .line(&format!("error: {}: {error}", calendar_name(calendar)));
                 network |= matches!(error, caldav_client_core::Error::Transport { .. });
                 failed = true;
-                tallies.push((calendar_name(calendar), tally));
+                summaries.push((calendar_name(calendar), tally));
                 continue;
             }
         }
@@ -673,10 +789,10 @@ async fn sync_in(
             }
         }
         run.save()?;
-        tallies.push((calendar_name(calendar), tally));
+        summaries.push((calendar_name(calendar), tally));
     }
     run.progress.finish();
-    for (name, t) in &tallies {
+    for (name, t) in &summaries {
         say!(
             "{name}: from server +{} ~{} -{}, to server +{} ~{} -{}, {} conflicts, {} errors",
             t.down_new,
