@@ -753,7 +753,11 @@ impl Expansion {
                         };
                         Moment::Zoned {
                             local: end_local.unwrap_or(local),
-                            offset: offset_of(off),
+                            offset: if off == i64::from(offset.seconds()) {
+                                offset
+                            } else {
+                                offset_of(off)
+                            },
                         }
                     }
                     None => Moment::Zoned {

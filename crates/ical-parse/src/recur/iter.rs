@@ -494,8 +494,30 @@ impl RecurIter {
             }
             return true;
         }
+        if self.freq == Frequency::Weekly && self.weekdays_only {
+            // WEEKLY;BYDAY=MO,WE,FR and the like: the week's days in order, no day set.
+            if unit > MAX_DAY {
+                return false;
+            }
+            let mut w = weekday_of(unit);
+            for d in unit..unit + 7 {
+                if self.weekday_mask & (1 << w) != 0 {
+                    for t in &self.times {
+                        self.buf.push(d * DAY + t);
+                    }
+                }
+                w = if w == 6 { 0 } else { w + 1 };
+            }
+            self.apply_set_pos();
+            if self.buf.is_empty() {
+                self.empty_run += 1;
+            }
+            return true;
+        }
         let mut days = std::mem::take(&mut self.scratch);
         days.clear();
+        // Days generated in date order without repeats need no sort.
+        let mut in_order = false;
         match self.freq {
             Frequency::Yearly => {
                 if unit > 9999 {
@@ -511,6 +533,7 @@ impl RecurIter {
                 if self.month_mask == 0 || self.month_mask & (1 << m) != 0 {
                     self.month_days_of(y, m, &mut days);
                 }
+                in_order = self.month_days.is_empty() && self.ordinal_days.is_empty();
             }
             Frequency::Weekly => {
                 if unit > MAX_DAY {
@@ -537,17 +560,28 @@ impl RecurIter {
             self.scratch = days;
             return true;
         }
-        if !days.is_sorted() {
-            days.sort_unstable();
-        }
-        days.dedup();
-        for d in &days {
-            for t in &self.times {
-                self.buf.push(d * DAY + t);
+        if !in_order {
+            if !days.is_sorted() {
+                days.sort_unstable();
             }
+            days.dedup();
         }
-        self.scratch = days;
-        self.apply_set_pos();
+        if let ([t], false) = (self.times.as_slice(), self.set_pos.is_empty()) {
+            // One time a day: BYSETPOS picks days, no need to build every candidate first.
+            pick_positions(&self.set_pos, &days, &mut self.buf);
+            for v in &mut self.buf {
+                *v = *v * DAY + t;
+            }
+            self.scratch = days;
+        } else {
+            for d in &days {
+                for t in &self.times {
+                    self.buf.push(d * DAY + t);
+                }
+            }
+            self.scratch = days;
+            self.apply_set_pos();
+        }
         if self.buf.is_empty() {
             self.empty_run += 1;
         }
@@ -613,20 +647,8 @@ impl RecurIter {
         if self.set_pos.is_empty() {
             return;
         }
-        let len = i64::try_from(self.buf.len()).unwrap_or(i64::MAX);
         let mut picked = std::mem::take(&mut self.scratch);
-        picked.clear();
-        for &n in &self.set_pos {
-            let n = i64::from(n);
-            let idx = if n > 0 { n - 1 } else { len + n };
-            if let Some(&t) = usize::try_from(idx).ok().and_then(|i| self.buf.get(i)) {
-                picked.push(t);
-            }
-        }
-        if !picked.is_sorted() {
-            picked.sort_unstable();
-        }
-        picked.dedup();
+        pick_positions(&self.set_pos, &self.buf, &mut picked);
         // The period's candidates become the scratch buffer of the next period.
         self.scratch = std::mem::replace(&mut self.buf, picked);
     }
@@ -859,6 +881,24 @@ impl RecurIter {
             (n, n - weeks - 1)
         }
     }
+}
+
+/// Replace `out` with the members of the sorted set `set` at the `BYSETPOS` positions
+/// (1-based, negative from the end), sorted and without repeats.
+fn pick_positions(positions: &[i16], set: &[i64], out: &mut Vec<i64>) {
+    out.clear();
+    let len = i64::try_from(set.len()).unwrap_or(i64::MAX);
+    for &n in positions {
+        let n = i64::from(n);
+        let idx = if n > 0 { n - 1 } else { len + n };
+        if let Some(&t) = usize::try_from(idx).ok().and_then(|i| set.get(i)) {
+            out.push(t);
+        }
+    }
+    if !out.is_sorted() {
+        out.sort_unstable();
+    }
+    out.dedup();
 }
 
 /// The day number of 9999-12-31, the end of jiff's civil range.

@@ -72,10 +72,6 @@ enum Inner {
     Custom(Arc<VTimeZone>),
 }
 
-/// The widest difference between two UTC offsets (UTC-12 to UTC+14), a bound used to know
-/// where a local time can be ambiguous.
-const MAX_OFFSET_SPREAD: i64 = 26 * 3600;
-
 impl Zone {
     /// UTC.
     #[must_use]
@@ -169,31 +165,36 @@ impl Zone {
         Timestamp::from_second(secs_of(local) - i64::from(offset.seconds())).ok()
     }
 
-    /// The offset at `unix` seconds and the span `[from, to)` of unix seconds it holds for.
-    fn span(&self, unix: i64) -> (i64, i64, i64) {
+    /// The offset at `unix` seconds, the next instant `to` it changes, and the offset from
+    /// then on.
+    fn next_change(&self, unix: i64) -> (i64, i64, i64) {
         match &self.inner {
             Inner::Jiff(tz) => {
                 let Ok(at) = Timestamp::from_second(unix) else {
-                    return (0, unix, unix);
+                    return (0, unix, 0);
                 };
                 let offset = i64::from(tz.to_offset(at).seconds());
-                let from = Timestamp::from_second(unix.saturating_add(1))
-                    .ok()
-                    .and_then(|t| tz.preceding(t).next())
-                    .map_or(i64::MIN / 2, |t| t.timestamp().as_second());
-                let to = tz
-                    .following(at)
-                    .next()
-                    .map_or(i64::MAX / 2, |t| t.timestamp().as_second());
-                (offset, from, to)
+                match tz.following(at).next() {
+                    Some(t) => (
+                        offset,
+                        t.timestamp().as_second(),
+                        i64::from(t.offset().seconds()),
+                    ),
+                    None => (offset, i64::MAX / 2, offset),
+                }
             }
-            Inner::Custom(v) => v.span(unix),
+            Inner::Custom(v) => {
+                let (offset, _, to) = v.span(unix);
+                let after = Timestamp::from_second(to)
+                    .map_or(offset, |t| i64::from(v.offset_at(t.as_second()).seconds()));
+                (offset, to, after)
+            }
         }
     }
 }
 
-/// A cache over a [`Zone`] for resolving many increasing local times: inside a stretch of
-/// local time far from any transition the answer is one subtraction.
+/// A cache over a [`Zone`] for resolving many increasing local times: between two
+/// transitions, where every local time maps to UTC uniquely, the answer is one subtraction.
 #[derive(Clone, Debug)]
 pub(crate) struct ZoneCursor {
     zone: Zone,
@@ -210,6 +211,24 @@ impl ZoneCursor {
             lo: 0,
             hi: 0,
             offset: 0,
+        }
+    }
+
+    /// Remember that the civil seconds from `civil` (valid with `offset` at `unix`) up to the
+    /// next transition's gap or fold map to UTC uniquely with `offset`.
+    ///
+    /// Why `[civil, hi)` is safe: every local time there is valid with `offset`, which is in
+    /// force from `unix` to the next transition `to`; it stops being unique at
+    /// `to + min(offset, after)` (the start of the gap or fold). An earlier offset cannot be
+    /// valid there unless it was valid at `civil` too, which the caller ruled out, as long as
+    /// offset periods last longer than the widest offset difference (26 hours), which holds
+    /// for every zone in use.
+    fn remember(&mut self, civil: i64, unix: i64, offset: i64) {
+        let (o, to, after) = self.zone.next_change(unix);
+        if o == offset {
+            self.lo = civil;
+            self.hi = to.saturating_add(o.min(after));
+            self.offset = o;
         }
     }
 
@@ -230,18 +249,11 @@ impl ZoneCursor {
             _ => (false, offset),
         };
         if let LocalTime::Unique(_) = resolved {
-            let (o, from, to) = self.zone.span(unix);
-            if o == offset {
-                self.lo = from.saturating_add(o).saturating_add(MAX_OFFSET_SPREAD);
-                self.hi = to.saturating_add(o).saturating_sub(MAX_OFFSET_SPREAD);
-                self.offset = o;
-            }
+            self.remember(civil, unix, offset);
         }
         (unix, actual, gap)
     }
-}
 
-impl ZoneCursor {
     /// The civil seconds and offset of `unix` seconds in the zone.
     pub(crate) fn local(&mut self, unix: i64) -> (i64, i64) {
         let civil = unix + self.offset;
@@ -252,13 +264,14 @@ impl ZoneCursor {
             return (unix, 0);
         };
         let offset = i64::from(self.zone.offset_at(t).seconds());
-        let (o, from, to) = self.zone.span(unix);
-        if o == offset {
-            self.lo = from.saturating_add(o).saturating_add(MAX_OFFSET_SPREAD);
-            self.hi = to.saturating_add(o).saturating_sub(MAX_OFFSET_SPREAD);
-            self.offset = o;
+        let civil = unix + offset;
+        // Only a civil time that is no local time of another offset starts a cached stretch.
+        if let Some(local) = datetime_of(civil)
+            && matches!(self.zone.resolve(local), LocalTime::Unique(_))
+        {
+            self.remember(civil, unix, offset);
         }
-        (unix + offset, offset)
+        (civil, offset)
     }
 }
 
@@ -399,6 +412,38 @@ mod tests {
             let want = berlin.to_timestamp(datetime_of(civil).unwrap()).unwrap();
             assert_eq!(unix, want.as_second());
             civil += 3600;
+        }
+    }
+
+    #[test]
+    fn cursor_local_agrees_with_zone_through_transitions() {
+        for name in [
+            "Europe/Berlin",
+            "America/New_York",
+            "Australia/Lord_Howe",
+            "Pacific/Apia",
+        ] {
+            let zone = Zone::iana(name).unwrap();
+            let mut cursor = ZoneCursor::new(zone.clone());
+            let mut resolver = ZoneCursor::new(zone.clone());
+            let start = Timestamp::from_second(946_684_800).unwrap().as_second();
+            // Every 20 minutes for 13 years: every transition, its gap and its fold.
+            for i in 0..(13 * 365 * 72) {
+                let unix = start + i * 1200;
+                let (civil, offset) = cursor.local(unix);
+                let t = Timestamp::from_second(unix).unwrap();
+                let (want_local, want_offset) = zone.to_local(t);
+                assert_eq!(civil, secs_of(want_local), "{name} {t}");
+                assert_eq!(offset, i64::from(want_offset.seconds()), "{name} {t}");
+                let local = datetime_of(civil).unwrap();
+                let (u, _, moved) = resolver.resolve(civil);
+                assert_eq!(
+                    u,
+                    zone.to_timestamp(local).unwrap().as_second(),
+                    "{name} {local}"
+                );
+                assert_eq!(moved, matches!(zone.resolve(local), LocalTime::Gap { .. }));
+            }
         }
     }
 
