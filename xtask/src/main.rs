@@ -8,6 +8,7 @@ mod demo;
 mod fuzz;
 mod run;
 mod servers;
+mod tools;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -39,6 +40,8 @@ enum Command {
     },
     /// Real CalDAV and DNS servers on 127.0.0.1: start|stop|status|env|check [NAME...].
     Servers(servers::ServersArgs),
+    /// Peer programs from PyPI (khal, vdirsyncer, python-caldav): install [NAME...] | env.
+    Tools(tools::ToolsArgs),
 }
 
 fn main() -> Result<()> {
@@ -49,12 +52,15 @@ fn main() -> Result<()> {
         Command::Fuzz(args) => fuzz::run(&args),
         Command::Bench { filter } => bench::run(filter.as_deref()),
         Command::Servers(args) => servers::run(&args),
+        Command::Tools(args) => tools::run(&args),
     }
 }
 
 fn test(extra: &[String]) -> Result<()> {
     // Real-server tests need the servers; start those that are not running, stop them after.
     let _servers = servers::ensure_running_for_tests()?;
+    // Peer programs the tests run (khal reads the synced folder); `.state/tools/env` says where.
+    tools::install(&tools::Tool::EVERY)?;
     let mut args = vec!["test", "--workspace", "--all-targets"];
     args.extend(extra.iter().map(String::as_str));
     run::cargo(&args)?;

@@ -17,6 +17,7 @@ pub mod fuzz;
 pub mod replay;
 mod server;
 pub mod servers;
+pub mod tools;
 
 pub use replay::Replay;
 pub use server::{Object, Server, ServerQuirks};

@@ -12,7 +12,7 @@ mod cyrus;
 mod dns;
 mod http;
 mod imap;
-mod install;
+pub(crate) mod install;
 mod knot;
 mod process;
 pub(crate) mod radicale;

@@ -8,4 +8,5 @@
 
 mod env;
 mod ics;
+mod khal;
 mod servers;
