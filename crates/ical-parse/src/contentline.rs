@@ -14,32 +14,72 @@ use crate::error::{Error, ErrorKind, Limit, col};
 use crate::property::{Parameter, ParameterValues};
 use std::borrow::Cow;
 
-/// One logical (unfolded) line.
-pub(crate) struct Line<'a> {
-    pub(crate) text: Cow<'a, str>,
+/// Where a logical line came from, to map its byte offsets back to physical lines and columns.
+#[derive(Clone, Copy)]
+pub(crate) struct LinePos<'a> {
     /// The physical line it starts on.
     pub(crate) line: u32,
-    /// For a folded line: where each continuation starts in `text`, and its physical line.
-    folds: Vec<(usize, u32)>,
-    /// Bytes cut from the start of `text` (leading whitespace a lenient parse removed).
+    /// The physical bytes of a folded line (line breaks and continuation marks included);
+    /// empty for a line that is not folded, whose offsets are columns as they are.
+    physical: &'a [u8],
+    /// Where the first two continuations start in the text (`usize::MAX`: none), so that
+    /// the usual positions need no walk through `physical`.
+    folds: [usize; 2],
+    /// Bytes cut from the start of the text (leading whitespace a lenient parse removed).
     base: usize,
 }
 
-impl Line<'_> {
+impl LinePos<'_> {
     /// Accounts for `by` bytes cut from the start of the text.
     pub(crate) fn shift(&mut self, by: usize) {
         self.base = self.base.saturating_add(by);
     }
 
     /// The physical line and column of byte `offset` of the logical line.
+    ///
+    /// A folded line's continuations are found again in its physical bytes: errors are rare,
+    /// so no list of folds is kept for every line.
     pub(crate) fn position(&self, offset: usize) -> (u32, u32) {
-        let offset = offset.saturating_add(self.base);
-        match self.folds.iter().rev().find(|(start, _)| *start <= offset) {
-            // The continuation's leading space is column 1.
-            Some((start, line)) => (*line, col(offset - start).saturating_add(1)),
-            None => (self.line, col(offset)),
+        let mut offset = offset.saturating_add(self.base);
+        match self.folds {
+            [first, _] if offset < first => return (self.line, col(offset)),
+            [first, second] if offset < second => {
+                return (
+                    self.line.saturating_add(1),
+                    col(offset - first).saturating_add(1),
+                );
+            }
+            _ => {}
+        }
+        let mut rest = self.physical;
+        let mut line = self.line;
+        // A continuation's content starts at column 2: its leading space or tab is column 1.
+        let mut lead = 0;
+        loop {
+            let Some(nl) = memchr::memchr(b'\n', rest) else {
+                return (line, col(offset).saturating_add(lead));
+            };
+            let len = if nl > 0 && rest.get(nl - 1) == Some(&b'\r') {
+                nl - 1
+            } else {
+                nl
+            };
+            let after = rest.get(nl + 1..).unwrap_or_default();
+            if offset < len || after.is_empty() {
+                return (line, col(offset).saturating_add(lead));
+            }
+            offset -= len;
+            rest = after.get(1..).unwrap_or_default();
+            line = line.saturating_add(1);
+            lead = 1;
         }
     }
+}
+
+/// One logical (unfolded) line.
+pub(crate) struct Line<'a> {
+    pub(crate) text: Cow<'a, str>,
+    pub(crate) pos: LinePos<'a>,
 }
 
 /// What the lexer reports: a line, or a deviation to forgive or refuse.
@@ -51,6 +91,9 @@ pub(crate) enum Event<'a> {
 /// Splits input into logical lines.
 pub(crate) struct Lexer<'a> {
     input: &'a [u8],
+    /// The input as text when it is valid UTF-8 as a whole. Then so is every unfolded line:
+    /// unfolding removes only ASCII bytes, which always stand between whole characters.
+    text: Option<&'a str>,
     pos: usize,
     line: u32,
     max_line: usize,
@@ -59,9 +102,11 @@ pub(crate) struct Lexer<'a> {
 }
 
 impl<'a> Lexer<'a> {
-    pub(crate) fn new(input: &'a [u8], max_line: usize) -> Lexer<'a> {
+    /// A lexer over `input`; `text` is the same input when the caller knows it is UTF-8.
+    pub(crate) fn new(input: &'a [u8], text: Option<&'a str>, max_line: usize) -> Lexer<'a> {
         let mut lexer = Lexer {
             input,
+            text,
             pos: 0,
             line: 1,
             max_line,
@@ -115,21 +160,23 @@ impl<'a> Lexer<'a> {
         // Fast path: the next line is no continuation, so the line is borrowed as is.
         if !matches!(self.input.get(next), Some(b' ' | b'\t')) {
             self.pos = next;
-            let bytes = self.input.get(start..end).unwrap_or_default();
-            let text = self.decode(bytes, first_line);
+            let text = self.slice(start, end, first_line);
             return Ok(Some(Event::Line(Line {
                 text,
-                line: first_line,
-                folds: Vec::new(),
-                base: 0,
+                pos: LinePos {
+                    line: first_line,
+                    physical: &[],
+                    folds: [usize::MAX; 2],
+                    base: 0,
+                },
             })));
         }
         // Room for one continuation as long as the first line (the usual fold at 75 octets),
         // so most folded lines take one allocation, not one per continuation.
-        let first = self.input.get(start..end).unwrap_or_default();
-        let mut buf = Vec::with_capacity(first.len().saturating_mul(2));
-        buf.extend_from_slice(first);
-        let mut folds = Vec::new();
+        let mut buf = Unfolded::new(end.saturating_sub(start).saturating_mul(2), self.text);
+        buf.push(self.input, start, end);
+        let mut folds = [usize::MAX; 2];
+        let mut count = 0;
         while matches!(self.input.get(next), Some(b' ' | b'\t')) {
             let this_line = self.line;
             let (s, e, n) = self.physical(next + 1);
@@ -138,34 +185,31 @@ impl<'a> Lexer<'a> {
                 self.pending
                     .push_back(Error::new(this_line, 2, ErrorKind::FoldInsideUtf8));
             }
-            folds.push((buf.len(), this_line));
-            buf.extend_from_slice(self.input.get(s..e).unwrap_or_default());
+            if let Some(fold) = folds.get_mut(count) {
+                *fold = buf.len();
+                count += 1;
+            }
+            buf.push(self.input, s, e);
             self.check_length(buf.len(), first_line)?;
             next = n;
         }
         self.pos = next;
-        let text = match String::from_utf8(buf) {
+        let pos = LinePos {
+            line: first_line,
+            physical: self.input.get(start..next).unwrap_or_default(),
+            folds,
+            base: 0,
+        };
+        let text = match buf.finish() {
             Ok(s) => Cow::Owned(s),
             Err(e) => {
-                let offset = e.utf8_error().valid_up_to();
-                let line = Line {
-                    text: Cow::Borrowed(""),
-                    line: first_line,
-                    folds: folds.clone(),
-                    base: 0,
-                };
-                let (l, c) = line.position(offset);
+                let (l, c) = pos.position(e.utf8_error().valid_up_to());
                 self.pending
                     .push_back(Error::new(l, c, ErrorKind::InvalidUtf8));
                 Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned())
             }
         };
-        Ok(Some(Event::Line(Line {
-            text,
-            line: first_line,
-            folds,
-            base: 0,
-        })))
+        Ok(Some(Event::Line(Line { text, pos })))
     }
 
     fn check_length(&self, len: usize, line: u32) -> Result<(), Error> {
@@ -179,7 +223,12 @@ impl<'a> Lexer<'a> {
         Ok(())
     }
 
-    fn decode(&mut self, bytes: &'a [u8], line: u32) -> Cow<'a, str> {
+    /// The text of one physical line: borrowed from input known to be UTF-8, else checked.
+    fn slice(&mut self, start: usize, end: usize, line: u32) -> Cow<'a, str> {
+        if let Some(text) = self.text.and_then(|t| t.get(start..end)) {
+            return Cow::Borrowed(text);
+        }
+        let bytes = self.input.get(start..end).unwrap_or_default();
         match std::str::from_utf8(bytes) {
             Ok(s) => Cow::Borrowed(s),
             Err(e) => {
@@ -194,10 +243,56 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// The buffer of a folded line: text when the input is known to be UTF-8 (no check needed),
+/// bytes otherwise.
+enum Unfolded<'a> {
+    Text(String, &'a str),
+    Bytes(Vec<u8>),
+}
+
+impl<'a> Unfolded<'a> {
+    fn new(capacity: usize, text: Option<&'a str>) -> Unfolded<'a> {
+        match text {
+            Some(t) => Unfolded::Text(String::with_capacity(capacity), t),
+            None => Unfolded::Bytes(Vec::with_capacity(capacity)),
+        }
+    }
+
+    fn push(&mut self, input: &[u8], start: usize, end: usize) {
+        if let Unfolded::Text(s, t) = self {
+            match t.get(start..end) {
+                Some(piece) => return s.push_str(piece),
+                // Not reached (line breaks and fold marks are ASCII, so they stand between
+                // whole characters), but a byte buffer is always right.
+                None => *self = Unfolded::Bytes(std::mem::take(s).into_bytes()),
+            }
+        }
+        if let Unfolded::Bytes(b) = self {
+            b.extend_from_slice(input.get(start..end).unwrap_or_default());
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Unfolded::Text(s, _) => s.len(),
+            Unfolded::Bytes(b) => b.len(),
+        }
+    }
+
+    fn finish(self) -> Result<String, std::string::FromUtf8Error> {
+        match self {
+            Unfolded::Text(s, _) => Ok(s),
+            Unfolded::Bytes(b) => String::from_utf8(b),
+        }
+    }
+}
+
 /// A content line split into its parts, borrowing from the line text.
 #[derive(Debug)]
 pub(crate) struct ContentLine<'s> {
     pub(crate) name: &'s str,
+    /// Whether the name has lowercase letters (names are case-insensitive, §3.1).
+    pub(crate) lowercase: bool,
     pub(crate) params: Vec<Parameter<'s>>,
     pub(crate) value: &'s str,
     /// Byte offset of the value in the line.
@@ -246,10 +341,7 @@ fn split_with<'s>(
         }
     };
     let is_name = |c: u8| c.is_ascii_alphanumeric() || c == b'-';
-    let mut i = 0;
-    while b.get(i).copied().is_some_and(is_name) {
-        i += 1;
-    }
+    let (mut i, mut lowercase) = scan_name(b, 0);
     let mut name_end = i;
     if !matches!(b.get(i), Some(b';' | b':')) {
         // Lenient: a name with other characters, or whitespace before `;`/`:`.
@@ -275,6 +367,7 @@ fn split_with<'s>(
         if !trimmed.bytes().all(is_name) {
             deviate(0, ErrorKind::Expected("a name of letters, digits and '-'"))?;
         }
+        lowercase = trimmed.bytes().any(|c| c.is_ascii_lowercase());
         name_end = trimmed.len();
     }
     if name_end == 0 {
@@ -290,9 +383,8 @@ fn split_with<'s>(
             i = ws;
         }
         let pstart = i;
-        while b.get(i).copied().is_some_and(is_name) {
-            i += 1;
-        }
+        let (end, mut plower) = scan_name(b, i);
+        i = end;
         let mut pend = i;
         if b.get(i) != Some(&b'=') {
             let ws = skip_ws(b, i);
@@ -310,6 +402,7 @@ fn split_with<'s>(
                     return Err((i, ErrorKind::UnreadableLine));
                 }
                 pend = text.get(pstart..i).unwrap_or_default().trim_end().len() + pstart;
+                plower = true; // checked again when the name is uppercased
                 deviate(
                     pstart,
                     ErrorKind::Expected("a parameter name of letters, digits and '-'"),
@@ -338,10 +431,14 @@ fn split_with<'s>(
                     return Err((i, ErrorKind::Expected("a closing '\"'")));
                 };
                 let raw = text.get(vstart..vstart + close).unwrap_or_default();
-                if let Some(bad) = raw.bytes().position(is_ctl) {
-                    deviate(vstart + bad, ErrorKind::ControlCharacter)?;
+                if raw.bytes().all(|c| class(c) & (CTL | CARET) == 0) {
+                    values.push(Cow::Borrowed(raw));
+                } else {
+                    if let Some(bad) = raw.bytes().position(is_ctl) {
+                        deviate(vstart + bad, ErrorKind::ControlCharacter)?;
+                    }
+                    values.push(decode_param(raw));
                 }
-                values.push(decode_param(raw));
                 i = vstart + close + 1;
                 if !matches!(b.get(i), Some(b';' | b':' | b',')) {
                     let ws = skip_ws(b, i);
@@ -355,7 +452,12 @@ fn split_with<'s>(
             } else {
                 let vstart = i;
                 let mut escaped = false;
-                while let Some(&c) = b.get(i) {
+                let mut caret = false;
+                loop {
+                    while b.get(i).is_some_and(|&c| class(c) & UNQUOTED_STOP == 0) {
+                        i += 1;
+                    }
+                    let Some(&c) = b.get(i) else { break };
                     match c {
                         b';' | b':' | b',' => break,
                         b'\\'
@@ -369,6 +471,10 @@ fn split_with<'s>(
                             deviate(i, ErrorKind::Expected("no '\"' inside an unquoted value"))?;
                             i += 1;
                         }
+                        b'^' => {
+                            caret = true;
+                            i += 1;
+                        }
                         c if is_ctl(c) => {
                             deviate(i, ErrorKind::ControlCharacter)?;
                             i += 1;
@@ -379,7 +485,12 @@ fn split_with<'s>(
                 if escaped {
                     deviate(vstart, ErrorKind::ParameterEscape)?;
                 }
-                values.push(decode_param(text.get(vstart..i).unwrap_or_default()));
+                let raw = text.get(vstart..i).unwrap_or_default();
+                values.push(if caret {
+                    decode_param(raw)
+                } else {
+                    Cow::Borrowed(raw)
+                });
             }
             if b.get(i) == Some(&b',') {
                 i += 1;
@@ -394,7 +505,11 @@ fn split_with<'s>(
             ));
         }
         params.push(Parameter::with_parameter_values(
-            Cow::Borrowed(pname),
+            if plower {
+                crate::property::uppercase(Cow::Borrowed(pname))
+            } else {
+                Cow::Borrowed(pname)
+            },
             values,
         ));
     }
@@ -403,15 +518,100 @@ fn split_with<'s>(
     }
     let value_offset = i + 1;
     let value = text.get(value_offset..).unwrap_or_default();
-    if let Some(bad) = value.bytes().position(is_ctl) {
+    if let Some(bad) = find_ctl(value.as_bytes()) {
         deviate(value_offset + bad, ErrorKind::ControlCharacter)?;
     }
     Ok(ContentLine {
         name,
+        lowercase,
         params,
         value,
         value_offset,
     })
+}
+
+/// Byte classes for the scanning loops: one table lookup per byte instead of a chain of tests.
+const NAME: u8 = 1;
+const LOWER: u8 = 2;
+const CTL: u8 = 4;
+const CARET: u8 = 8;
+/// Ends the fast run of an unquoted parameter value: `; : , " \ ^` or a control character.
+const UNQUOTED_STOP: u8 = 16;
+
+// Evaluated at compile time: an index out of bounds would fail the build, not a parse.
+#[allow(clippy::indexing_slicing)]
+const CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        let mut f = 0;
+        if b.is_ascii_alphanumeric() || b == b'-' {
+            f |= NAME;
+        }
+        if b.is_ascii_lowercase() {
+            f |= LOWER;
+        }
+        if (b < 0x20 && b != b'\t') || b == 0x7F {
+            f |= CTL | UNQUOTED_STOP;
+        }
+        if b == b'^' {
+            f |= CARET | UNQUOTED_STOP;
+        }
+        if matches!(b, b';' | b':' | b',' | b'"' | b'\\') {
+            f |= UNQUOTED_STOP;
+        }
+        t[c] = f;
+        c += 1;
+    }
+    t
+};
+
+fn class(c: u8) -> u8 {
+    CLASSES.get(usize::from(c)).copied().unwrap_or(0)
+}
+
+/// The end of the run of name characters from `i`, and whether it holds a lowercase letter.
+fn scan_name(b: &[u8], mut i: usize) -> (usize, bool) {
+    let mut seen = 0;
+    while let Some(&c) = b.get(i) {
+        let f = class(c);
+        if f & NAME == 0 {
+            break;
+        }
+        seen |= f;
+        i += 1;
+    }
+    (i, seen & LOWER != 0)
+}
+
+/// The offset of the first control character other than HTAB, eight bytes at a time (a
+/// value is most of a line, and almost never holds one).
+fn find_ctl(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut chunks = b.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let v = u64::from_ne_bytes(word);
+        // A high bit for each byte below 0x20, and for each byte equal to 0x7F.
+        let below = v.wrapping_sub(ONES * 0x20) & !v & HIGH;
+        let x = v ^ (ONES * 0x7F);
+        let del = x.wrapping_sub(ONES) & !x & HIGH;
+        if below | del != 0
+            && let Some(p) = chunk.iter().position(|&c| is_ctl(c))
+        {
+            return Some(at + p);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&c| is_ctl(c))
+        .map(|p| at + p)
 }
 
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
@@ -487,11 +687,11 @@ mod tests {
     use super::*;
 
     fn lines(input: &str) -> Vec<(String, u32)> {
-        let mut lexer = Lexer::new(input.as_bytes(), 1 << 20);
+        let mut lexer = Lexer::new(input.as_bytes(), Some(input), 1 << 20);
         let mut out = Vec::new();
         while let Some(event) = lexer.next_event().unwrap() {
             if let Event::Line(l) = event {
-                out.push((l.text.into_owned(), l.line));
+                out.push((l.text.into_owned(), l.pos.line));
             }
         }
         out
@@ -509,12 +709,12 @@ mod tests {
 
     #[test]
     fn fold_positions_map_to_physical_lines() {
-        let mut lexer = Lexer::new(b"X:abc\r\n def\r\n", 100);
+        let mut lexer = Lexer::new(b"X:abc\r\n def\r\n", None, 100);
         let Some(Event::Line(line)) = lexer.next_event().unwrap() else {
             panic!("no line")
         };
-        assert_eq!(line.position(2), (1, 3));
-        assert_eq!(line.position(6), (2, 3));
+        assert_eq!(line.pos.position(2), (1, 3));
+        assert_eq!(line.pos.position(6), (2, 3));
     }
 
     #[test]

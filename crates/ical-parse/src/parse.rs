@@ -1,9 +1,9 @@
 //! Parsing a stream (RFC 5545 §3.4, §3.6) into the model, in strict or lenient mode.
 
 use crate::component::{Calendar, Component, missing};
-use crate::contentline::{self, ContentLine, Event, Lexer, Line};
+use crate::contentline::{self, ContentLine, Event, Lexer, Line, LinePos};
 use crate::error::{Error, ErrorKind, Limit, Warning};
-use crate::property::{Property, uppercase};
+use crate::property::{Parameter, Property, own_name, uppercase};
 use crate::value::{self, ValueType, split_list};
 use std::borrow::Cow;
 
@@ -161,7 +161,7 @@ pub fn parse_strict(input: &str) -> Result<Calendar<'_>, Error> {
 /// assert_eq!(kinds[1], (6, ErrorKind::MissingEnd("VEVENT".into())));
 /// ```
 pub fn parse_with<'a>(input: &'a str, options: &ParseOptions) -> Result<Parsed<'a>, Error> {
-    parse_bytes_with(input.as_bytes(), options)
+    parse_input(input.as_bytes(), Some(input), options)
 }
 
 /// Parses bytes that may not be UTF-8 (a fold inside a UTF-8 sequence, stray Latin-1).
@@ -171,6 +171,16 @@ pub fn parse_with<'a>(input: &'a str, options: &ParseOptions) -> Result<Parsed<'
 /// See [`parse_with`]; in strict mode invalid UTF-8 is [`ErrorKind::InvalidUtf8`], in lenient
 /// mode it is replaced by U+FFFD and reported.
 pub fn parse_bytes_with<'a>(input: &'a [u8], options: &ParseOptions) -> Result<Parsed<'a>, Error> {
+    // One check of the whole input (fast on ASCII) spares one per line.
+    parse_input(input, std::str::from_utf8(input).ok(), options)
+}
+
+/// Parses `input`; `text` is the same input when it is known to be UTF-8.
+fn parse_input<'a>(
+    input: &'a [u8],
+    text: Option<&'a str>,
+    options: &ParseOptions,
+) -> Result<Parsed<'a>, Error> {
     if input.len() > options.limits.max_input_bytes {
         return Err(Error::new(
             1,
@@ -183,11 +193,12 @@ pub fn parse_bytes_with<'a>(input: &'a [u8], options: &ParseOptions) -> Result<P
         limits: options.limits,
         warnings: Vec::new(),
         stack: Vec::new(),
+        properties: Vec::new(),
         root: Calendar::default(),
         components: 0,
         forgiven: Vec::new(),
     };
-    let mut lexer = Lexer::new(input, options.limits.max_line_bytes);
+    let mut lexer = Lexer::new(input, text, options.limits.max_line_bytes);
     while let Some(event) = lexer.next_event()? {
         match event {
             Event::Deviation(error) => parser.deviate(error)?,
@@ -201,7 +212,13 @@ struct Parser<'a> {
     lenient: bool,
     limits: Limits,
     warnings: Vec<Warning>,
-    stack: Vec<Component<'a>>,
+    /// The open components, innermost last, each with where its properties start in
+    /// `properties`.
+    stack: Vec<(Component<'a>, usize)>,
+    /// The properties of every open component, in one buffer: a component takes its own in
+    /// one allocation of the right size when it closes, rather than growing a `Vec` of its
+    /// own several times.
+    properties: Vec<Property<'a>>,
     root: Calendar<'a>,
     components: usize,
     forgiven: Vec<(usize, ErrorKind)>,
@@ -232,73 +249,72 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn line(&mut self, mut line: Line<'a>) -> Result<(), Error> {
+    fn line(&mut self, line: Line<'a>) -> Result<(), Error> {
+        let Line { mut text, mut pos } = line;
         // A byte order mark inside the stream (files concatenated) carries no data either.
-        let trimmed = line.text.trim_start_matches([' ', '\t', '\u{feff}']);
-        if trimmed.is_empty() {
-            return self.deviate(Error::new(line.line, 1, ErrorKind::BlankLine));
-        }
-        if trimmed.len() < line.text.len() {
-            // Only a line after a blank line (or the first) can start with whitespace: it
-            // cannot be written back as it is, so the whitespace goes, reported.
-            let kind = if line.text.starts_with('\u{feff}') {
-                ErrorKind::ByteOrderMark
-            } else {
-                ErrorKind::Whitespace("a line start")
-            };
-            self.deviate(Error::new(line.line, 1, kind))?;
-            let cut = line.text.len() - trimmed.len();
-            line.text = match line.text {
-                Cow::Borrowed(s) => Cow::Borrowed(s.get(cut..).unwrap_or_default()),
-                Cow::Owned(s) => Cow::Owned(s.get(cut..).unwrap_or_default().to_owned()),
-            };
-            line.shift(cut);
+        if !text
+            .as_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_alphanumeric)
+        {
+            let trimmed = text.trim_start_matches([' ', '\t', '\u{feff}']);
+            if trimmed.is_empty() {
+                return self.deviate(Error::new(pos.line, 1, ErrorKind::BlankLine));
+            }
+            if trimmed.len() < text.len() {
+                // Only a line after a blank line (or the first) can start with whitespace: it
+                // cannot be written back as it is, so the whitespace goes, reported.
+                let kind = if text.starts_with('\u{feff}') {
+                    ErrorKind::ByteOrderMark
+                } else {
+                    ErrorKind::Whitespace("a line start")
+                };
+                self.deviate(Error::new(pos.line, 1, kind))?;
+                let cut = text.len() - trimmed.len();
+                text = match text {
+                    Cow::Borrowed(s) => Cow::Borrowed(s.get(cut..).unwrap_or_default()),
+                    Cow::Owned(s) => Cow::Owned(s.get(cut..).unwrap_or_default().to_owned()),
+                };
+                pos.shift(cut);
+            }
         }
         self.forgiven.clear();
         let mut forgiven = std::mem::take(&mut self.forgiven);
-        let split = match &line.text {
-            Cow::Borrowed(text) => contentline::split(
-                text,
-                self.lenient,
-                self.limits.max_parameters_per_property,
-                &mut forgiven,
-            )
-            .map(|cl| build(cl, &line)),
-            Cow::Owned(text) => contentline::split(
-                text,
-                self.lenient,
-                self.limits.max_parameters_per_property,
-                &mut forgiven,
-            )
-            .map(|cl| build(cl, &line).into_owned()),
+        let lenient = self.lenient;
+        let max_params = self.limits.max_parameters_per_property;
+        let split = match text {
+            Cow::Borrowed(t) => contentline::split(t, lenient, max_params, &mut forgiven)
+                .map(|cl| build(cl, &pos))
+                .map_err(|e| (e, Cow::Borrowed(t))),
+            Cow::Owned(t) => {
+                match contentline::split(&t, lenient, max_params, &mut forgiven).map(head) {
+                    Ok(head) => Ok(head.with_value(t, &pos)),
+                    Err(e) => Err((e, Cow::Owned(t))),
+                }
+            }
         };
         for (offset, kind) in forgiven.drain(..) {
-            let (l, c) = line.position(offset);
+            let (l, c) = pos.position(offset);
             self.warn(Error::new(l, c, kind));
         }
         self.forgiven = forgiven;
-        let property = match split {
+        let (property, written) = match split {
             Ok(p) => p,
-            Err((offset, kind)) => {
-                let (l, c) = line.position(offset);
+            Err(((offset, kind), text)) => {
+                let (l, c) = pos.position(offset);
                 let error = Error::new(l, c, kind);
                 if matches!(error.kind, ErrorKind::LimitExceeded(_)) || !self.lenient {
                     return Err(error);
                 }
                 self.warn(error);
-                let mut raw = Property::raw(line.text);
-                raw.line = line.line;
+                let mut raw = Property::raw(text);
+                raw.line = pos.line;
                 raw.value_column = 1;
                 return self.push_property(raw);
             }
         };
-        let written = line.text.get(..property.name.len()).unwrap_or_default();
-        if written.bytes().any(|b| b.is_ascii_lowercase()) {
-            self.warn(Error::new(
-                line.line,
-                1,
-                ErrorKind::LowercaseName(written.to_owned()),
-            ));
+        if let Some(written) = written {
+            self.warn(Error::new(pos.line, 1, ErrorKind::LowercaseName(written)));
         }
         if property.is("BEGIN") {
             self.begin(property)
@@ -371,7 +387,7 @@ impl<'a> Parser<'a> {
         }
         let mut component = Component::new(name);
         component.line = property.line;
-        self.stack.push(component);
+        self.stack.push((component, self.properties.len()));
         Ok(())
     }
 
@@ -379,7 +395,7 @@ impl<'a> Parser<'a> {
         let Some(name) = self.component_name(&property)? else {
             return self.push_property(raw_of(property));
         };
-        let Some(depth) = self.stack.iter().rposition(|c| c.name == name) else {
+        let Some(depth) = self.stack.iter().rposition(|(c, _)| c.name == name) else {
             self.deviate(Error::new(
                 property.line,
                 property.value_column,
@@ -388,7 +404,7 @@ impl<'a> Parser<'a> {
             return self.push_property(raw_of(property));
         };
         while self.stack.len() > depth + 1 {
-            if let Some(open) = self.stack.last() {
+            if let Some((open, _)) = self.stack.last() {
                 let error = Error::new(
                     property.line,
                     1,
@@ -403,9 +419,10 @@ impl<'a> Parser<'a> {
 
     /// Closes the innermost open component and attaches it to its parent.
     fn close(&mut self) -> Result<(), Error> {
-        let Some(component) = self.stack.pop() else {
+        let Some((mut component, start)) = self.stack.pop() else {
             return Ok(());
         };
+        component.properties = self.properties.drain(start..).collect();
         if component.is("VCALENDAR") {
             for required in ["PRODID", "VERSION"] {
                 if component.property(required).is_none() {
@@ -414,7 +431,7 @@ impl<'a> Parser<'a> {
             }
         }
         match self.stack.last_mut() {
-            Some(parent) => parent.components.push(component),
+            Some((parent, _)) => parent.components.push(component),
             None => self.root.components.push(component),
         }
         Ok(())
@@ -423,8 +440,8 @@ impl<'a> Parser<'a> {
     fn push_property(&mut self, property: Property<'a>) -> Result<(), Error> {
         let limit = self.limits.max_properties_per_component;
         let line = property.line;
-        let target = match self.stack.last_mut() {
-            Some(component) => &mut component.properties,
+        let (target, start) = match self.stack.last() {
+            Some((_, start)) => (&mut self.properties, *start),
             None => {
                 if !property.is_raw() {
                     self.deviate(Error::new(
@@ -433,10 +450,10 @@ impl<'a> Parser<'a> {
                         ErrorKind::OutsideCalendar(property.name.to_string()),
                     ))?;
                 }
-                &mut self.root.properties
+                (&mut self.root.properties, 0)
             }
         };
-        if target.len() >= limit {
+        if target.len() - start >= limit {
             return Err(Error::new(
                 line,
                 1,
@@ -495,7 +512,7 @@ impl<'a> Parser<'a> {
     }
 
     fn finish(mut self) -> Result<Parsed<'a>, Error> {
-        while let Some(open) = self.stack.last() {
+        while let Some((open, _)) = self.stack.last() {
             let error = Error::new(open.line, 1, ErrorKind::MissingEnd(open.name.to_string()));
             self.deviate(error)?;
             self.close()?;
@@ -540,15 +557,62 @@ fn raw_of(property: Property<'_>) -> Property<'_> {
     raw
 }
 
-/// Builds a property from a split line, noting lowercase names.
-fn build<'s>(cl: ContentLine<'s>, line: &Line<'_>) -> Property<'s> {
-    let (l, c) = line.position(cl.value_offset);
-    Property {
-        name: uppercase(Cow::Borrowed(cl.name)),
+/// Builds a property from a split line, with the name as written when it is not uppercase.
+fn build<'s>(cl: ContentLine<'s>, pos: &LinePos<'_>) -> (Property<'s>, Option<String>) {
+    let (line, value_column) = pos.position(cl.value_offset);
+    let (name, written) = if cl.lowercase {
+        (uppercase(Cow::Borrowed(cl.name)), Some(cl.name.to_owned()))
+    } else {
+        (Cow::Borrowed(cl.name), None)
+    };
+    let property = Property {
+        name,
         params: cl.params,
         raw_value: Cow::Borrowed(cl.value),
-        line: l,
-        value_column: c,
+        line,
+        value_column,
+    };
+    (property, written)
+}
+
+/// What a folded line's property keeps before its value: owned, so that the line's buffer
+/// can become the value.
+struct Head {
+    name: Cow<'static, str>,
+    written: Option<String>,
+    params: Vec<Parameter<'static>>,
+    value_offset: usize,
+}
+
+fn head(cl: ContentLine<'_>) -> Head {
+    let written = cl.lowercase.then(|| cl.name.to_owned());
+    Head {
+        name: own_name(uppercase(Cow::Borrowed(cl.name))),
+        written,
+        params: cl.params.into_iter().map(Parameter::into_owned).collect(),
+        value_offset: cl.value_offset,
+    }
+}
+
+impl Head {
+    /// The property, its value the unfolded line with name and parameters cut off (moved
+    /// within the buffer, not copied into a new one).
+    fn with_value<'a>(self, mut line: String, pos: &LinePos<'_>) -> (Property<'a>, Option<String>) {
+        let (l, c) = pos.position(self.value_offset);
+        if line.is_char_boundary(self.value_offset) {
+            line.drain(..self.value_offset);
+        } else {
+            // Not reached: the value starts after an ASCII ':'.
+            line = line.get(self.value_offset..).unwrap_or_default().to_owned();
+        }
+        let property = Property {
+            name: self.name,
+            params: self.params,
+            raw_value: Cow::Owned(line),
+            line: l,
+            value_column: c,
+        };
+        (property, self.written)
     }
 }
 

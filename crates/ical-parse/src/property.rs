@@ -184,15 +184,13 @@ impl<'a> Parameter<'a> {
         }
     }
 
-    /// A parameter from values the content-line splitter collected, without a `Vec`.
+    /// A parameter from a name already in uppercase and the values the content-line
+    /// splitter collected, without a `Vec`.
     pub(crate) fn with_parameter_values(
         name: Cow<'a, str>,
         values: ParameterValues<'a>,
     ) -> Parameter<'a> {
-        Parameter {
-            name: uppercase(name),
-            values,
-        }
+        Parameter { name, values }
     }
 
     /// The first value (parameters usually have one).
@@ -213,7 +211,7 @@ impl<'a> Parameter<'a> {
 
 /// An owned name; a registered one borrows a static copy instead of allocating, since the
 /// names of a folded line (copied out of their unfolding buffer) are nearly always those.
-fn own_name(name: Cow<'_, str>) -> Cow<'static, str> {
+pub(crate) fn own_name(name: Cow<'_, str>) -> Cow<'static, str> {
     match name {
         Cow::Owned(s) => Cow::Owned(s),
         Cow::Borrowed(s) => match static_name(s) {
@@ -228,116 +226,67 @@ fn own_name(name: Cow<'_, str>) -> Cow<'static, str> {
 fn own(value: Cow<'_, str>) -> Cow<'static, str> {
     match value {
         Cow::Owned(s) => Cow::Owned(s),
-        Cow::Borrowed(s) => match ENUMERATED_VALUES.iter().copied().find(|known| *known == s) {
+        Cow::Borrowed(s) => match static_value(s) {
             Some(known) => Cow::Borrowed(known),
             None => Cow::Owned(s.to_owned()),
         },
     }
 }
 
-/// Enumerated parameter values of RFC 5545 §3.2 and RFC 6638 §7, most used first.
-const ENUMERATED_VALUES: &[&str] = &[
-    "INDIVIDUAL",
-    "REQ-PARTICIPANT",
-    "NEEDS-ACTION",
-    "ACCEPTED",
-    "TRUE",
-    "FALSE",
-    "DECLINED",
-    "TENTATIVE",
-    "OPT-PARTICIPANT",
-    "NON-PARTICIPANT",
-    "CHAIR",
-    "DELEGATED",
-    "COMPLETED",
-    "IN-PROCESS",
-    "GROUP",
-    "RESOURCE",
-    "ROOM",
-    "UNKNOWN",
-    "DATE",
-    "DATE-TIME",
-    "BINARY",
-    "URI",
-    "START",
-    "END",
-    "THISANDFUTURE",
-    "BASE64",
-    "8BIT",
-    "FREE",
-    "BUSY",
-    "BUSY-UNAVAILABLE",
-    "BUSY-TENTATIVE",
-    "PARENT",
-    "CHILD",
-    "SIBLING",
-    "SERVER",
-    "CLIENT",
-    "NONE",
-    "REQUEST",
-    "REPLY",
-];
-
-/// The static copy of a registered property or parameter name, if `name` is one.
-fn static_name(name: &str) -> Option<&'static str> {
-    REGISTERED_NAMES
-        .iter()
-        .copied()
-        .find(|known| *known == name)
+/// The static copy of an enumerated parameter value of RFC 5545 §3.2 or RFC 6638 §7, found
+/// among those of the same length.
+fn static_value(s: &str) -> Option<&'static str> {
+    let candidates: &[&'static str] = match s.len() {
+        3 => &["URI", "END"],
+        4 => &["TRUE", "ROOM", "DATE", "8BIT", "FREE", "BUSY", "NONE"],
+        5 => &["FALSE", "CHAIR", "GROUP", "START", "CHILD", "REPLY"],
+        6 => &["BINARY", "BASE64", "PARENT", "SERVER", "CLIENT"],
+        7 => &["UNKNOWN", "SIBLING", "REQUEST"],
+        8 => &["ACCEPTED", "DECLINED", "RESOURCE"],
+        9 => &["TENTATIVE", "DELEGATED", "COMPLETED", "DATE-TIME"],
+        10 => &["INDIVIDUAL", "IN-PROCESS"],
+        12 => &["NEEDS-ACTION"],
+        13 => &["THISANDFUTURE"],
+        14 => &["BUSY-TENTATIVE"],
+        15 => &["REQ-PARTICIPANT", "OPT-PARTICIPANT", "NON-PARTICIPANT"],
+        16 => &["BUSY-UNAVAILABLE"],
+        _ => &[],
+    };
+    candidates.iter().copied().find(|known| *known == s)
 }
 
-/// Property names of RFC 5545, 7986 and 7953, then parameter names of RFC 5545, 7986, 6638.
-/// Most used first: the search is linear.
-const REGISTERED_NAMES: &[&str] = &[
-    "ATTENDEE",
-    "DESCRIPTION",
-    "SUMMARY",
-    "LOCATION",
-    "ORGANIZER",
-    "CN",
-    "CUTYPE",
-    "ROLE",
-    "PARTSTAT",
-    "RSVP",
-    "TZID",
-    "EMAIL",
-    "SCHEDULE-STATUS",
-    "RRULE",
-    "EXDATE",
-    "RDATE",
-    "ATTACH",
-    "COMMENT",
-    "CATEGORIES",
-    "URL",
-    "CONFERENCE",
-    "CONTACT",
-    "RELATED-TO",
-    "REQUEST-STATUS",
-    "ALTREP",
-    "DELEGATED-FROM",
-    "DELEGATED-TO",
-    "DIR",
-    "ENCODING",
-    "FMTTYPE",
-    "FBTYPE",
-    "LANGUAGE",
-    "MEMBER",
-    "RANGE",
-    "RELATED",
-    "RELTYPE",
-    "SENT-BY",
-    "VALUE",
-    "DISPLAY",
-    "FEATURE",
-    "LABEL",
-    "SCHEDULE-AGENT",
-    "SCHEDULE-FORCE-SEND",
-    "UID",
-    "DTSTART",
-    "DTEND",
-    "DTSTAMP",
-    "X-LIC-LOCATION",
-];
+/// The static copy of a registered property or parameter name (RFC 5545, 7986, 7953, 6638),
+/// found among those of the same length.
+fn static_name(s: &str) -> Option<&'static str> {
+    let candidates: &[&'static str] = match s.len() {
+        2 => &["CN"],
+        3 => &["URL", "DIR", "UID"],
+        4 => &["ROLE", "RSVP", "TZID"],
+        5 => &[
+            "EMAIL", "RRULE", "RDATE", "RANGE", "VALUE", "LABEL", "DTEND",
+        ],
+        6 => &["CUTYPE", "EXDATE", "ATTACH", "ALTREP", "FBTYPE", "MEMBER"],
+        7 => &[
+            "SUMMARY", "COMMENT", "CONTACT", "FMTTYPE", "RELATED", "RELTYPE", "SENT-BY", "DISPLAY",
+            "FEATURE", "DTSTART", "DTSTAMP",
+        ],
+        8 => &["ATTENDEE", "LOCATION", "PARTSTAT", "ENCODING", "LANGUAGE"],
+        9 => &["ORGANIZER"],
+        10 => &["CATEGORIES", "CONFERENCE", "RELATED-TO"],
+        11 => &["DESCRIPTION"],
+        12 => &["DELEGATED-TO"],
+        14 => &[
+            "REQUEST-STATUS",
+            "DELEGATED-FROM",
+            "SCHEDULE-AGENT",
+            "X-LIC-LOCATION",
+        ],
+        15 => &["SCHEDULE-STATUS"],
+        19 => &["SCHEDULE-FORCE-SEND"],
+        _ => &[],
+    };
+    candidates.iter().copied().find(|known| *known == s)
+}
 
 pub(crate) fn uppercase(name: Cow<'_, str>) -> Cow<'_, str> {
     if name.bytes().any(|b| b.is_ascii_lowercase()) {
