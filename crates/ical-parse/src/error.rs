@@ -197,9 +197,6 @@ pub enum ErrorKind {
     /// §3.3.5 says it must not apply to a UTC time).
     #[error("UTC date-time with TZID parameter")]
     UtcWithTzid,
-    /// Not an error: a name not written in uppercase (names are case-insensitive, §3.1).
-    #[error("name {0:?} is not uppercase")]
-    LowercaseName(String),
     /// Not an error: a lenient parse hit its warning cap and stops reporting.
     #[error("too many warnings; further ones are not reported")]
     TooManyWarnings,

@@ -298,7 +298,7 @@ impl<'a> Parser<'a> {
             self.warn(Error::new(l, c, kind));
         }
         self.forgiven = forgiven;
-        let (property, written) = match split {
+        let property = match split {
             Ok(p) => p,
             Err(((offset, kind), text)) => {
                 let (l, c) = pos.position(offset);
@@ -313,9 +313,6 @@ impl<'a> Parser<'a> {
                 return self.push_property(raw);
             }
         };
-        if let Some(written) = written {
-            self.warn(Error::new(pos.line, 1, ErrorKind::LowercaseName(written)));
-        }
         if property.is("BEGIN") {
             self.begin(property)
         } else if property.is("END") {
@@ -353,9 +350,7 @@ impl<'a> Parser<'a> {
             Cow::Borrowed(s) => Cow::Borrowed(s.get(..trimmed.len()).unwrap_or_default()),
             Cow::Owned(_) => Cow::Owned(trimmed.to_owned()),
         };
-        if name.bytes().any(|b| b.is_ascii_lowercase()) {
-            self.warn(at(ErrorKind::LowercaseName(name.to_string())));
-        }
+        // Names are case-insensitive (§3.1): `begin:vevent` is legal and stored uppercase.
         Ok(Some(uppercase(name)))
     }
 
@@ -557,38 +552,35 @@ fn raw_of(property: Property<'_>) -> Property<'_> {
     raw
 }
 
-/// Builds a property from a split line, with the name as written when it is not uppercase.
-fn build<'s>(cl: ContentLine<'s>, pos: &LinePos<'_>) -> (Property<'s>, Option<String>) {
+/// Builds a property from a split line, its name in uppercase (names are case-insensitive,
+/// §3.1, and the writer writes the canonical uppercase form).
+fn build<'s>(cl: ContentLine<'s>, pos: &LinePos<'_>) -> Property<'s> {
     let (line, value_column) = pos.position(cl.value_offset);
-    let (name, written) = if cl.lowercase {
-        (uppercase(Cow::Borrowed(cl.name)), Some(cl.name.to_owned()))
+    let name = if cl.lowercase {
+        uppercase(Cow::Borrowed(cl.name))
     } else {
-        (Cow::Borrowed(cl.name), None)
+        Cow::Borrowed(cl.name)
     };
-    let property = Property {
+    Property {
         name,
         params: cl.params,
         raw_value: Cow::Borrowed(cl.value),
         line,
         value_column,
-    };
-    (property, written)
+    }
 }
 
 /// What a folded line's property keeps before its value: owned, so that the line's buffer
 /// can become the value.
 struct Head {
     name: Cow<'static, str>,
-    written: Option<String>,
     params: Vec<Parameter<'static>>,
     value_offset: usize,
 }
 
 fn head(cl: ContentLine<'_>) -> Head {
-    let written = cl.lowercase.then(|| cl.name.to_owned());
     Head {
         name: own_name(uppercase(Cow::Borrowed(cl.name))),
-        written,
         params: cl.params.into_iter().map(Parameter::into_owned).collect(),
         value_offset: cl.value_offset,
     }
@@ -597,7 +589,7 @@ fn head(cl: ContentLine<'_>) -> Head {
 impl Head {
     /// The property, its value the unfolded line with name and parameters cut off (moved
     /// within the buffer, not copied into a new one).
-    fn with_value<'a>(self, mut line: String, pos: &LinePos<'_>) -> (Property<'a>, Option<String>) {
+    fn with_value<'a>(self, mut line: String, pos: &LinePos<'_>) -> Property<'a> {
         let (l, c) = pos.position(self.value_offset);
         if line.is_char_boundary(self.value_offset) {
             line.drain(..self.value_offset);
@@ -605,14 +597,13 @@ impl Head {
             // Not reached: the value starts after an ASCII ':'.
             line = line.get(self.value_offset..).unwrap_or_default().to_owned();
         }
-        let property = Property {
+        Property {
             name: self.name,
             params: self.params,
             raw_value: Cow::Owned(line),
             line: l,
             value_column: c,
-        };
-        (property, self.written)
+        }
     }
 }
 

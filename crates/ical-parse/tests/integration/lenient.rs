@@ -193,13 +193,27 @@ fn lenient_reads_what_it_forgave() {
 
 #[test]
 fn legal_variants_pass_strictly() {
-    // Names are case-insensitive (§3.1): legal, noted as a warning in both modes.
-    let text = event("").replace("UID:1", "uid:1");
-    let parsed = parse_bytes_with(text.as_bytes(), &ParseOptions::strict()).unwrap();
-    assert_eq!(
-        parsed.warnings[0].kind,
-        ErrorKind::LowercaseName("uid".into())
-    );
+    // Names are case-insensitive (§3.1): lowercase names, parameter names and component
+    // names are legal, pass silently in both modes, and are written back in uppercase.
+    let text = event("dtstart;tzid=Europe/Paris:20240101T100000\r\n")
+        .replace("UID:1", "uid:1")
+        .replace("BEGIN:VEVENT", "begin:vevent")
+        .replace("END:VEVENT", "End:vEvent");
+    for options in [ParseOptions::strict(), ParseOptions::lenient()] {
+        let parsed = parse_bytes_with(text.as_bytes(), &options).unwrap();
+        assert_eq!(parsed.warnings, []);
+        let written = parsed.calendar.write();
+        assert_eq!(
+            written,
+            event("DTSTART;TZID=Europe/Paris:20240101T100000\r\n")
+        );
+        let vevent = parsed.calendar.events().next().unwrap();
+        assert_eq!(vevent.uid().as_deref(), Some("1"));
+        assert_eq!(
+            vevent.component().property("DTSTART").unwrap().tzid(),
+            Some("Europe/Paris")
+        );
+    }
     // Several VCALENDARs make one stream (§3.4), X- and unregistered names, empty values.
     let text = format!(
         "{}{}",
