@@ -181,6 +181,9 @@ pub struct BootstrapMachine {
     flight: InFlight<Purpose>,
     state: State,
     queue: Vec<Purpose>,
+    /// Where OPTIONS goes when not to the principal: the first calendar home, for servers
+    /// without DAV classes at the root (`QuirkProfile::dav_header_at_root` off).
+    options_url: Option<Uri>,
 }
 
 impl BootstrapMachine {
@@ -191,6 +194,7 @@ impl BootstrapMachine {
             flight: InFlight::default(),
             state: State::Start,
             queue: Vec::new(),
+            options_url: None,
         }
     }
 
@@ -230,6 +234,7 @@ impl BootstrapMachine {
                 crate::body::propfind(&PRINCIPAL_PROPS),
             ),
             (Purpose::Options, State::ReadPrincipal { url, .. }) => {
+                let url = self.options_url.as_ref().unwrap_or(url);
                 dav_request(Method::OPTIONS, url, None, &[], Bytes::new())
             }
             _ => Err(Error::ServerMisbehaved {
@@ -305,8 +310,25 @@ impl BootstrapMachine {
             .iter()
             .find(|r| r.href().and_then(|h| key(url, h)) == wanted)
             .or_else(|| ms.responses.first());
-        *properties = Some(own.map(PropertySet::from_response).unwrap_or_default());
+        let set = own.map(PropertySet::from_response).unwrap_or_default();
+        if !self.config.quirks.dav_header_at_root {
+            // The principal may sit where the server names no DAV class (Cyrus' root): ask
+            // the calendar home, which does.
+            let home = set.calendar_home_set().first().cloned();
+            self.options_url = home.and_then(|h| h.resolve(url).ok()).or(Some(url.clone()));
+            self.queue.push(Purpose::Options);
+        }
+        *properties = Some(set);
         Ok(())
+    }
+
+    /// The requests to start reading the principal with.
+    fn start_principal(&mut self) {
+        if self.config.quirks.dav_header_at_root {
+            // Both at once: the answers are independent (the seed's steps 2 and 3).
+            self.queue.push(Purpose::Options);
+        }
+        self.queue.push(Purpose::Principal);
     }
 
     fn on_options(&mut self, response: &http::Response<Bytes>) {
@@ -376,8 +398,7 @@ impl Machine for BootstrapMachine {
                             properties: None,
                             capabilities: None,
                         };
-                        self.queue.push(Purpose::Options);
-                        self.queue.push(Purpose::Principal);
+                        self.start_principal();
                     }
                     Err(_) => {
                         let error = Error::InvalidUrl {
@@ -394,9 +415,7 @@ impl Machine for BootstrapMachine {
             },
             State::ReadPrincipal { started, .. } if !*started => {
                 *started = true;
-                // Both at once: the answers are independent (the seed's steps 2 and 3).
-                self.queue.push(Purpose::Options);
-                self.queue.push(Purpose::Principal);
+                self.start_principal();
             }
             State::Done(result) => return Output::Done(result.clone()),
             _ => {}

@@ -6,6 +6,7 @@
 //! | [`listing`] | [`listing::ListingMachine`] | calendar homes to typed collections |
 //! | [`sync`] | [`sync::SyncMachine`] | many calendars up to date, by the DESIGN.md ladder |
 //! | [`write`](mod@write) | [`write::WriteMachine`] | create, update, delete, MKCALENDAR, PROPPATCH |
+//! | [`probe`] | [`probe::ProbeMachine`] | harmless experiments that conclude a [`QuirkProfile`] |
 //! | [`quirks`] | | server differences as plain data |
 //!
 //! Each flow is a state machine that says *what request to make next*; the caller owns every
@@ -70,10 +71,11 @@ pub mod bootstrap;
 mod error;
 pub mod listing;
 mod machine;
+pub mod probe;
 pub mod quirks;
 pub mod sync;
 pub mod write;
 
 pub use error::{Error, UsageError};
 pub use machine::{Machine, Output, RequestId, TransportFailure};
-pub use quirks::QuirkProfile;
+pub use quirks::{InvalidSyncToken, QuirkProfile, WellKnown};

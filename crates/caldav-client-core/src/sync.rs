@@ -512,8 +512,11 @@ fn header_etag(response: &http::Response<Bytes>) -> Option<String> {
     (!etag.is_empty()).then(|| etag.to_owned())
 }
 
-fn is_invalid_token(response: &http::Response<Bytes>) -> bool {
+fn is_invalid_token(quirks: &QuirkProfile, response: &http::Response<Bytes>) -> bool {
     let status = response.status();
+    if quirks.invalid_sync_token.status() == Some(status.as_u16()) {
+        return true;
+    }
     // 503 and 504 say "later" (rate limits, QUIRKS #25), not "this token is bad": they end
     // the calendar's sync with their Retry-After instead of forcing a full resync.
     let transient = matches!(status.as_u16(), 503 | 504);
@@ -575,7 +578,7 @@ impl Run {
         // A calendar synced before without a token came from a server that gave none: the
         // etag ladder, without asking for sync-collection again.
         let synced_before = !run.initial;
-        if quirks.sync_collection && !quirks.sync_token_unreliable {
+        if quirks.sync_collection && quirks.tokens_trusted() {
             match token {
                 None if synced_before => run.start_listing(quirks),
                 Some(token) => run.queue.push_back(Purpose::Sync { token }),
@@ -601,7 +604,7 @@ impl Run {
         if quirks.ctag
             && self.old.ctag.is_some()
             && self.old.resume.is_none()
-            && !quirks.sync_token_unreliable
+            && quirks.tokens_trusted()
         {
             self.queue.push_back(Purpose::Ctag);
         } else {
@@ -780,7 +783,8 @@ impl Run {
             self.start_fetch(config);
         } else if status == StatusCode::UNAUTHORIZED {
             self.fail(status_error(&self.url, response));
-        } else if !token.is_empty() && is_invalid_token(response) && !self.restarted {
+        } else if !token.is_empty() && is_invalid_token(&config.quirks, response) && !self.restarted
+        {
             self.restarted = true;
             self.full = true;
             self.method = SyncMethod::FullResync;
@@ -969,7 +973,11 @@ impl Run {
         if asked.is_empty() {
             return;
         }
-        if round < config.max_refetch_rounds {
+        if config.quirks.multiget_omits_missing {
+            // An omitted href is how this server says "not found": ask for each one alone.
+            self.queue
+                .extend(asked.into_iter().map(|key| Purpose::Get { key }));
+        } else if round < config.max_refetch_rounds {
             self.enqueue_fetch(config, asked.into_iter().collect(), round + 1);
         } else {
             self.missing.extend(asked);

@@ -123,6 +123,11 @@ pub struct Conflict {
     pub server_etag: Option<String>,
     /// The server's current data; `None` when the object is gone or could not be read.
     pub server_data: Option<String>,
+    /// The server's current data is the object the caller sent (an earlier attempt of this
+    /// very write landed): compared byte for byte, or semantically when the quirk profile says
+    /// the server rewrites data or strips the final CRLF (QUIRKS #17, #30). The caller can
+    /// adopt `server_etag` instead of merging.
+    pub same_as_local: bool,
 }
 
 /// How a write ended.
@@ -367,6 +372,7 @@ impl WriteMachine {
             local_data,
             server_etag: None,
             server_data: None,
+            same_as_local: false,
         }
     }
 
@@ -402,7 +408,9 @@ impl WriteMachine {
         let href = href.clone();
         match &self.config.request {
             WriteRequest::Create { .. } | WriteRequest::Update { .. } => {
-                let etag = usable_etag(response).filter(|_| self.config.quirks.trust_put_etag);
+                let quirks = &self.config.quirks;
+                let etag = usable_etag(response)
+                    .filter(|_| quirks.trust_put_etag && !quirks.put_etag_missing);
                 let created = matches!(self.config.request, WriteRequest::Create { .. });
                 let outcome = if created {
                     WriteOutcome::Created {
@@ -422,7 +430,15 @@ impl WriteMachine {
                 self.queue = Some(Purpose::FetchEtag);
                 Ok(None)
             }
-            WriteRequest::Delete { .. } => Ok(Some(WriteOutcome::Deleted { href })),
+            WriteRequest::Delete { .. } if self.config.quirks.delete_succeeded(status.as_u16()) => {
+                Ok(Some(WriteOutcome::Deleted { href }))
+            }
+            // 202 (accepted, not done) or 207 (some part failed): not a deletion to rely on.
+            WriteRequest::Delete { .. } => Err(Error::Status {
+                href: url.to_string(),
+                status: status.as_u16(),
+                retry_after: None,
+            }),
             WriteRequest::MkCalendar { .. } => Ok(Some(WriteOutcome::CalendarCreated { href })),
             WriteRequest::PropPatch { .. } => {
                 if status == StatusCode::MULTI_STATUS {
@@ -484,6 +500,10 @@ impl WriteMachine {
                     .map(str::to_owned)
             });
             conflict.server_data = std::str::from_utf8(response.body()).ok().map(str::to_owned);
+            conflict.same_as_local = match (&conflict.local_data, &conflict.server_data) {
+                (Some(local), Some(server)) => self.config.quirks.same_data(local, server),
+                _ => false,
+            };
         }
         Some(WriteOutcome::Conflict(conflict))
     }
