@@ -739,6 +739,11 @@ impl Server {
     }
 
     fn handle_delete(&mut self, path: &str, request: &Request<Bytes>) -> Response<Bytes> {
+        if path != self.home && self.collections.remove(path).is_some() {
+            // A calendar and its members (RFC 4918 §9.6.1).
+            self.bump();
+            return respond(StatusCode::NO_CONTENT, "");
+        }
         let Some((calendar, name)) = self.split(path) else {
             return respond(StatusCode::NOT_FOUND, "");
         };

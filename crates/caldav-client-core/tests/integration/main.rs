@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
 
 mod bootstrap;
+mod probe;
+mod quirks;
 mod seed;
 mod sync;
 mod sync_model;
