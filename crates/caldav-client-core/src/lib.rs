@@ -7,6 +7,7 @@
 //! | [`sync`] | [`sync::SyncMachine`] | many calendars up to date, by the DESIGN.md ladder |
 //! | [`write`](mod@write) | [`write::WriteMachine`] | create, update, delete, MKCALENDAR, PROPPATCH |
 //! | [`probe`] | [`probe::ProbeMachine`] | harmless experiments that conclude a [`QuirkProfile`] |
+//! | [`schedule`] | [`schedule::ReplyMachine`] and others | RFC 6638 scheduling, inbox, free-busy |
 //! | [`quirks`] | | server differences as plain data |
 //!
 //! Each flow is a state machine that says *what request to make next*; the caller owns every
@@ -73,6 +74,7 @@ pub mod listing;
 mod machine;
 pub mod probe;
 pub mod quirks;
+pub mod schedule;
 pub mod sync;
 pub mod write;
 

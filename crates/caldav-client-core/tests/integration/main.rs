@@ -5,6 +5,7 @@
 mod bootstrap;
 mod probe;
 mod quirks;
+mod schedule;
 mod seed;
 mod sync;
 mod sync_model;
