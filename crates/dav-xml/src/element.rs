@@ -22,10 +22,10 @@
 
 use std::borrow::Cow;
 
-use quick_xml::Reader;
-use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::events::BytesStart;
 
 use crate::error::{Error, LimitKind};
+use crate::lexer::{self, Lexer, Token};
 use crate::limits::Limits;
 use crate::name::{QName, intern_str};
 
@@ -338,68 +338,43 @@ impl ElementBudget {
     }
 }
 
-/// Resolves one general reference: the five predefined entities or a character reference.
-fn resolve_reference<'b>(
-    reference: &BytesRef<'_>,
-    offset: u64,
-    utf8: &'b mut [u8; 4],
-) -> Result<&'b str, Error> {
-    let unknown = || Error::Entity {
-        offset,
-        name: reference.to_string(),
-    };
-    if reference.is_char_ref() {
-        return match reference.resolve_char_ref() {
-            Ok(Some(ch)) => Ok(ch.encode_utf8(utf8)),
-            Ok(None) | Err(_) => Err(unknown()),
-        };
-    }
-    Ok(match &**reference {
-        "lt" => "<",
-        "gt" => ">",
-        "amp" => "&",
-        "apos" => "'",
-        "quot" => "\"",
-        _ => return Err(unknown()),
-    })
-}
-
-/// An element being built, with the byte count of its text so far.
-struct Open {
+/// An element being built: its raw name (for the end tag) and the byte count of its text.
+struct Open<'a> {
     element: Element,
+    raw: &'a str,
     text_bytes: usize,
 }
 
-impl Open {
-    /// Appends character data. A blank run that starts a new text node waits in `pending`:
-    /// indentation beside child elements is dropped without ever being stored.
+impl<'a> Open<'a> {
+    /// Appends decoded character data. A blank run that starts a new text node waits in
+    /// `pending`: indentation beside child elements is dropped without ever being stored.
     fn push_text(
         &mut self,
-        text: &str,
-        pending: &mut String,
+        text: Cow<'a, str>,
+        pending: &mut Option<Cow<'a, str>>,
         offset: u64,
         limits: &Limits,
     ) -> Result<(), Error> {
         self.add_bytes(text.len(), offset, limits)?;
         if let Some(Node::Text(last)) = self.element.children.last_mut() {
-            last.push_str(text);
-        } else if is_blank(text) {
-            pending.push_str(text);
+            last.push_str(&text);
+        } else if is_blank(&text) {
+            match pending {
+                Some(blank) => blank.to_mut().push_str(&text),
+                None => *pending = Some(text),
+            }
         } else {
-            let mut node = std::mem::take(pending);
-            node.push_str(text);
+            let node = match pending.take() {
+                Some(blank) => {
+                    let mut node = blank.into_owned();
+                    node.push_str(&text);
+                    node
+                }
+                None => text.into_owned(),
+            };
             self.element.children.push(Node::Text(node));
         }
         Ok(())
-    }
-
-    /// Stores a pending blank run as a text node (before CDATA, or as the whole content).
-    fn flush(&mut self, pending: &mut String) {
-        if !pending.is_empty() {
-            self.element
-                .children
-                .push(Node::Text(std::mem::take(pending)));
-        }
     }
 
     fn add_bytes(&mut self, len: usize, offset: u64, limits: &Limits) -> Result<(), Error> {
@@ -479,68 +454,79 @@ pub(crate) fn build_absorbing(
     mut budget: ElementBudget,
     mut absorb: Option<&mut Absorb<'_>>,
 ) -> Result<Element, Error> {
-    let mut reader = Reader::from_str(input);
-    let config = reader.config_mut();
-    config.check_end_names = true;
-    config.expand_empty_elements = false;
+    let mut lexer = Lexer::new(input);
     let base_depth = scope.marks.len();
-    let mut stack: Vec<Open> = Vec::new();
+    let mut stack: Vec<Open<'_>> = Vec::new();
     let mut root: Option<Element> = None;
-    let mut pending = String::new();
+    // A blank run that may be indentation: stored only if the element turns out to hold text.
+    let mut pending: Option<Cow<'_, str>> = None;
     loop {
-        let offset = reader.buffer_position();
-        let event = reader
-            .read_event()
-            .map_err(|e| syntax(reader.error_position(), &e))?;
-        match event {
-            Event::Start(start) | Event::Empty(start) if root.is_some() => {
-                let _ = start;
+        let at = lexer.position();
+        let offset = at as u64;
+        let Some(token) = lexer.next_token()? else {
+            break;
+        };
+        match token {
+            Token::Start { .. } if root.is_some() => {
                 return Err(Error::Syntax {
                     offset,
                     message: "content after the root element".into(),
                 });
             }
-            Event::Start(start) => {
-                let element =
-                    open_element(&start, scope, limits, &mut budget, stack.len(), offset)?;
-                pending.clear();
+            Token::Start {
+                content,
+                name_len,
+                empty,
+            } => {
+                let (element, raw) = open_element(
+                    content,
+                    name_len,
+                    scope,
+                    limits,
+                    &mut budget,
+                    stack.len(),
+                    offset,
+                )?;
+                pending = None;
                 if let Some(absorb) = absorb.as_deref_mut()
                     && !absorb.found
                     && element.name == *absorb.name
                 {
                     absorb.found = true;
-                    absorb.open_at = Some(stack.len());
+                    if !empty {
+                        absorb.open_at = Some(stack.len());
+                    }
                 }
-                stack.push(Open {
-                    element,
-                    text_bytes: 0,
-                });
-            }
-            Event::Empty(start) => {
-                let element =
-                    open_element(&start, scope, limits, &mut budget, stack.len(), offset)?;
-                scope.close();
-                pending.clear();
-                if let Some(absorb) = absorb.as_deref_mut()
-                    && !absorb.found
-                    && element.name == *absorb.name
-                {
-                    absorb.found = true;
+                if empty {
+                    scope.close();
+                    attach(&mut stack, &mut root, element, absorb.as_deref_mut());
+                } else {
+                    stack.push(Open {
+                        element,
+                        raw,
+                        text_bytes: 0,
+                    });
                 }
-                attach(&mut stack, &mut root, element, absorb.as_deref_mut());
             }
-            Event::End(_) => {
+            Token::End(name) => {
                 let Some(mut open) = stack.pop() else {
                     return Err(Error::Syntax {
                         offset,
                         message: "unmatched end tag".into(),
                     });
                 };
-                scope.close();
-                if open.element.is_text_only() {
-                    open.flush(&mut pending);
+                if open.raw != name {
+                    return Err(Error::Syntax {
+                        offset,
+                        message: format!("end tag `{name}` does not match `{}`", open.raw),
+                    });
                 }
-                pending.clear();
+                scope.close();
+                if let Some(text) = pending.take()
+                    && open.element.is_text_only()
+                {
+                    open.element.children.push(Node::Text(text.into_owned()));
+                }
                 if let Some(absorb) = absorb.as_deref_mut()
                     && absorb.open_at == Some(stack.len())
                 {
@@ -548,40 +534,32 @@ pub(crate) fn build_absorbing(
                 }
                 attach(&mut stack, &mut root, open.finish(), absorb.as_deref_mut());
             }
-            Event::Text(text) => {
-                let content = without_nul(text.xml10_content());
-                match stack.last_mut() {
-                    Some(open) => open.push_text(&content, &mut pending, offset, limits)?,
-                    None if is_blank(&content) => {}
-                    None => {
+            Token::Text(raw) => match stack.last_mut() {
+                Some(open) => {
+                    let content = lexer::text(raw, offset)?;
+                    open.push_text(content, &mut pending, offset, limits)?;
+                }
+                None => {
+                    if let Some(i) = raw.bytes().position(|b| !lexer::is_space(b)) {
                         return Err(Error::Syntax {
-                            offset,
+                            offset: offset + i as u64,
                             message: "text outside the root element".into(),
                         });
                     }
                 }
-            }
-            Event::GeneralRef(reference) => {
-                let Some(open) = stack.last_mut() else {
-                    return Err(Error::Syntax {
-                        offset,
-                        message: "reference outside the root element".into(),
-                    });
-                };
-                let mut utf8 = [0u8; 4];
-                let resolved = resolve_reference(&reference, offset, &mut utf8)?;
-                open.push_text(resolved, &mut pending, offset, limits)?;
-            }
-            Event::CData(cdata) => {
+            },
+            Token::CData(raw) => {
                 let Some(open) = stack.last_mut() else {
                     return Err(Error::Syntax {
                         offset,
                         message: "cdata outside the root element".into(),
                     });
                 };
-                let content = without_nul(cdata.xml10_content());
+                let content = lexer::cdata(raw);
                 open.add_bytes(content.len(), offset, limits)?;
-                open.flush(&mut pending);
+                if let Some(blank) = pending.take() {
+                    open.element.children.push(Node::Text(blank.into_owned()));
+                }
                 // Adjacent sections are one run of character data (a writer splits around `]]>`).
                 if let Some(Node::CData(last)) = open.element.children.last_mut() {
                     last.push_str(&content);
@@ -591,9 +569,8 @@ pub(crate) fn build_absorbing(
                         .push(Node::CData(content.into_owned()));
                 }
             }
-            Event::DocType(_) => return Err(Error::Dtd { offset }),
-            Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
-            Event::Eof => break,
+            Token::DocType => return Err(Error::Dtd { offset }),
+            Token::Skipped => {}
         }
     }
     // Defensive: a truncated document leaves the scope with our marks.
@@ -608,14 +585,18 @@ pub(crate) fn build_absorbing(
     }
 }
 
-fn open_element(
-    start: &BytesStart<'_>,
+/// Opens an element from a start tag's content: checks the limits, takes its namespace
+/// declarations into `scope` (the caller closes it again for an empty element), and resolves
+/// its name and attributes. Returns the element and its raw name.
+fn open_element<'a>(
+    content: &'a str,
+    name_len: usize,
     scope: &mut Scope,
     limits: &Limits,
     budget: &mut ElementBudget,
     depth: usize,
     offset: u64,
-) -> Result<Element, Error> {
+) -> Result<(Element, &'a str), Error> {
     if depth >= limits.max_depth {
         return Err(Error::Limit {
             offset,
@@ -626,9 +607,23 @@ fn open_element(
         offset,
         limit: LimitKind::Elements,
     })?;
+    let raw = content.get(..name_len).unwrap_or_default();
+    if raw.is_empty() {
+        return Err(Error::Syntax {
+            offset,
+            message: "empty tag name".into(),
+        });
+    }
     scope.open();
-    let count = scope.declare_from(start, offset, limits)?;
-    let name = scope.resolve_element(start.name().as_ref(), offset)?;
+    // Most tags of a multistatus have no attributes: skip quick-xml's attribute parser.
+    let rest = content.get(name_len..).unwrap_or_default();
+    if rest.bytes().all(lexer::is_space) {
+        let name = scope.resolve_element(raw, offset)?;
+        return Ok((Element::new(name), raw));
+    }
+    let start = BytesStart::from_content(content, name_len);
+    let count = scope.declare_from(&start, offset, limits)?;
+    let name = scope.resolve_element(raw, offset)?;
     let mut attributes = Vec::with_capacity(count);
     for attribute in start.attributes() {
         let attribute = attribute.map_err(|e| syntax(offset, &e))?;
@@ -658,11 +653,14 @@ fn open_element(
             value: without_nul(value).into_owned(),
         });
     }
-    Ok(Element {
-        name,
-        attributes,
-        children: Vec::new(),
-    })
+    Ok((
+        Element {
+            name,
+            attributes,
+            children: Vec::new(),
+        },
+        raw,
+    ))
 }
 
 fn attach(

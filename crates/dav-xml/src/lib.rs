@@ -64,6 +64,7 @@
 pub mod element;
 mod error;
 pub mod href;
+mod lexer;
 mod limits;
 pub mod multistatus;
 pub mod name;

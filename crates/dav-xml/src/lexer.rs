@@ -1,0 +1,386 @@
+//! The tokenizer under the tree builder: markup boundaries of a UTF-8 checked document
+//! (XML 1.0 §2.4 character data, §2.5 comments, §2.6 processing instructions, §2.7 CDATA,
+//! §3.1 tags), and the decoding of character data (§2.11 end-of-line handling, §4.1 and §4.6
+//! references).
+//!
+//! Why not quick-xml's event loop: it stops text at every `&` and hands each reference over as
+//! an event of its own, so text escaped the way SabreDAV and Nextcloud send calendar data
+//! (`&#13;` on every line) costs two events per line, and its end-of-line pass is a second
+//! walk over the text. Here a text run is one token, decoded in one pass that borrows from the
+//! input when there is nothing to change. Attributes are still parsed by quick-xml
+//! ([`quick_xml::events::BytesStart`]).
+//!
+//! The boundaries found here are the ones the stream decoder's scanner finds
+//! ([`crate::stream`]): a tag ends at the first `>` outside quotes, a tag name at the first
+//! whitespace or `/`, so that whole and streamed decoding agree on every input.
+
+use std::borrow::Cow;
+
+use crate::error::Error;
+
+/// One piece of a document.
+#[derive(Debug)]
+pub(crate) enum Token<'a> {
+    /// Character data, raw: references and line ends not yet decoded (see [`text`]).
+    Text(&'a str),
+    /// The content of a CDATA section, raw (see [`cdata`]).
+    CData(&'a str),
+    /// A start tag or an empty-element tag: `content` is what stands between `<` and `>` (or
+    /// `/>`), its first `name_len` bytes the raw name.
+    Start {
+        content: &'a str,
+        name_len: usize,
+        empty: bool,
+    },
+    /// An end tag's raw name, trailing whitespace removed.
+    End(&'a str),
+    /// A comment, a processing instruction or the XML declaration: no data.
+    Skipped,
+    /// A document type declaration, which is refused.
+    DocType,
+}
+
+/// Walks a document from the start, one token at a time.
+pub(crate) struct Lexer<'a> {
+    input: &'a str,
+    pos: usize,
+}
+
+impl<'a> Lexer<'a> {
+    pub(crate) fn new(input: &'a str) -> Self {
+        Self { input, pos: 0 }
+    }
+
+    /// Byte offset of the next token.
+    pub(crate) fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// The next token, `None` at the end of the input.
+    pub(crate) fn next_token(&mut self) -> Result<Option<Token<'a>>, Error> {
+        let bytes = self.input.as_bytes();
+        let start = self.pos;
+        let Some(rest) = bytes.get(start..).filter(|rest| !rest.is_empty()) else {
+            return Ok(None);
+        };
+        if rest.first() != Some(&b'<') {
+            let end = memchr::memchr(b'<', rest).map_or(bytes.len(), |i| start + i);
+            return self.token_until(end, end, Token::Text);
+        }
+        match rest.get(1) {
+            Some(b'?') => {
+                let end = self.find(start + 2, b"?>", "unclosed processing instruction")?;
+                self.pos = end;
+                Ok(Some(Token::Skipped))
+            }
+            Some(b'!') => {
+                const COMMENT: &[u8] = b"<!--";
+                const CDATA: &[u8] = b"<![CDATA[";
+                if rest.starts_with(COMMENT) {
+                    let end = self.find(start + COMMENT.len(), b"-->", "unclosed comment")?;
+                    self.pos = end;
+                    Ok(Some(Token::Skipped))
+                } else if rest.starts_with(CDATA) {
+                    let end = self.find(start + CDATA.len(), b"]]>", "unclosed cdata")?;
+                    self.token_between(start + CDATA.len(), end - 3, end, Token::CData)
+                } else if rest.starts_with(b"<!DOCTYPE") {
+                    Ok(Some(Token::DocType))
+                } else {
+                    Err(self.syntax(start, "invalid markup after `<!`"))
+                }
+            }
+            Some(b'/') => {
+                let Some(i) = rest.get(2..).and_then(|tail| memchr::memchr(b'>', tail)) else {
+                    return Err(self.syntax(start, "unclosed end tag"));
+                };
+                let end = start + 2 + i;
+                let name = self
+                    .input
+                    .get(start + 2..end)
+                    .unwrap_or_default()
+                    .trim_end_matches(is_space_char);
+                self.pos = end + 1;
+                Ok(Some(Token::End(name)))
+            }
+            _ => {
+                let Some(gt) = tag_end(rest) else {
+                    return Err(self.syntax(start, "unclosed tag"));
+                };
+                let empty = gt >= 2 && rest.get(gt - 1) == Some(&b'/');
+                let content = self
+                    .input
+                    .get(start + 1..start + gt - usize::from(empty))
+                    .unwrap_or_default();
+                let name_len = content
+                    .bytes()
+                    .position(|b| is_space(b) || b == b'/')
+                    .unwrap_or(content.len());
+                self.pos = start + gt + 1;
+                Ok(Some(Token::Start {
+                    content,
+                    name_len,
+                    empty,
+                }))
+            }
+        }
+    }
+
+    fn token_until(
+        &mut self,
+        end: usize,
+        next: usize,
+        make: fn(&'a str) -> Token<'a>,
+    ) -> Result<Option<Token<'a>>, Error> {
+        self.token_between(self.pos, end, next, make)
+    }
+
+    fn token_between(
+        &mut self,
+        from: usize,
+        to: usize,
+        next: usize,
+        make: fn(&'a str) -> Token<'a>,
+    ) -> Result<Option<Token<'a>>, Error> {
+        // Every boundary is an ASCII delimiter, so `get` cannot fail on a char boundary.
+        let slice = self
+            .input
+            .get(from..to)
+            .ok_or_else(|| self.syntax(from, "invalid character boundary"))?;
+        self.pos = next;
+        Ok(Some(make(slice)))
+    }
+
+    /// The end (exclusive) of `terminator`, searched from `from`.
+    fn find(&self, from: usize, terminator: &[u8], unclosed: &str) -> Result<usize, Error> {
+        self.input
+            .as_bytes()
+            .get(from..)
+            .and_then(|tail| memchr::memmem::find(tail, terminator))
+            .map(|i| from + i + terminator.len())
+            .ok_or_else(|| self.syntax(self.pos, unclosed))
+    }
+
+    fn syntax(&self, offset: usize, message: &str) -> Error {
+        Error::Syntax {
+            offset: offset as u64,
+            message: message.into(),
+        }
+    }
+}
+
+/// The index of the `>` that ends the tag starting at `tag[0]` (`<`), skipping quoted
+/// attribute values.
+fn tag_end(tag: &[u8]) -> Option<usize> {
+    let mut i = 1;
+    loop {
+        let at = i + memchr::memchr3(b'>', b'"', b'\'', tag.get(i..)?)?;
+        let quote = *tag.get(at)?;
+        if quote == b'>' {
+            return Some(at);
+        }
+        i = at + 1 + memchr::memchr(quote, tag.get(at + 1..)?)? + 1;
+    }
+}
+
+pub(crate) fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+fn is_space_char(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
+/// Decodes raw character data: references resolved, `CRLF` and lone `CR` turned into `LF`,
+/// a raw NUL (which XML cannot carry) read as U+FFFD. Borrows when nothing changes.
+///
+/// `offset` is the byte offset of `raw` in the document, for errors.
+pub(crate) fn text(raw: &str, offset: u64) -> Result<Cow<'_, str>, Error> {
+    decode(raw, offset, true)
+}
+
+/// Decodes the content of a CDATA section: line ends and NUL as in [`text`], no references.
+pub(crate) fn cdata(raw: &str) -> Cow<'_, str> {
+    // Without references nothing can fail.
+    decode(raw, 0, false).unwrap_or(Cow::Borrowed(raw))
+}
+
+fn decode(raw: &str, offset: u64, references: bool) -> Result<Cow<'_, str>, Error> {
+    let bytes = raw.as_bytes();
+    let special = |from: usize| {
+        let tail = bytes.get(from..).unwrap_or_default();
+        let found = if references {
+            memchr::memchr3(b'&', b'\r', 0, tail)
+        } else {
+            memchr::memchr2(b'\r', 0, tail)
+        };
+        found.map(|i| from + i)
+    };
+    let Some(mut at) = special(0) else {
+        return Ok(Cow::Borrowed(raw));
+    };
+    let mut out = String::with_capacity(raw.len());
+    let mut from = 0;
+    loop {
+        out.push_str(raw.get(from..at).unwrap_or_default());
+        match bytes.get(at) {
+            Some(b'\r') => {
+                out.push('\n');
+                at += 1;
+                if bytes.get(at) == Some(&b'\n') {
+                    at += 1;
+                }
+            }
+            Some(b'&') => {
+                let name_from = at + 1;
+                let semicolon = bytes
+                    .get(name_from..)
+                    .and_then(|tail| memchr::memchr2(b';', b'&', tail))
+                    .map(|i| name_from + i)
+                    .filter(|end| bytes.get(*end) == Some(&b';'));
+                let Some(semicolon) = semicolon else {
+                    return Err(Error::Syntax {
+                        offset: offset + at as u64,
+                        message: "unclosed reference".into(),
+                    });
+                };
+                let name = raw.get(name_from..semicolon).unwrap_or_default();
+                resolve(name, &mut out).ok_or_else(|| Error::Entity {
+                    offset: offset + at as u64,
+                    name: name.to_owned(),
+                })?;
+                at = semicolon + 1;
+            }
+            _ => {
+                out.push('\u{FFFD}');
+                at += 1;
+            }
+        }
+        from = at;
+        match special(from) {
+            Some(next) => at = next,
+            None => {
+                out.push_str(raw.get(from..).unwrap_or_default());
+                return Ok(Cow::Owned(out));
+            }
+        }
+    }
+}
+
+/// Appends what reference `&name;` stands for: one of the five predefined entities
+/// (§4.6) or a character reference (§4.1). `None` for anything else (no DTD declares more).
+fn resolve(name: &str, out: &mut String) -> Option<()> {
+    let predefined = match name {
+        "lt" => '<',
+        "gt" => '>',
+        "amp" => '&',
+        "apos" => '\'',
+        "quot" => '"',
+        _ => {
+            let number = name.strip_prefix('#')?;
+            let (digits, radix) = match number.strip_prefix('x') {
+                Some(hex) => (hex, 16),
+                None => (number, 10),
+            };
+            // `from_str_radix` would take a sign; a reference may not.
+            if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
+            let code = u32::from_str_radix(digits, radix).ok()?;
+            if code == 0 {
+                return None;
+            }
+            char::from_u32(code)?
+        }
+    };
+    out.push(predefined);
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(input: &str) -> Vec<String> {
+        let mut lexer = Lexer::new(input);
+        let mut out = Vec::new();
+        while let Some(token) = lexer.next_token().unwrap() {
+            out.push(format!("{token:?}"));
+        }
+        out
+    }
+
+    #[test]
+    fn tags_text_and_markup() {
+        assert_eq!(
+            tokens("<?xml version='1.0'?><a x='>' y=\"'\">t<!-- c --><![CDATA[<d>]]></a ><b/>"),
+            [
+                "Skipped",
+                "Start { content: \"a x='>' y=\\\"'\\\"\", name_len: 1, empty: false }",
+                "Text(\"t\")",
+                "Skipped",
+                "CData(\"<d>\")",
+                "End(\"a\")",
+                "Start { content: \"b\", name_len: 1, empty: true }",
+            ]
+        );
+    }
+
+    #[test]
+    fn unclosed_markup_is_an_error() {
+        for input in [
+            "<a",
+            "<a x='>",
+            "</a",
+            "<!-- x",
+            "<![CDATA[x",
+            "<?pi",
+            "<!x>",
+        ] {
+            let mut lexer = Lexer::new(input);
+            assert!(
+                matches!(lexer.next_token(), Err(Error::Syntax { offset: 0, .. })),
+                "{input}"
+            );
+        }
+        assert!(matches!(
+            Lexer::new("<!DOCTYPE x>").next_token(),
+            Ok(Some(Token::DocType))
+        ));
+    }
+
+    #[test]
+    fn text_decoding_borrows_when_nothing_changes() {
+        assert!(matches!(text("plain", 0), Ok(Cow::Borrowed("plain"))));
+        assert!(matches!(cdata("a&amp;b"), Cow::Borrowed("a&amp;b")));
+        assert_eq!(
+            text("a&#13;\r\nb\rc&lt;&#x41;&amp;&quot;&apos;&gt;\0", 0).unwrap(),
+            "a\r\nb\nc<A&\"'>\u{FFFD}"
+        );
+        assert_eq!(cdata("a\r\n\r\rb\0"), "a\n\n\nb\u{FFFD}");
+    }
+
+    #[test]
+    fn bad_references() {
+        for (raw, at) in [
+            ("x&bogus;", 1),
+            ("&#0;", 0),
+            ("&#-1;", 0),
+            ("&#+1;", 0),
+            ("&#xD800;", 0),
+            ("&;", 0),
+        ] {
+            assert!(
+                matches!(text(raw, 10), Err(Error::Entity { offset, .. }) if offset == 10 + at),
+                "{raw}"
+            );
+        }
+        assert!(matches!(
+            text("a&amp", 0),
+            Err(Error::Syntax { offset: 1, .. })
+        ));
+        assert!(matches!(
+            text("a&b&amp;", 0),
+            Err(Error::Syntax { offset: 1, .. })
+        ));
+    }
+}
