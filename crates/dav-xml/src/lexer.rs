@@ -208,7 +208,11 @@ fn decode(raw: &str, offset: u64, references: bool) -> Result<Cow<'_, str>, Erro
     let bytes = raw.as_bytes();
     let special = |from: usize| {
         let tail = bytes.get(from..).unwrap_or_default();
-        let found = if references {
+        // Indentation and short values: a loop beats `memchr`'s setup.
+        let found = if tail.len() < 16 {
+            tail.iter()
+                .position(|&b| b == b'\r' || b == 0 || (references && b == b'&'))
+        } else if references {
             memchr::memchr3(b'&', b'\r', 0, tail)
         } else {
             memchr::memchr2(b'\r', 0, tail)
