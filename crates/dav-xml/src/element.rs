@@ -27,6 +27,7 @@ use quick_xml::events::BytesStart;
 use crate::error::{Error, LimitKind};
 use crate::lexer::{self, Lexer, Token};
 use crate::limits::Limits;
+use crate::multistatus::{PropStat, Response};
 use crate::name::{QName, intern_str};
 
 /// An XML element with its attributes and content.
@@ -343,6 +344,7 @@ struct Open<'a> {
     element: Element,
     raw: &'a str,
     text_bytes: usize,
+    kind: Kind,
 }
 
 impl<'a> Open<'a> {
@@ -421,43 +423,94 @@ pub(crate) fn build(
     limits: &Limits,
     budget: ElementBudget,
 ) -> Result<Element, Error> {
-    build_absorbing(input, scope, limits, budget, None)
+    build_absorbing(input, scope, limits, budget, None)?.ok_or(Error::UnexpectedEof {
+        offset: input.len() as u64,
+    })
 }
 
-/// Hands the child elements of the first element called `name` (in document order) to `sink`
-/// as each one closes, instead of keeping them in the tree: a whole multistatus is decoded
-/// without ever holding the tree of all its responses.
+/// A finished child of the multistatus: a response, decoded straight from the tokens, or any
+/// other element as a tree.
+pub(crate) enum Child {
+    Response(Response),
+    Element(Element),
+}
+
+/// Hands the children of a multistatus to `sink` as each one closes, instead of keeping them
+/// in the tree: a whole multistatus is decoded without ever holding the tree of all its
+/// responses, and each `DAV:response` is decoded into a [`Response`] as it is read.
 pub(crate) struct Absorb<'a> {
-    pub(crate) name: &'a QName,
-    pub(crate) sink: &'a mut dyn FnMut(Element),
-    /// Stack index of the target while it is open.
-    open_at: Option<usize>,
+    /// The element whose children are collected: the first one so called in document order.
+    /// `None`: the document's root is itself such a child (a segment of the stream decoder).
+    name: Option<&'a QName>,
+    sink: &'a mut dyn FnMut(Child),
     /// Whether the target was seen.
     pub(crate) found: bool,
 }
 
 impl<'a> Absorb<'a> {
-    pub(crate) fn new(name: &'a QName, sink: &'a mut dyn FnMut(Element)) -> Self {
+    pub(crate) fn new(name: &'a QName, sink: &'a mut dyn FnMut(Child)) -> Self {
         Self {
-            name,
+            name: Some(name),
             sink,
-            open_at: None,
             found: false,
+        }
+    }
+
+    /// Collects the document's root element itself.
+    pub(crate) fn root(sink: &'a mut dyn FnMut(Child)) -> Self {
+        Self {
+            name: None,
+            sink,
+            found: true,
         }
     }
 }
 
+/// What an open element becomes. The envelope of a multistatus (RFC 4918 §14.24 response,
+/// §14.22 propstat, §14.18 prop) is decoded into typed values while it is read: only property
+/// values and unknown elements are built as trees.
+///
+/// At most one response, one propstat and one prop are open at a time (each only directly
+/// inside the one before), so what they hold is kept once, in [`Envelope`], not on the stack.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Tree,
+    /// The multistatus: its children go to the sink.
+    Collect,
+    Response,
+    PropStat,
+    Prop,
+}
+
+impl Kind {
+    /// Whether the element's own text is part of the result.
+    fn keeps_text(self) -> bool {
+        matches!(self, Kind::Tree | Kind::Collect)
+    }
+}
+
+/// The response and propstat being decoded.
+#[derive(Default)]
+struct Envelope {
+    response: Response,
+    propstat: PropStat,
+}
+
+/// Builds the tree of the single root element in `input`, handing the children of a
+/// multistatus to `absorb`. Returns the root, or `None` when `absorb` took it.
 pub(crate) fn build_absorbing(
     input: &str,
     scope: &mut Scope,
     limits: &Limits,
     mut budget: ElementBudget,
     mut absorb: Option<&mut Absorb<'_>>,
-) -> Result<Element, Error> {
+) -> Result<Option<Element>, Error> {
     let mut lexer = Lexer::new(input);
     let base_depth = scope.marks.len();
     let mut stack: Vec<Open<'_>> = Vec::new();
     let mut root: Option<Element> = None;
+    let mut root_closed = false;
+    let mut envelope = Envelope::default();
     // A blank run that may be indentation: stored only if the element turns out to hold text.
     let mut pending: Option<Cow<'_, str>> = None;
     loop {
@@ -467,7 +520,7 @@ pub(crate) fn build_absorbing(
             break;
         };
         match token {
-            Token::Start { .. } if root.is_some() => {
+            Token::Start { .. } if root_closed => {
                 return Err(Error::Syntax {
                     offset,
                     message: "content after the root element".into(),
@@ -488,23 +541,24 @@ pub(crate) fn build_absorbing(
                     offset,
                 )?;
                 pending = None;
-                if let Some(absorb) = absorb.as_deref_mut()
-                    && !absorb.found
-                    && element.name == *absorb.name
-                {
-                    absorb.found = true;
-                    if !empty {
-                        absorb.open_at = Some(stack.len());
-                    }
-                }
+                let kind = kind_of(&element.name, &stack, absorb.as_deref_mut());
                 if empty {
                     scope.close();
-                    attach(&mut stack, &mut root, element, absorb.as_deref_mut());
+                    root_closed |= stack.is_empty();
+                    attach(
+                        &mut stack,
+                        &mut root,
+                        &mut envelope,
+                        element,
+                        kind,
+                        absorb.as_deref_mut(),
+                    );
                 } else {
                     stack.push(Open {
                         element,
                         raw,
                         text_bytes: 0,
+                        kind,
                     });
                 }
             }
@@ -523,21 +577,31 @@ pub(crate) fn build_absorbing(
                 }
                 scope.close();
                 if let Some(text) = pending.take()
+                    && open.kind.keeps_text()
                     && open.element.is_text_only()
                 {
                     open.element.children.push(Node::Text(text.into_owned()));
                 }
-                if let Some(absorb) = absorb.as_deref_mut()
-                    && absorb.open_at == Some(stack.len())
-                {
-                    absorb.open_at = None;
-                }
-                attach(&mut stack, &mut root, open.finish(), absorb.as_deref_mut());
+                root_closed |= stack.is_empty();
+                let kind = open.kind;
+                attach(
+                    &mut stack,
+                    &mut root,
+                    &mut envelope,
+                    open.finish(),
+                    kind,
+                    absorb.as_deref_mut(),
+                );
             }
             Token::Text(raw) => match stack.last_mut() {
-                Some(open) => {
+                Some(open) if open.kind.keeps_text() => {
                     let content = lexer::text(raw, offset)?;
                     open.push_text(content, &mut pending, offset, limits)?;
+                }
+                Some(open) => {
+                    // Text beside a response's children is no data, but still checked.
+                    let content = lexer::text(raw, offset)?;
+                    open.add_bytes(content.len(), offset, limits)?;
                 }
                 None => {
                     if let Some(i) = raw.bytes().position(|b| !lexer::is_space(b)) {
@@ -557,6 +621,9 @@ pub(crate) fn build_absorbing(
                 };
                 let content = lexer::cdata(raw);
                 open.add_bytes(content.len(), offset, limits)?;
+                if !open.kind.keeps_text() {
+                    continue;
+                }
                 if let Some(blank) = pending.take() {
                     open.element.children.push(Node::Text(blank.into_owned()));
                 }
@@ -577,11 +644,31 @@ pub(crate) fn build_absorbing(
     while scope.marks.len() > base_depth {
         scope.close();
     }
-    match (root, stack.is_empty()) {
-        (Some(root), true) => Ok(root),
-        _ => Err(Error::UnexpectedEof {
+    if root_closed && stack.is_empty() {
+        Ok(root)
+    } else {
+        Err(Error::UnexpectedEof {
             offset: input.len() as u64,
-        }),
+        })
+    }
+}
+
+/// What the element `name`, about to be opened inside `stack`, becomes.
+fn kind_of(name: &QName, stack: &[Open<'_>], absorb: Option<&mut Absorb<'_>>) -> Kind {
+    let Some(absorb) = absorb else {
+        return Kind::Tree;
+    };
+    let parent = stack.last().map(|open| &open.kind);
+    match parent {
+        Some(Kind::Collect) if *name == QName::DAV_RESPONSE => Kind::Response,
+        None if absorb.name.is_none() && *name == QName::DAV_RESPONSE => Kind::Response,
+        Some(Kind::Response) if *name == QName::DAV_PROPSTAT => Kind::PropStat,
+        Some(Kind::PropStat) if *name == QName::DAV_PROP => Kind::Prop,
+        _ if !absorb.found && absorb.name == Some(name) => {
+            absorb.found = true;
+            Kind::Collect
+        }
+        _ => Kind::Tree,
     }
 }
 
@@ -664,21 +751,50 @@ fn open_element<'a>(
 }
 
 fn attach(
-    stack: &mut [Open],
+    stack: &mut [Open<'_>],
     root: &mut Option<Element>,
+    envelope: &mut Envelope,
     element: Element,
+    kind: Kind,
     absorb: Option<&mut Absorb<'_>>,
 ) {
-    if let Some(absorb) = absorb
-        && absorb.open_at.is_some()
-        && absorb.open_at == stack.len().checked_sub(1)
-    {
-        (absorb.sink)(element);
-        return;
-    }
-    match stack.last_mut() {
-        Some(parent) => parent.element.children.push(Node::Element(element)),
-        None => *root = Some(element),
+    let parent = stack.last_mut();
+    let child = match (kind, parent.as_ref().map(|open| open.kind)) {
+        (Kind::PropStat, _) => {
+            let propstat = std::mem::take(&mut envelope.propstat);
+            envelope.response.propstats.push(propstat);
+            return;
+        }
+        // Its children went to the propstat as they closed.
+        (Kind::Prop, _) => return,
+        (Kind::Response, _) => Child::Response(std::mem::take(&mut envelope.response)),
+        (_, Some(Kind::Response)) => {
+            envelope.response.take_child(element);
+            return;
+        }
+        (_, Some(Kind::PropStat)) => {
+            envelope.propstat.take_child(element);
+            return;
+        }
+        (_, Some(Kind::Prop)) => {
+            envelope.propstat.props.push(element);
+            return;
+        }
+        (_, Some(Kind::Tree)) => {
+            if let Some(parent) = parent {
+                parent.element.children.push(Node::Element(element));
+            }
+            return;
+        }
+        (_, Some(Kind::Collect)) => Child::Element(element),
+        (_, None) if absorb.as_ref().is_some_and(|a| a.name.is_none()) => Child::Element(element),
+        (_, None) => {
+            *root = Some(element);
+            return;
+        }
+    };
+    if let Some(absorb) = absorb {
+        (absorb.sink)(child);
     }
 }
 

@@ -15,7 +15,7 @@
 
 use http::StatusCode;
 
-use crate::element::{Absorb, Element, ElementBudget, Scope, build_absorbing, utf8};
+use crate::element::{Absorb, Child, Element, ElementBudget, Scope, build_absorbing, utf8};
 use crate::error::Error;
 use crate::href::Href;
 use crate::limits::Limits;
@@ -111,7 +111,10 @@ impl Multistatus {
         let mut out = Self::default();
         let name = QName::DAV_MULTISTATUS;
         let found = {
-            let mut sink = |child: Element| out.absorb(child);
+            let mut sink = |child: Child| match child {
+                Child::Response(response) => out.responses.push(response),
+                Child::Element(element) => out.absorb(element),
+            };
             let mut absorb = Absorb::new(&name, &mut sink);
             build_absorbing(
                 text,
@@ -188,25 +191,31 @@ impl Response {
     pub fn from_element(element: Element) -> Self {
         let mut out = Self::default();
         for child in element.children.into_iter().filter_map(into_element) {
-            if child.name == QName::DAV_HREF {
-                out.hrefs.push(Href::new(child.text().trim()));
-            } else if child.name == QName::DAV_STATUS {
-                out.status = parse_status_line(&child.text());
-            } else if child.name == QName::DAV_PROPSTAT {
-                out.propstats.push(PropStat::from_element(child));
-            } else if child.name == QName::DAV_ERROR {
-                out.error = Some(DavError::from_element(child));
-            } else if child.name == QName::DAV_RESPONSEDESCRIPTION {
-                out.description = Some(child.text().into_owned());
-            } else if child.name == QName::DAV_LOCATION {
-                out.location = child
-                    .child(&QName::DAV_HREF)
-                    .map(|href| Href::new(href.text().trim()));
-            } else {
-                out.extra.push(child);
-            }
+            out.take_child(child);
         }
         out
+    }
+
+    /// Takes one child of the `DAV:response` (shared with the decoders, which build propstats
+    /// themselves).
+    pub(crate) fn take_child(&mut self, child: Element) {
+        if child.name == QName::DAV_HREF {
+            self.hrefs.push(Href::new(child.text().trim()));
+        } else if child.name == QName::DAV_STATUS {
+            self.status = parse_status_line(&child.text());
+        } else if child.name == QName::DAV_PROPSTAT {
+            self.propstats.push(PropStat::from_element(child));
+        } else if child.name == QName::DAV_ERROR {
+            self.error = Some(DavError::from_element(child));
+        } else if child.name == QName::DAV_RESPONSEDESCRIPTION {
+            self.description = Some(child.text().into_owned());
+        } else if child.name == QName::DAV_LOCATION {
+            self.location = child
+                .child(&QName::DAV_HREF)
+                .map(|href| Href::new(href.text().trim()));
+        } else {
+            self.extra.push(child);
+        }
     }
 
     /// The first href (a propstat response has exactly one).
@@ -239,20 +248,25 @@ impl PropStat {
     pub fn from_element(element: Element) -> Self {
         let mut out = Self::default();
         for child in element.children.into_iter().filter_map(into_element) {
-            if child.name == QName::DAV_PROP {
-                out.props
-                    .extend(child.children.into_iter().filter_map(into_element));
-            } else if child.name == QName::DAV_STATUS {
-                out.status = parse_status_line(&child.text());
-            } else if child.name == QName::DAV_ERROR {
-                out.error = Some(DavError::from_element(child));
-            } else if child.name == QName::DAV_RESPONSEDESCRIPTION {
-                out.description = Some(child.text().into_owned());
-            } else {
-                out.extra.push(child);
-            }
+            out.take_child(child);
         }
         out
+    }
+
+    /// Takes one child of the `DAV:propstat`.
+    pub(crate) fn take_child(&mut self, child: Element) {
+        if child.name == QName::DAV_PROP {
+            self.props
+                .extend(child.children.into_iter().filter_map(into_element));
+        } else if child.name == QName::DAV_STATUS {
+            self.status = parse_status_line(&child.text());
+        } else if child.name == QName::DAV_ERROR {
+            self.error = Some(DavError::from_element(child));
+        } else if child.name == QName::DAV_RESPONSEDESCRIPTION {
+            self.description = Some(child.text().into_owned());
+        } else {
+            self.extra.push(child);
+        }
     }
 
     /// The property called `name`.

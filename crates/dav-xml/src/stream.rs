@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 
 use quick_xml::events::BytesStart;
 
-use crate::element::{ElementBudget, Scope, build};
+use crate::element::{Absorb, Child, ElementBudget, Scope, build_absorbing};
 use crate::error::{Error, LimitKind};
 use crate::limits::Limits;
 use crate::multistatus::{Multistatus, Response};
@@ -561,12 +561,21 @@ impl StreamDecoder {
         let mut scope = self.scope.clone();
         let mut limits = self.limits.clone();
         limits.max_depth = limits.max_depth.saturating_sub(self.open.len());
-        let element = build(text, &mut scope, &limits, ElementBudget::new(&self.limits))
-            .map_err(|e| e.shifted(base))?;
-        if element.name == QName::DAV_RESPONSE {
-            self.ready.push_back(Response::from_element(element));
-        } else {
-            self.rest.absorb(element);
+        let mut child = None;
+        let mut sink = |finished: Child| child = Some(finished);
+        let mut absorb = Absorb::root(&mut sink);
+        build_absorbing(
+            text,
+            &mut scope,
+            &limits,
+            ElementBudget::new(&self.limits),
+            Some(&mut absorb),
+        )
+        .map_err(|e| e.shifted(base))?;
+        match child {
+            Some(Child::Response(response)) => self.ready.push_back(response),
+            Some(Child::Element(element)) => self.rest.absorb(element),
+            None => {}
         }
         Ok(())
     }

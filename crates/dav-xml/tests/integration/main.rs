@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
 
 mod corpus;
+mod envelope;
 mod hostile;
 mod rfc;
 mod roundtrip;
