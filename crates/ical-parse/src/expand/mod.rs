@@ -440,6 +440,9 @@ pub struct Expansion {
     master_done_for_good: bool,
     start_civil: i64,
     warnings: Vec<ExpandWarning>,
+    /// The day number and date of the last master instance: consecutive instances mostly
+    /// fall on the same day or the next, which need no calendar arithmetic.
+    last_day: (i64, Option<Date>),
 }
 
 impl Expansion {
@@ -491,6 +494,7 @@ impl Expansion {
             master_done_for_good: false,
             start_civil,
             warnings: Vec::new(),
+            last_day: (i64::MIN, None),
         };
         let dtstart_dt = datetime_of(start_civil).unwrap_or_default();
         let make_rule = |exp: &mut Expansion, rule: &Recur| -> RuleSource {
@@ -709,6 +713,7 @@ impl Expansion {
     }
 
     /// The end of an instance that starts at `start` and lasts (days, seconds).
+    #[inline(always)]
     fn end_of(
         &mut self,
         start: Moment,
@@ -909,6 +914,7 @@ impl Expansion {
     /// Master instances in start order: a THISANDFUTURE override can move later instances
     /// before earlier ones, by at most `shift_margin`, so those wait in a heap until no later
     /// instance can start before them.
+    #[inline(always)]
     fn next_master(&mut self) -> Option<Instance> {
         if self.shift_margin == 0 {
             return self.next_master_raw().map(|(i, _)| i);
@@ -958,7 +964,7 @@ impl Expansion {
             {
                 continue;
             }
-            let civil_dt = datetime_of(p.civil).unwrap_or_default();
+            let civil_dt = self.civil_datetime(p.civil);
             let (rid, start) = match self.frame {
                 Frame::Date => {
                     let d = civil_dt.date();
@@ -1010,6 +1016,35 @@ impl Expansion {
                 },
                 p.unix,
             ));
+        }
+    }
+
+    /// [`datetime_of`] (default outside jiff's range), with the date of the last call reused
+    /// for the same day and advanced by one for the next.
+    #[inline]
+    fn civil_datetime(&mut self, civil: i64) -> DateTime {
+        let day = civil.div_euclid(DAY);
+        let (last, date) = self.last_day;
+        let date = if day == last {
+            date
+        } else {
+            let ahead = day.wrapping_sub(last);
+            let date = match date {
+                Some(d) if ahead == 1 => d.tomorrow().ok(),
+                // Later in the same month (weekly rules): only the day of the month moves.
+                Some(d) if ahead > 1 && ahead < i64::from(d.days_in_month() - d.day()) + 1 => {
+                    i8::try_from(ahead)
+                        .ok()
+                        .and_then(|a| Date::new(d.year(), d.month(), d.day() + a).ok())
+                }
+                _ => date_of(day),
+            };
+            self.last_day = (day, date);
+            date
+        };
+        match (date, time_of(civil)) {
+            (Some(d), Some(t)) => d.to_datetime(t),
+            _ => DateTime::default(),
         }
     }
 
@@ -1078,6 +1113,27 @@ impl Iterator for Expansion {
                     self.remaining = 0;
                 }
                 return None;
+            }
+            if self.pending_master.is_none()
+                && !self.master_exhausted()
+                && self.override_pos >= self.override_instances.len()
+            {
+                // No override left to merge with: a master instance goes straight out.
+                let Some(instance) = self.next_master() else {
+                    self.master_done_for_good = true;
+                    return None;
+                };
+                if let Some(to) = self.to
+                    && instance.start_key >= to.saturating_add(self.shift_margin)
+                {
+                    self.master_done_for_good = true;
+                    return None;
+                }
+                if self.in_window(&instance) {
+                    self.remaining -= 1;
+                    return Some(instance);
+                }
+                continue;
             }
             if self.pending_master.is_none() && !self.master_exhausted() {
                 self.pending_master = self.next_master();

@@ -21,6 +21,7 @@ pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 }
 
 /// The (year, month, day) of a day number.
+#[inline]
 pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
     if (-4_000_000..4_000_000).contains(&days) {
         return civil_from_days_fast(days);
@@ -31,6 +32,7 @@ pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
 /// Neri and Schneider's "Euclidean affine functions" form (2021): multiplications and shifts
 /// on `u32` in a calendar shifted by 82 whole 400-year cycles so that every value is
 /// non-negative. Valid for day numbers of years -32800..=+32767; callers keep to ±4M days.
+#[inline]
 fn civil_from_days_fast(days: i64) -> (i64, i64, i64) {
     const SHIFT_CYCLES: i64 = 82;
     const K: i64 = 719_468 + 146_097 * SHIFT_CYCLES;
@@ -115,6 +117,7 @@ pub(crate) fn days_of(d: Date) -> i64 {
 }
 
 /// A jiff date of a day number, `None` outside jiff's range (years -9999..=9999).
+#[inline]
 pub(crate) fn date_of(days: i64) -> Option<Date> {
     let (y, m, d) = civil_from_days(days);
     Date::new(
@@ -126,6 +129,7 @@ pub(crate) fn date_of(days: i64) -> Option<Date> {
 }
 
 /// The time of day of civil seconds.
+#[inline]
 pub(crate) fn time_of(secs: i64) -> Option<Time> {
     let tod = secs.rem_euclid(DAY);
     Time::new(
@@ -138,6 +142,7 @@ pub(crate) fn time_of(secs: i64) -> Option<Time> {
 }
 
 /// A jiff date-time of civil seconds, `None` outside jiff's range.
+#[inline]
 pub(crate) fn datetime_of(secs: i64) -> Option<DateTime> {
     let days = secs.div_euclid(DAY);
     let tod = secs.rem_euclid(DAY);

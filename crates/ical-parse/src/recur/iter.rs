@@ -409,6 +409,7 @@ impl RecurIter {
     }
 
     /// The next instance as civil seconds.
+    #[inline]
     fn next_secs(&mut self) -> Option<i64> {
         if self.done {
             return None;
@@ -478,6 +479,7 @@ impl RecurIter {
     }
 
     /// Build the next period's set into `buf`; false when the calendar's range is exhausted.
+    #[inline(never)]
     fn fill(&mut self) -> bool {
         self.buf.clear();
         self.buf_pos = 0;
@@ -499,16 +501,21 @@ impl RecurIter {
             if unit > MAX_DAY {
                 return false;
             }
-            let mut w = weekday_of(unit);
-            for d in unit..unit + 7 {
-                if self.weekday_mask & (1 << w) != 0 {
-                    for t in &self.times {
-                        self.buf.push(d * DAY + t);
-                    }
+            // Rotate the weekday mask so that bit i stands for the day `unit + i`, then visit
+            // its set bits only.
+            let w = u32::try_from(weekday_of(unit)).unwrap_or(0);
+            let mask = u32::from(self.weekday_mask) & 0x7f;
+            let mut days = ((mask >> w) | (mask << (7 - w))) & 0x7f;
+            while days != 0 {
+                let d = unit + i64::from(days.trailing_zeros());
+                days &= days - 1;
+                for t in &self.times {
+                    self.buf.push(d * DAY + t);
                 }
-                w = if w == 6 { 0 } else { w + 1 };
             }
-            self.apply_set_pos();
+            if !self.set_pos.is_empty() {
+                self.apply_set_pos();
+            }
             if self.buf.is_empty() {
                 self.empty_run += 1;
             }
@@ -919,6 +926,7 @@ impl Iterator for RecurIter {
 
 impl RecurIter {
     /// The next instance as civil seconds since 1970-01-01T00:00:00 (no zone).
+    #[inline]
     pub(crate) fn next_civil(&mut self) -> Option<i64> {
         self.next_secs()
     }

@@ -234,10 +234,17 @@ impl ZoneCursor {
 
     /// Resolve civil seconds to (unix seconds by §3.3.5, offset seconds, whether the local
     /// time was in a gap and moved).
+    #[inline]
     pub(crate) fn resolve(&mut self, civil: i64) -> (i64, i64, bool) {
         if civil >= self.lo && civil < self.hi {
             return (civil - self.offset, self.offset, false);
         }
+        self.resolve_slow(civil)
+    }
+
+    /// [`ZoneCursor::resolve`] outside the cached stretch: ask the zone, cache the new stretch.
+    #[inline(never)]
+    fn resolve_slow(&mut self, civil: i64) -> (i64, i64, bool) {
         let Some(local) = datetime_of(civil) else {
             return (civil, 0, false);
         };
@@ -255,11 +262,18 @@ impl ZoneCursor {
     }
 
     /// The civil seconds and offset of `unix` seconds in the zone.
+    #[inline]
     pub(crate) fn local(&mut self, unix: i64) -> (i64, i64) {
         let civil = unix + self.offset;
         if civil >= self.lo && civil < self.hi {
             return (civil, self.offset);
         }
+        self.local_slow(unix)
+    }
+
+    /// [`ZoneCursor::local`] outside the cached stretch.
+    #[inline(never)]
+    fn local_slow(&mut self, unix: i64) -> (i64, i64) {
         let Ok(t) = Timestamp::from_second(unix) else {
             return (unix, 0);
         };
