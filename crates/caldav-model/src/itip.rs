@@ -1028,6 +1028,7 @@ pub struct Attendee {
 /// use caldav_model::itip::{attendees, PartStat};
 ///
 /// let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:1\r\n\
+///             DTSTAMP:20240101T000000Z\r\n\
 ///             ATTENDEE;PARTSTAT=ACCEPTED;SCHEDULE-STATUS=1.2:mailto:b@example.com\r\n\
 ///             END:VEVENT\r\nEND:VCALENDAR\r\n";
 /// let calendar = ical_parse::parse_strict(text).unwrap();

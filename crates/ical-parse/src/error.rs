@@ -172,6 +172,35 @@ pub enum ErrorKind {
         /// The property's name.
         property: &'static str,
     },
+    /// A property that MUST NOT occur more than once in its component did (lenient: both
+    /// kept).
+    #[error("{property} more than once in {component}")]
+    DuplicateProperty {
+        /// The component's name.
+        component: String,
+        /// The property's name.
+        property: String,
+    },
+    /// Two properties that MUST NOT occur in the same component did, such as DTEND and
+    /// DURATION in a VEVENT (lenient: both kept).
+    #[error("{first} and {second} together in {component}")]
+    ExclusiveProperties {
+        /// The component's name.
+        component: String,
+        /// The property that came first in RFC 5545's rule.
+        first: &'static str,
+        /// The other one.
+        second: &'static str,
+    },
+    /// A component lacks a sub-component the RFC requires, such as a VTIMEZONE without
+    /// STANDARD or DAYLIGHT (lenient: left missing).
+    #[error("{component} without {expected}")]
+    MissingComponent {
+        /// The component's name.
+        component: String,
+        /// What it needs.
+        expected: &'static str,
+    },
     /// A line with no `NAME:` part (lenient: kept verbatim as a raw line).
     #[error("unreadable line: expected NAME[;PARAM=VALUE]:VALUE")]
     UnreadableLine,

@@ -59,6 +59,7 @@ mod contentline;
 pub mod error;
 pub mod expand;
 pub mod jcal;
+mod occurrence;
 mod parse;
 pub mod property;
 pub mod recur;

@@ -3,6 +3,7 @@
 use crate::component::{Calendar, Component, missing};
 use crate::contentline::{self, ContentLine, Event, Lexer, Line, LinePos};
 use crate::error::{Error, ErrorKind, Limit, Warning};
+use crate::occurrence::{self, Rules, Seen, Violation};
 use crate::property::{Parameter, Property, own_name, uppercase};
 use crate::value::{self, ValueType, split_list};
 use std::borrow::Cow;
@@ -208,13 +209,22 @@ fn parse_input<'a>(
     parser.finish()
 }
 
+/// A component between its BEGIN and END.
+struct Open<'a> {
+    component: Component<'a>,
+    /// Where its properties start in [`Parser::properties`].
+    start: usize,
+    /// How often its properties may occur, for the components RFC 5545 names.
+    rules: Option<&'static Rules>,
+    seen: Seen,
+}
+
 struct Parser<'a> {
     lenient: bool,
     limits: Limits,
     warnings: Vec<Warning>,
-    /// The open components, innermost last, each with where its properties start in
-    /// `properties`.
-    stack: Vec<(Component<'a>, usize)>,
+    /// The open components, innermost last.
+    stack: Vec<Open<'a>>,
     /// The properties of every open component, in one buffer: a component takes its own in
     /// one allocation of the right size when it closes, rather than growing a `Vec` of its
     /// own several times.
@@ -382,7 +392,12 @@ impl<'a> Parser<'a> {
         }
         let mut component = Component::new(name);
         component.line = property.line;
-        self.stack.push((component, self.properties.len()));
+        self.stack.push(Open {
+            rules: occurrence::rules(&component.name),
+            component,
+            start: self.properties.len(),
+            seen: Seen::default(),
+        });
         Ok(())
     }
 
@@ -390,7 +405,11 @@ impl<'a> Parser<'a> {
         let Some(name) = self.component_name(&property)? else {
             return self.push_property(raw_of(property));
         };
-        let Some(depth) = self.stack.iter().rposition(|(c, _)| c.name == name) else {
+        let Some(depth) = self
+            .stack
+            .iter()
+            .rposition(|open| open.component.name == name)
+        else {
             self.deviate(Error::new(
                 property.line,
                 property.value_column,
@@ -399,11 +418,11 @@ impl<'a> Parser<'a> {
             return self.push_property(raw_of(property));
         };
         while self.stack.len() > depth + 1 {
-            if let Some((open, _)) = self.stack.last() {
+            if let Some(open) = self.stack.last() {
                 let error = Error::new(
                     property.line,
                     1,
-                    ErrorKind::MissingEnd(open.name.to_string()),
+                    ErrorKind::MissingEnd(open.component.name.to_string()),
                 );
                 self.deviate(error)?;
             }
@@ -414,19 +433,46 @@ impl<'a> Parser<'a> {
 
     /// Closes the innermost open component and attaches it to its parent.
     fn close(&mut self) -> Result<(), Error> {
-        let Some((mut component, start)) = self.stack.pop() else {
+        let Some(Open {
+            mut component,
+            start,
+            rules,
+            seen,
+        }) = self.stack.pop()
+        else {
             return Ok(());
         };
         component.properties = self.properties.drain(start..).collect();
-        if component.is("VCALENDAR") {
-            for required in ["PRODID", "VERSION"] {
-                if component.property(required).is_none() {
-                    self.deviate(missing(&component, required))?;
-                }
+        if let Some(rules) = rules {
+            let children = component.components.iter().map(|c| c.name.as_ref());
+            for violation in rules.violations(seen, children) {
+                let error = match violation {
+                    Violation::Missing(property) => missing(&component, property),
+                    Violation::Exclusive(first, second) => Error::new(
+                        component
+                            .property(second)
+                            .map_or(component.line, |p| p.line),
+                        1,
+                        ErrorKind::ExclusiveProperties {
+                            component: component.name.to_string(),
+                            first,
+                            second,
+                        },
+                    ),
+                    Violation::MissingComponent(expected) => Error::new(
+                        component.line,
+                        1,
+                        ErrorKind::MissingComponent {
+                            component: component.name.to_string(),
+                            expected,
+                        },
+                    ),
+                };
+                self.deviate(error)?;
             }
         }
         match self.stack.last_mut() {
-            Some((parent, _)) => parent.components.push(component),
+            Some(parent) => parent.component.components.push(component),
             None => self.root.components.push(component),
         }
         Ok(())
@@ -435,8 +481,26 @@ impl<'a> Parser<'a> {
     fn push_property(&mut self, property: Property<'a>) -> Result<(), Error> {
         let limit = self.limits.max_properties_per_component;
         let line = property.line;
-        let (target, start) = match self.stack.last() {
-            Some((_, start)) => (&mut self.properties, *start),
+        let (target, start) = match self.stack.last_mut() {
+            Some(open) => {
+                if let Some(rules) = open.rules
+                    && !rules.note(&mut open.seen, &property.name)
+                {
+                    let error = Error::new(
+                        line,
+                        1,
+                        ErrorKind::DuplicateProperty {
+                            component: open.component.name.to_string(),
+                            property: property.name.to_string(),
+                        },
+                    );
+                    self.deviate(error)?;
+                }
+                (
+                    &mut self.properties,
+                    self.stack.last().map_or(0, |o| o.start),
+                )
+            }
             None => {
                 if !property.is_raw() {
                     self.deviate(Error::new(
@@ -507,7 +571,10 @@ impl<'a> Parser<'a> {
     }
 
     fn finish(mut self) -> Result<Parsed<'a>, Error> {
-        while let Some((open, _)) = self.stack.last() {
+        while let Some(Open {
+            component: open, ..
+        }) = self.stack.last()
+        {
             let error = Error::new(open.line, 1, ErrorKind::MissingEnd(open.name.to_string()));
             self.deviate(error)?;
             self.close()?;

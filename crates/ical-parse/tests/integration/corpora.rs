@@ -149,3 +149,54 @@ fn ical4j_invalid_samples_fail_strictly_with_position() {
         round_trips(&parsed.calendar, &name);
     }
 }
+
+/// Real files that RFC 5545 §3.6 rejects for a missing REQUIRED property (the first error a
+/// strict parse meets), with that error: they stay lenient-valid, with a warning at the same
+/// place, and round-trip unchanged.
+const STRICT_OCCURRENCE_FAILURES: &[(&str, &str)] = &[
+    (
+        "python-icalendar/calendars/issue_104_broken_calendar.ics",
+        "line 4, column 1: VEVENT without UID",
+    ),
+    (
+        "python-icalendar/calendars/issue_313_globally_unique_tzid.ics",
+        "line 4, column 1: VEVENT without DTSTAMP",
+    ),
+    (
+        "python-icalendar/calendars/issue_466_convert_tzid_with_slash.ics",
+        "line 1, column 1: VCALENDAR without PRODID",
+    ),
+];
+
+#[test]
+fn files_missing_required_properties_fail_strictly_and_pass_leniently() {
+    for (rel, expected) in STRICT_OCCURRENCE_FAILURES {
+        let bytes = std::fs::read(corpora().join(rel)).unwrap();
+        let e = ical_parse::parse_bytes_with(&bytes, &ParseOptions::strict()).unwrap_err();
+        assert_eq!(e.to_string(), *expected, "{rel}");
+        let parsed = ical_parse::parse_bytes_with(&bytes, &ParseOptions::lenient()).unwrap();
+        assert!(
+            parsed.warnings.iter().any(|w| w.to_string() == *expected),
+            "{rel}: {:?}",
+            parsed.warnings
+        );
+        round_trips(&parsed.calendar, rel);
+    }
+}
+
+/// Every strict rejection in the corpora names a line and a column.
+#[test]
+fn strict_errors_in_the_corpora_are_positioned() {
+    let root = corpora();
+    let mut files = Vec::new();
+    collect(&root, &mut files);
+    let mut rejected = 0;
+    for path in &files {
+        let bytes = std::fs::read(path).unwrap();
+        if let Err(e) = ical_parse::parse_bytes_with(&bytes, &ParseOptions::strict()) {
+            assert!(e.line > 0 && e.column > 0, "{}: {e}", path.display());
+            rejected += 1;
+        }
+    }
+    assert!(rejected > 0 && rejected < files.len());
+}

@@ -127,7 +127,129 @@ fn cases() -> Vec<(&'static str, Vec<u8>, u32, u32, ErrorKind)> {
             10,
             ErrorKind::Expected(r"an escape \\ \; \, or \n"),
         ),
+        (
+            "VEVENT without DTSTAMP (§3.6.1)",
+            event("")
+                .replace("DTSTAMP:20240101T000000Z\r\n", "")
+                .into_bytes(),
+            4,
+            1,
+            missing("VEVENT", "DTSTAMP"),
+        ),
+        (
+            "VTODO without UID (§3.6.2)",
+            format!("{HEAD}BEGIN:VTODO\r\nDTSTAMP:20240101T000000Z\r\nEND:VTODO\r\n{TAIL}")
+                .into_bytes(),
+            4,
+            1,
+            missing("VTODO", "UID"),
+        ),
+        (
+            "VJOURNAL without DTSTAMP (§3.6.3)",
+            format!("{HEAD}BEGIN:VJOURNAL\r\nUID:j\r\nEND:VJOURNAL\r\n{TAIL}").into_bytes(),
+            4,
+            1,
+            missing("VJOURNAL", "DTSTAMP"),
+        ),
+        (
+            "VFREEBUSY without UID (§3.6.4)",
+            format!("{HEAD}BEGIN:VFREEBUSY\r\nDTSTAMP:20240101T000000Z\r\nEND:VFREEBUSY\r\n{TAIL}")
+                .into_bytes(),
+            4,
+            1,
+            missing("VFREEBUSY", "UID"),
+        ),
+        (
+            "second SUMMARY",
+            event("SUMMARY:a\r\nLOCATION:x\r\nSUMMARY:b\r\n").into_bytes(),
+            9,
+            1,
+            ErrorKind::DuplicateProperty {
+                component: "VEVENT".into(),
+                property: "SUMMARY".into(),
+            },
+        ),
+        (
+            "second UID",
+            event("UID:2\r\n").into_bytes(),
+            7,
+            1,
+            ErrorKind::DuplicateProperty {
+                component: "VEVENT".into(),
+                property: "UID".into(),
+            },
+        ),
+        (
+            "second VERSION",
+            format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nVERSION:2.0\r\nPRODID:x\r\n{TAIL}")
+                .into_bytes(),
+            3,
+            1,
+            ErrorKind::DuplicateProperty {
+                component: "VCALENDAR".into(),
+                property: "VERSION".into(),
+            },
+        ),
+        (
+            "DTEND and DURATION (§3.6.1)",
+            event("DTSTART:20240101T100000Z\r\nDTEND:20240101T110000Z\r\nDURATION:PT1H\r\n")
+                .into_bytes(),
+            9,
+            1,
+            ErrorKind::ExclusiveProperties {
+                component: "VEVENT".into(),
+                first: "DTEND",
+                second: "DURATION",
+            },
+        ),
+        (
+            "VALARM without TRIGGER (§3.6.6)",
+            event("BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:x\r\nEND:VALARM\r\n").into_bytes(),
+            7,
+            1,
+            missing("VALARM", "TRIGGER"),
+        ),
+        (
+            "VALARM with DURATION but no REPEAT (§3.6.6)",
+            event(
+                "BEGIN:VALARM\r\nACTION:AUDIO\r\nTRIGGER:-PT5M\r\nDURATION:PT1M\r\n\
+                 END:VALARM\r\n",
+            )
+            .into_bytes(),
+            7,
+            1,
+            missing("VALARM", "REPEAT"),
+        ),
+        (
+            "VTIMEZONE without STANDARD or DAYLIGHT (§3.6.5)",
+            format!("{HEAD}BEGIN:VTIMEZONE\r\nTZID:X\r\nEND:VTIMEZONE\r\n{TAIL}").into_bytes(),
+            4,
+            1,
+            ErrorKind::MissingComponent {
+                component: "VTIMEZONE".into(),
+                expected: "STANDARD or DAYLIGHT",
+            },
+        ),
+        (
+            "STANDARD without TZOFFSETFROM (§3.6.5)",
+            format!(
+                "{HEAD}BEGIN:VTIMEZONE\r\nTZID:X\r\nBEGIN:STANDARD\r\n\
+                 DTSTART:19700101T000000\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\n\
+                 END:VTIMEZONE\r\n{TAIL}"
+            )
+            .into_bytes(),
+            6,
+            1,
+            missing("STANDARD", "TZOFFSETFROM"),
+        ),
     ]
+}
+
+fn missing(component: &str, property: &'static str) -> ErrorKind {
+    ErrorKind::MissingProperty {
+        component: component.into(),
+        property,
+    }
 }
 
 #[test]
@@ -189,6 +311,28 @@ fn lenient_reads_what_it_forgave() {
             .write()
             .contains("\r\nX-APPLE-RADIUS=49.9\r\n")
     );
+}
+
+#[test]
+fn occurrence_errors_name_component_and_property() {
+    let text = event("").replace("DTSTAMP:20240101T000000Z\r\n", "");
+    let e = parse_bytes_with(text.as_bytes(), &ParseOptions::strict()).unwrap_err();
+    assert_eq!(e.to_string(), "line 4, column 1: VEVENT without DTSTAMP");
+    let text = event("SUMMARY:a\r\nSUMMARY:b\r\n");
+    let e = parse_bytes_with(text.as_bytes(), &ParseOptions::strict()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "line 8, column 1: SUMMARY more than once in VEVENT"
+    );
+    // Lenient: one warning each, everything kept.
+    let text = event("SUMMARY:a\r\nSUMMARY:b\r\nSUMMARY:c\r\n").replace("UID:1\r\n", "");
+    let parsed = parse_bytes_with(text.as_bytes(), &ParseOptions::lenient()).unwrap();
+    let found: Vec<_> = parsed.warnings.iter().map(|w| w.line).collect();
+    assert_eq!(found, [7, 8, 4]);
+    assert_eq!(parsed.calendar.write(), text);
+    // Properties that may repeat, and X- names, do not count.
+    let text = event("ATTENDEE:mailto:a@x\r\nATTENDEE:mailto:b@x\r\nX-A:1\r\nX-A:2\r\n");
+    assert!(ical_parse::parse_strict(&text).is_ok());
 }
 
 #[test]

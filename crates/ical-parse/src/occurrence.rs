@@ -1,0 +1,318 @@
+//! How often each property may occur in the components RFC 5545 names (§3.4, §3.6.1–§3.6.6),
+//! with the calendar properties RFC 7986 §5 adds.
+//!
+//! ```text
+//! eventprop  = *(
+//!            ; The following are REQUIRED,
+//!            ; but MUST NOT occur more than once.
+//!            dtstamp / uid /
+//!            ; The following are OPTIONAL,
+//!            ; but MUST NOT occur more than once.
+//!            class / created / description / dtstart / geo / ...
+//!            ; Either 'dtend' or 'duration' MAY appear in
+//!            ; a 'eventprop', but 'dtend' and 'duration'
+//!            ; MUST NOT occur in the same 'eventprop'.
+//!            dtend / duration / ...
+//! ```
+//!
+//! The parser counts each component's properties against these rules as they arrive: a
+//! second occurrence is reported at its own line, a missing property at the component's
+//! BEGIN line when the component closes. Strict parsing rejects both; lenient parsing keeps
+//! the component as it is and reports each as a warning.
+
+/// The occurrence rules of one component.
+pub(crate) struct Rules {
+    /// Properties that MUST NOT occur more than once; a bit of the parser's count each. The
+    /// REQUIRED ones come first.
+    once: &'static [&'static str],
+    /// How many of `once` are REQUIRED.
+    required: usize,
+    /// Pairs that MUST NOT occur together (both in `once`).
+    exclusive: &'static [(&'static str, &'static str)],
+    /// Pairs where the first, when present, needs the second (both in `once`).
+    needs: &'static [(&'static str, &'static str)],
+    /// Sub-components of which at least one is REQUIRED (empty: none is).
+    one_of_components: &'static [&'static str],
+    /// How to name them in an error.
+    components_named: &'static str,
+}
+
+/// A component's properties seen so far that [`Rules::once`] lists: one bit each.
+#[derive(Copy, Clone, Default)]
+pub(crate) struct Seen(u32);
+
+/// What a component breaks, found when it closes.
+pub(crate) enum Violation {
+    /// A REQUIRED property is missing.
+    Missing(&'static str),
+    /// Two properties that exclude each other are both present.
+    Exclusive(&'static str, &'static str),
+    /// None of the REQUIRED sub-components is present.
+    MissingComponent(&'static str),
+}
+
+/// The rules of the component named `name` (uppercase), if RFC 5545 or RFC 7986 gives it some.
+pub(crate) fn rules(name: &str) -> Option<&'static Rules> {
+    Some(match name {
+        "VEVENT" => &VEVENT,
+        "VTODO" => &VTODO,
+        "VJOURNAL" => &VJOURNAL,
+        "VFREEBUSY" => &VFREEBUSY,
+        "VCALENDAR" => &VCALENDAR,
+        "VTIMEZONE" => &VTIMEZONE,
+        "STANDARD" | "DAYLIGHT" => &TZ_RULE,
+        "VALARM" => &VALARM,
+        _ => return None,
+    })
+}
+
+impl Rules {
+    fn bit(&self, name: &str) -> u32 {
+        // Length and first letter rule out nearly every candidate without a comparison call.
+        let first = name.as_bytes().first();
+        self.once
+            .iter()
+            .position(|known| {
+                known.len() == name.len() && known.as_bytes().first() == first && *known == name
+            })
+            .map_or(0, |i| 1 << i)
+    }
+
+    /// Notes a property named `name` (uppercase); `false` when it MUST NOT occur more than
+    /// once and already did.
+    pub(crate) fn note(&self, seen: &mut Seen, name: &str) -> bool {
+        let bit = self.bit(name);
+        let again = seen.0 & bit != 0;
+        seen.0 |= bit;
+        !again
+    }
+
+    /// What a closing component with properties `seen` and sub-components `children` breaks.
+    pub(crate) fn violations<'n>(
+        &self,
+        seen: Seen,
+        mut children: impl Iterator<Item = &'n str>,
+    ) -> Vec<Violation> {
+        let has = |name: &str| seen.0 & self.bit(name) != 0;
+        let mut out = Vec::new();
+        let required = self.once.get(..self.required).unwrap_or_default();
+        let all = (1u32 << required.len()) - 1;
+        if seen.0 & all != all {
+            for (i, name) in required.iter().enumerate() {
+                if seen.0 & (1 << i) == 0 {
+                    out.push(Violation::Missing(name));
+                }
+            }
+        }
+        for (first, second) in self.needs {
+            if has(first) && !has(second) {
+                out.push(Violation::Missing(second));
+            }
+        }
+        for (first, second) in self.exclusive {
+            if has(first) && has(second) {
+                out.push(Violation::Exclusive(first, second));
+            }
+        }
+        if !self.one_of_components.is_empty()
+            && !children.any(|c| self.one_of_components.contains(&c))
+        {
+            out.push(Violation::MissingComponent(self.components_named));
+        }
+        out
+    }
+}
+
+const NO_COMPONENTS: &[&str] = &[];
+
+/// §3.6.1.
+static VEVENT: Rules = Rules {
+    once: &[
+        "DTSTAMP",
+        "UID",
+        "DTSTART",
+        "CLASS",
+        "CREATED",
+        "DESCRIPTION",
+        "GEO",
+        "LAST-MODIFIED",
+        "LOCATION",
+        "ORGANIZER",
+        "PRIORITY",
+        "SEQUENCE",
+        "STATUS",
+        "SUMMARY",
+        "TRANSP",
+        "URL",
+        "RECURRENCE-ID",
+        "DTEND",
+        "DURATION",
+        "COLOR",
+    ],
+    required: 2,
+    exclusive: &[("DTEND", "DURATION")],
+    needs: &[],
+    one_of_components: NO_COMPONENTS,
+    components_named: "",
+};
+
+/// §3.6.2.
+static VTODO: Rules = Rules {
+    once: &[
+        "DTSTAMP",
+        "UID",
+        "CLASS",
+        "COMPLETED",
+        "CREATED",
+        "DESCRIPTION",
+        "DTSTART",
+        "GEO",
+        "LAST-MODIFIED",
+        "LOCATION",
+        "ORGANIZER",
+        "PERCENT-COMPLETE",
+        "PRIORITY",
+        "RECURRENCE-ID",
+        "SEQUENCE",
+        "STATUS",
+        "SUMMARY",
+        "URL",
+        "DUE",
+        "DURATION",
+        "COLOR",
+    ],
+    required: 2,
+    exclusive: &[("DUE", "DURATION")],
+    needs: &[("DURATION", "DTSTART")],
+    one_of_components: NO_COMPONENTS,
+    components_named: "",
+};
+
+/// §3.6.3 (DESCRIPTION may occur more than once in a journal entry).
+static VJOURNAL: Rules = Rules {
+    once: &[
+        "DTSTAMP",
+        "UID",
+        "CLASS",
+        "CREATED",
+        "DTSTART",
+        "LAST-MODIFIED",
+        "ORGANIZER",
+        "RECURRENCE-ID",
+        "SEQUENCE",
+        "STATUS",
+        "SUMMARY",
+        "URL",
+        "COLOR",
+    ],
+    required: 2,
+    exclusive: &[],
+    needs: &[],
+    one_of_components: NO_COMPONENTS,
+    components_named: "",
+};
+
+/// §3.6.4.
+static VFREEBUSY: Rules = Rules {
+    once: &[
+        "DTSTAMP",
+        "UID",
+        "CONTACT",
+        "DTSTART",
+        "DTEND",
+        "ORGANIZER",
+        "URL",
+    ],
+    required: 2,
+    exclusive: &[],
+    needs: &[],
+    one_of_components: NO_COMPONENTS,
+    components_named: "",
+};
+
+/// §3.4, §3.6 and RFC 7986 §5 (UID, LAST-MODIFIED, URL, REFRESH-INTERVAL, SOURCE, COLOR).
+static VCALENDAR: Rules = Rules {
+    once: &[
+        "PRODID",
+        "VERSION",
+        "CALSCALE",
+        "METHOD",
+        "UID",
+        "LAST-MODIFIED",
+        "URL",
+        "REFRESH-INTERVAL",
+        "SOURCE",
+        "COLOR",
+    ],
+    required: 2,
+    exclusive: &[],
+    needs: &[],
+    one_of_components: NO_COMPONENTS,
+    components_named: "",
+};
+
+/// §3.6.5.
+static VTIMEZONE: Rules = Rules {
+    once: &["TZID", "LAST-MODIFIED", "TZURL"],
+    required: 1,
+    exclusive: &[],
+    needs: &[],
+    one_of_components: &["STANDARD", "DAYLIGHT"],
+    components_named: "STANDARD or DAYLIGHT",
+};
+
+/// §3.6.5, `standardc` and `daylightc` (all three REQUIRED).
+static TZ_RULE: Rules = Rules {
+    once: &["DTSTART", "TZOFFSETTO", "TZOFFSETFROM"],
+    required: 3,
+    exclusive: &[],
+    needs: &[],
+    one_of_components: NO_COMPONENTS,
+    components_named: "",
+};
+
+/// §3.6.6: DURATION and REPEAT are optional, "but if one occurs, so MUST the other".
+static VALARM: Rules = Rules {
+    once: &["ACTION", "TRIGGER", "DURATION", "REPEAT"],
+    required: 2,
+    exclusive: &[],
+    needs: &[("DURATION", "REPEAT"), ("REPEAT", "DURATION")],
+    one_of_components: NO_COMPONENTS,
+    components_named: "",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_names_fit_in_the_bits_and_are_listed_once() {
+        for rules in [
+            &VEVENT, &VTODO, &VJOURNAL, &VFREEBUSY, &VCALENDAR, &VTIMEZONE, &TZ_RULE, &VALARM,
+        ] {
+            assert!(rules.once.len() <= 32 && rules.required <= rules.once.len());
+            let pairs = rules.exclusive.iter().chain(rules.needs);
+            for name in pairs.flat_map(|(a, b)| [a, b]) {
+                assert!(rules.once.contains(name), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_second_occurrence_is_noted() {
+        let mut seen = Seen::default();
+        assert!(VEVENT.note(&mut seen, "UID"));
+        assert!(VEVENT.note(&mut seen, "ATTENDEE"));
+        assert!(VEVENT.note(&mut seen, "ATTENDEE"));
+        assert!(!VEVENT.note(&mut seen, "UID"));
+        let missing: Vec<_> = VEVENT
+            .violations(seen, std::iter::empty())
+            .into_iter()
+            .map(|v| match v {
+                Violation::Missing(name) => name,
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(missing, ["DTSTAMP"]);
+    }
+}
