@@ -1183,3 +1183,119 @@ fn offset_of(seconds: i64) -> Offset {
         .and_then(|s| Offset::from_seconds(s).ok())
         .unwrap_or(Offset::UTC)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    fn berlin(local: DateTime, rule: &str) -> Recurrence {
+        let zone = Zone::iana("Europe/Berlin").unwrap();
+        let mut rec = Recurrence::new(When::Zoned { local, zone }, Length::seconds(5400));
+        rec.rrules.push(Recur::parse(rule).unwrap());
+        rec
+    }
+
+    /// The date of the last instance is reused or advanced rather than recomputed: every
+    /// instance's RECURRENCE-ID and local start must still be the rule's own date-time, across
+    /// month and year ends, leap days and irregular steps.
+    #[test]
+    fn instance_dates_follow_the_rule_across_months_and_years() {
+        // Hourly every 5 hours from 22:30 meets 02:30 on the spring-forward day of 2000.
+        let cases = [
+            (
+                date(2000, 1, 3).at(9, 0, 0, 0),
+                "FREQ=WEEKLY;BYDAY=MO,WE,FR;COUNT=700",
+            ),
+            (date(2000, 1, 1).at(9, 0, 0, 0), "FREQ=DAILY;COUNT=1500"),
+            (
+                date(2000, 1, 1).at(22, 30, 0, 0),
+                "FREQ=HOURLY;INTERVAL=5;COUNT=3000",
+            ),
+            (
+                date(2000, 1, 1).at(9, 0, 0, 0),
+                "FREQ=MONTHLY;BYMONTHDAY=1,15,28,-1;COUNT=300",
+            ),
+            (
+                date(2000, 1, 5).at(9, 0, 0, 0),
+                "FREQ=DAILY;INTERVAL=9;COUNT=500",
+            ),
+            (
+                date(2000, 2, 29).at(9, 0, 0, 0),
+                "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=28,29;COUNT=40",
+            ),
+        ];
+        for (start, rule) in cases {
+            let rec = berlin(start, rule);
+            let want: Vec<DateTime> = RecurIter::new(&Recur::parse(rule).unwrap(), start).collect();
+            let got: Vec<Instance> = expand(&rec, &[], &ExpandOptions::default()).collect();
+            assert_eq!(got.len(), want.len(), "{rule}");
+            for (i, dt) in got.iter().zip(&want) {
+                assert_eq!(i.recurrence_id, RecurrenceId::Local(*dt), "{rule}");
+                match i.start {
+                    Moment::Zoned { local, offset } => {
+                        // A local time in a DST gap starts later by the gap (§3.3.5).
+                        let zone = Zone::iana("Europe/Berlin").unwrap();
+                        let at = zone.to_timestamp(*dt).unwrap();
+                        assert_eq!((local, offset), zone.to_local(at), "{rule} {dt}");
+                        assert_eq!(i.start_key, at.as_second(), "{rule} {dt}");
+                    }
+                    other => panic!("{rule}: {other:?}"),
+                }
+            }
+        }
+    }
+
+    /// A window far from DTSTART costs the same whatever its distance: the rules of the simple
+    /// frequencies skip to it, so a handful of computed instances is enough to reach the
+    /// years 2104, 5004 and 8996 from 2000.
+    #[test]
+    fn far_window_needs_constant_work() {
+        let rules = [
+            (date(2000, 1, 1).at(9, 0, 0, 0), "FREQ=DAILY", 29),
+            (
+                date(2000, 1, 3).at(9, 0, 0, 0),
+                "FREQ=WEEKLY;BYDAY=MO,WE,FR",
+                12,
+            ),
+            (
+                date(2000, 1, 28).at(9, 0, 0, 0),
+                "FREQ=MONTHLY;BYDAY=-1FR",
+                1,
+            ),
+            (
+                date(2000, 2, 29).at(9, 0, 0, 0),
+                "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",
+                1,
+            ),
+        ];
+        for (start, rule, per_february) in rules {
+            let rec = berlin(start, rule);
+            for year in [2104, 5004, 8996] {
+                let options = ExpandOptions {
+                    from: Some(format!("{year}-02-01T00:00:00Z").parse().unwrap()),
+                    to: Some(format!("{year}-03-01T00:00:00Z").parse().unwrap()),
+                    max_scanned: 60,
+                    ..ExpandOptions::default()
+                };
+                let mut it = expand(&rec, &[], &options);
+                let got: Vec<Instance> = it.by_ref().collect();
+                assert!(
+                    !it.truncated(),
+                    "{rule} {year}: reached within 60 instances"
+                );
+                let n = got.len();
+                assert!(
+                    (per_february..=per_february + 1).contains(&n),
+                    "{rule} {year}: {n}"
+                );
+                for i in &got {
+                    let RecurrenceId::Local(dt) = i.recurrence_id else {
+                        panic!("{rule}: {:?}", i.recurrence_id);
+                    };
+                    assert_eq!((dt.year(), dt.month()), (year, 2), "{rule}");
+                }
+            }
+        }
+    }
+}
