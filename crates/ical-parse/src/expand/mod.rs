@@ -778,6 +778,30 @@ impl Expansion {
     /// The next civil time of the master set (rules and RDATEs, less EXDATE and EXRULE), with
     /// an RDATE PERIOD's own length.
     fn next_civil(&mut self) -> Option<(i64, Option<(i64, i64)>)> {
+        if self.exdates.is_empty()
+            && self.exrules.is_empty()
+            && self.rdate_pos >= self.rdates.len()
+            && let [r] = self.rules.as_mut_slice()
+            && r.peek.is_none()
+        {
+            // One rule and nothing else left: its instances are the set (the rule iterator
+            // yields them increasing and without repeats, which `last_civil` checks as the
+            // general path below does).
+            loop {
+                self.scanned += 1;
+                let c = r.iter.next_civil()?;
+                if let (Some(until), Some(cur)) = (r.until_unix, r.cursor.as_mut())
+                    && cur.resolve(c).0 > until
+                {
+                    return None;
+                }
+                if self.last_civil.is_some_and(|l| c <= l) {
+                    continue;
+                }
+                self.last_civil = Some(c);
+                return Some((c, None));
+            }
+        }
         loop {
             let mut best: Option<(i64, Option<(i64, i64)>)> = None;
             for i in 0..self.rules.len() {
