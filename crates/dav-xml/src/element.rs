@@ -194,24 +194,21 @@ impl Element {
 
 /// The local names of every multistatus, stored without allocating.
 fn intern_local(local: &str) -> Cow<'static, str> {
-    const COMMON: [&str; 12] = [
-        "response",
-        "href",
-        "propstat",
-        "prop",
-        "status",
-        "getetag",
-        "calendar-data",
-        "displayname",
-        "resourcetype",
-        "collection",
-        "getctag",
-        "sync-token",
-    ];
-    match COMMON.iter().find(|name| **name == local) {
-        Some(name) => Cow::Borrowed(name),
-        None => Cow::Owned(local.to_owned()),
-    }
+    Cow::Borrowed(match local {
+        "response" => "response",
+        "href" => "href",
+        "propstat" => "propstat",
+        "prop" => "prop",
+        "status" => "status",
+        "getetag" => "getetag",
+        "calendar-data" => "calendar-data",
+        "displayname" => "displayname",
+        "resourcetype" => "resourcetype",
+        "collection" => "collection",
+        "getctag" => "getctag",
+        "sync-token" => "sync-token",
+        _ => return Cow::Owned(local.to_owned()),
+    })
 }
 
 /// Checks UTF-8, skipping a byte-order mark.
@@ -272,8 +269,16 @@ impl Scope {
 
     /// Resolves a raw `prefix:local` element name (unprefixed: default namespace).
     pub(crate) fn resolve_element(&self, raw: &str, offset: u64) -> Result<QName, Error> {
-        let (prefix, local) = raw.split_once(':').unwrap_or(("", raw));
-        if local.is_empty() || (prefix.is_empty() && raw.contains(':')) {
+        // Names are short: a loop beats `split_once`'s searcher.
+        let colon = raw.bytes().position(|b| b == b':');
+        let (prefix, local) = match colon {
+            Some(i) => (
+                raw.get(..i).unwrap_or_default(),
+                raw.get(i + 1..).unwrap_or_default(),
+            ),
+            None => ("", raw),
+        };
+        if local.is_empty() || (prefix.is_empty() && colon.is_some()) {
             return Err(Error::Syntax {
                 offset,
                 message: format!("invalid name `{raw}`"),

@@ -64,7 +64,7 @@ impl<'a> Lexer<'a> {
             return Ok(None);
         };
         if rest.first() != Some(&b'<') {
-            let end = memchr::memchr(b'<', rest).map_or(bytes.len(), |i| start + i);
+            let end = find_short(b'<', rest).map_or(bytes.len(), |i| start + i);
             return self.token_until(end, end, Token::Text);
         }
         match rest.get(1) {
@@ -90,7 +90,7 @@ impl<'a> Lexer<'a> {
                 }
             }
             Some(b'/') => {
-                let Some(i) = rest.get(2..).and_then(|tail| memchr::memchr(b'>', tail)) else {
+                let Some(i) = rest.get(2..).and_then(|tail| find_short(b'>', tail)) else {
                     return Err(self.syntax(start, "unclosed end tag"));
                 };
                 let end = start + 2 + i;
@@ -168,6 +168,17 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// The first `needle` in `haystack`, which is most often short (indentation, an end tag, an
+/// etag): the first bytes are looked at one by one, before paying `memchr`'s setup.
+fn find_short(needle: u8, haystack: &[u8]) -> Option<usize> {
+    const SHORT: usize = 16;
+    let (head, tail) = haystack.split_at_checked(SHORT).unwrap_or((haystack, &[]));
+    match head.iter().position(|&b| b == needle) {
+        Some(i) => Some(i),
+        None => memchr::memchr(needle, tail).map(|i| SHORT + i),
+    }
+}
+
 /// The index of the `>` that ends the tag starting at `tag[0]` (`<`), skipping quoted
 /// attribute values.
 fn tag_end(tag: &[u8]) -> Option<usize> {
@@ -212,10 +223,12 @@ fn decode(raw: &str, offset: u64, references: bool) -> Result<Cow<'_, str>, Erro
         let found = if tail.len() < 16 {
             tail.iter()
                 .position(|&b| b == b'\r' || b == 0 || (references && b == b'&'))
-        } else if references {
-            memchr::memchr3(b'&', b'\r', 0, tail)
         } else {
-            memchr::memchr2(b'\r', 0, tail)
+            if references {
+                memchr::memchr3(b'&', b'\r', 0, tail)
+            } else {
+                memchr::memchr2(b'\r', 0, tail)
+            }
         };
         found.map(|i| from + i)
     };
@@ -361,6 +374,24 @@ mod tests {
             "a\r\nb\nc<A&\"'>\u{FFFD}"
         );
         assert_eq!(cdata("a\r\n\r\rb\0"), "a\n\n\nb\u{FFFD}");
+    }
+
+    #[test]
+    fn short_and_long_searches() {
+        for len in [0, 1, 15, 16, 17, 40] {
+            let mut hay = vec![b'a'; len];
+            assert_eq!(find_short(b'<', &hay), None);
+            for at in 0..len {
+                hay[at] = b'<';
+                assert_eq!(find_short(b'<', &hay), Some(at));
+                hay[at] = b'a';
+            }
+        }
+        let long = format!("{}\r\n{}\0\r", "x".repeat(20), "y".repeat(20));
+        assert_eq!(
+            cdata(&long),
+            format!("{}\n{}\u{FFFD}\n", "x".repeat(20), "y".repeat(20))
+        );
     }
 
     #[test]
