@@ -15,7 +15,7 @@
 
 use http::StatusCode;
 
-use crate::element::{Absorb, Child, Element, ElementBudget, Scope, build_absorbing, utf8};
+use crate::element::{Absorb, Child, Element, ElementBudget, Node, Scope, build_absorbing, utf8};
 use crate::error::Error;
 use crate::href::Href;
 use crate::limits::Limits;
@@ -158,10 +158,27 @@ impl Multistatus {
     }
 }
 
-fn into_element(node: crate::element::Node) -> Option<Element> {
+fn into_element(node: Node) -> Option<Element> {
     match node {
-        crate::element::Node::Element(element) => Some(element),
+        Node::Element(element) => Some(element),
         _ => None,
+    }
+}
+
+/// The trimmed text of an href element, reusing its string when there is nothing to trim.
+fn href(mut element: Element) -> Href {
+    let text = match element.children.pop() {
+        Some(Node::Text(text) | Node::CData(text)) if element.children.is_empty() => text,
+        last => {
+            element.children.extend(last);
+            element.text().into_owned()
+        }
+    };
+    let trimmed = text.trim();
+    if trimmed.len() == text.len() {
+        Href::new(text)
+    } else {
+        Href::new(trimmed)
     }
 }
 
@@ -170,6 +187,14 @@ fn into_element(node: crate::element::Node) -> Option<Element> {
 /// Lenient: any `HTTP/x.y` version, and a bare three-digit code, are accepted.
 #[must_use]
 pub fn parse_status_line(line: &str) -> Option<StatusCode> {
+    // What nearly every server sends, without the general path's Unicode-aware splitting.
+    if let Some(rest) = line.strip_prefix("HTTP/1.1 ")
+        && let Some(code) = rest.as_bytes().get(..3)
+        && code.iter().all(u8::is_ascii_digit)
+        && matches!(rest.as_bytes().get(3), None | Some(b' '))
+    {
+        return StatusCode::from_bytes(code).ok();
+    }
     let line = line.trim();
     let code = match line.split_once(char::is_whitespace) {
         Some((version, rest)) if version.starts_with("HTTP/") => rest
@@ -200,7 +225,7 @@ impl Response {
     /// themselves).
     pub(crate) fn take_child(&mut self, child: Element) {
         if child.name == QName::DAV_HREF {
-            self.hrefs.push(Href::new(child.text().trim()));
+            self.hrefs.push(href(child));
         } else if child.name == QName::DAV_STATUS {
             self.status = parse_status_line(&child.text());
         } else if child.name == QName::DAV_PROPSTAT {
@@ -295,6 +320,16 @@ mod tests {
         assert_eq!(parse_status_line("HTTP/1.1 2000 OK"), None);
         assert_eq!(parse_status_line("OK"), None);
         assert_eq!(parse_status_line("HTTP/1.1 abc"), None);
+        assert_eq!(
+            parse_status_line("HTTP/1.1 404"),
+            Some(StatusCode::NOT_FOUND)
+        );
+        assert_eq!(parse_status_line("HTTP/1.1 4040 x"), None);
+        assert_eq!(parse_status_line("HTTP/1.1 099 x"), None);
+        assert_eq!(
+            parse_status_line("HTTP/1.1 200\u{a0}OK"),
+            Some(StatusCode::OK)
+        );
         assert_eq!(parse_status_line(""), None);
     }
 
