@@ -379,7 +379,7 @@ impl<'a> Open<'a> {
                 }
                 None => text.into_owned(),
             };
-            self.element.children.push(Node::Text(node));
+            push_node(&mut self.element.children, Node::Text(node));
         }
         Ok(())
     }
@@ -403,6 +403,15 @@ impl<'a> Open<'a> {
         }
         self.element
     }
+}
+
+/// Appends a node, allocating room for exactly one when it is the first: most elements of a
+/// multistatus hold one text node, and a decoded document holds thousands of them.
+fn push_node(children: &mut Vec<Node>, node: Node) {
+    if children.capacity() == 0 {
+        children.reserve_exact(1);
+    }
+    children.push(node);
 }
 
 /// XML cannot carry NUL at all (not even as `&#0;`); servers that send one raw get it read as
@@ -585,7 +594,7 @@ pub(crate) fn build_absorbing(
                     && open.kind.keeps_text()
                     && open.element.is_text_only()
                 {
-                    open.element.children.push(Node::Text(text.into_owned()));
+                    push_node(&mut open.element.children, Node::Text(text.into_owned()));
                 }
                 root_closed |= stack.is_empty();
                 let kind = open.kind;
@@ -630,15 +639,16 @@ pub(crate) fn build_absorbing(
                     continue;
                 }
                 if let Some(blank) = pending.take() {
-                    open.element.children.push(Node::Text(blank.into_owned()));
+                    push_node(&mut open.element.children, Node::Text(blank.into_owned()));
                 }
                 // Adjacent sections are one run of character data (a writer splits around `]]>`).
                 if let Some(Node::CData(last)) = open.element.children.last_mut() {
                     last.push_str(&content);
                 } else {
-                    open.element
-                        .children
-                        .push(Node::CData(content.into_owned()));
+                    push_node(
+                        &mut open.element.children,
+                        Node::CData(content.into_owned()),
+                    );
                 }
             }
             Token::DocType => return Err(Error::Dtd { offset }),
@@ -767,7 +777,12 @@ fn attach(
     let child = match (kind, parent.as_ref().map(|open| open.kind)) {
         (Kind::PropStat, _) => {
             let propstat = std::mem::take(&mut envelope.propstat);
-            envelope.response.propstats.push(propstat);
+            let propstats = &mut envelope.response.propstats;
+            // One propstat is the common case (two when some properties are missing).
+            if propstats.capacity() == 0 {
+                propstats.reserve_exact(1);
+            }
+            propstats.push(propstat);
             return;
         }
         // Its children went to the propstat as they closed.

@@ -558,15 +558,17 @@ impl StreamDecoder {
         let text = std::str::from_utf8(bytes).map_err(|e| Error::InvalidUtf8 {
             offset: base + e.valid_up_to() as u64,
         })?;
-        let mut scope = self.scope.clone();
         let mut limits = self.limits.clone();
         limits.max_depth = limits.max_depth.saturating_sub(self.open.len());
         let mut child = None;
         let mut sink = |finished: Child| child = Some(finished);
         let mut absorb = Absorb::root(&mut sink);
+        // The segment's declarations are pushed onto the decoder's own scope and popped again
+        // as its elements close; after an error the decoder is done, so a scope left with
+        // them does not matter.
         build_absorbing(
             text,
-            &mut scope,
+            &mut self.scope,
             &limits,
             ElementBudget::new(&self.limits),
             Some(&mut absorb),
