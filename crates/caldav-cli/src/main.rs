@@ -17,6 +17,7 @@ mod commands;
 mod ics;
 mod ics_expand;
 mod remote;
+mod schedule;
 mod sync;
 mod vdir;
 mod xml;
@@ -47,7 +48,8 @@ Exit codes:
   2  usage error
   3  a conflict (both sides changed) was left for you to resolve
   4  the server refused the credentials
-  5  the server could not be reached (network, DNS, TLS, timeout)";
+  5  the server could not be reached (network, DNS, TLS, timeout)
+  6  the server does not support scheduling (invite, inbox, reply, freebusy)";
 
 /// CalDAV from the command line: discover, list and sync calendars; inspect iCalendar and
 /// WebDAV XML.
@@ -118,6 +120,67 @@ enum Command {
         /// What to do when an item changed on both sides.
         #[arg(long, value_enum, default_value_t = sync::OnConflict::Report)]
         on_conflict: sync::OnConflict,
+    },
+    /// Invite attendees (RFC 6638): create an event with us as ORGANIZER in --calendar; the
+    /// server sends the invitations. Prints the object's href, then each attendee's
+    /// SCHEDULE-STATUS.
+    Invite {
+        /// The calendar the event goes to.
+        #[arg(long)]
+        calendar: String,
+        /// The event's title.
+        #[arg(long)]
+        summary: Option<String>,
+        /// Start: `2026-12-10T10:00:00Z`, `20261210T100000Z` or `2026-12-10T10:00` (UTC).
+        #[arg(long)]
+        start: Option<String>,
+        /// End, as --start.
+        #[arg(long)]
+        end: Option<String>,
+        /// The UID (default: made from the time and process id).
+        #[arg(long)]
+        uid: Option<String>,
+        /// An .ics file with ORGANIZER and ATTENDEEs instead of --summary/--start/--end.
+        #[arg(long, conflicts_with_all = ["summary", "start", "end"])]
+        file: Option<PathBuf>,
+        /// Ask the server to send although it would not (SCHEDULE-FORCE-SEND=REQUEST).
+        #[arg(long)]
+        force_send: bool,
+        /// Attendees: `bob@example.com` or `mailto:bob@example.com`.
+        attendees: Vec<String>,
+    },
+    /// List the schedule inbox: item, method, organizer, summary, start, our PARTSTAT.
+    Inbox {
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+        /// Delete these items (href, last segment or UID) instead of listing.
+        #[arg(long)]
+        delete: Vec<String>,
+    },
+    /// Answer an invitation (inbox item href, last segment or UID); the server sends the
+    /// REPLY, and the inbox items of that event are deleted.
+    Reply {
+        /// The answer.
+        #[arg(value_enum)]
+        answer: schedule::Answer,
+        /// The inbox item.
+        item: String,
+    },
+    /// Free-busy of ADDRESS... (outbox POST, RFC 6638) or of one of our calendars
+    /// (--calendar, free-busy-query, RFC 4791).
+    Freebusy {
+        /// Addresses asked about.
+        addresses: Vec<String>,
+        /// Start of the period.
+        #[arg(long)]
+        from: String,
+        /// End of the period.
+        #[arg(long)]
+        to: String,
+        /// Ask one of our calendars instead.
+        #[arg(long)]
+        calendar: Option<String>,
     },
     /// Run a `caldav` command and record its conversation (credentials redacted) in the
     /// seed's telemetry-log format: `caldav trace -o sync.log -- sync Work ~/cal`.
@@ -200,6 +263,42 @@ fn main() -> ExitCode {
             };
             run_async(sync::sync(global, &names, &dir, on_conflict))
         }
+        Command::Invite {
+            calendar,
+            summary,
+            start,
+            end,
+            uid,
+            file,
+            force_send,
+            attendees,
+        } => run_async(schedule::invite(
+            global,
+            &schedule::InviteArgs {
+                calendar,
+                summary,
+                start,
+                end,
+                uid,
+                file,
+                force_send,
+                attendees,
+            },
+        )),
+        Command::Inbox { json, delete } => run_async(schedule::inbox(global, json, &delete)),
+        Command::Reply { answer, item } => run_async(schedule::reply(global, answer, &item)),
+        Command::Freebusy {
+            addresses,
+            from,
+            to,
+            calendar,
+        } => run_async(schedule::freebusy(
+            global,
+            &addresses,
+            &from,
+            &to,
+            calendar.as_deref(),
+        )),
         Command::Trace { output, command } => trace(&output, &command),
         Command::Completions { shell } => {
             use clap::CommandFactory as _;

@@ -9,4 +9,5 @@
 mod env;
 mod ics;
 mod khal;
+mod schedule;
 mod servers;

@@ -1,0 +1,276 @@
+//! Scheduling commands (`invite`, `inbox`, `reply`, `freebusy`) against the real servers: two
+//! users on Cyrus, and "not supported" (exit 6) where a server cannot schedule.
+
+use std::process::{Command, Output};
+
+use caldav_model::filter::{TimeRange, format_utc};
+use caldav_model::freebusy::FreeBusyBuilder;
+use caldav_model::query::EvalOptions;
+
+use crate::env::var;
+
+/// `caldav` as `user` of Cyrus (`CALDAV_TEST_CYRUS_USER` or `..._USER2`).
+fn cyrus(second: bool, args: &[&str]) -> Output {
+    let suffix = if second { "2" } else { "" };
+    let user = var(&format!("CALDAV_TEST_CYRUS_USER{suffix}"));
+    let password = var(&format!("CALDAV_TEST_CYRUS_PASSWORD{suffix}"));
+    let url = format!("{}dav/", var("CALDAV_TEST_CYRUS_URL"));
+    Command::new(env!("CARGO_BIN_EXE_caldav"))
+        .args(["--url", &url, "--user", &user])
+        .args(args)
+        .env_remove("CALDAV_CONFIG")
+        .env("CALDAV_PASSWORD", password)
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn unique() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("sched-{}-{nanos:x}", std::process::id())
+}
+
+/// Deletes every inbox item of `uid` for one user.
+fn clear_inbox(second: bool, uid: &str) {
+    let listing = ok(&cyrus(second, &["inbox", "--json"]));
+    for line in listing.lines() {
+        let item: serde_json::Value = serde_json::from_str(line).unwrap();
+        if item["uid"] == uid {
+            ok(&cyrus(
+                second,
+                &["inbox", "--delete", item["item"].as_str().unwrap()],
+            ));
+        }
+    }
+}
+
+/// The unfolded ATTENDEE line of `address` in `data`.
+fn attendee_line(data: &str, address: &str) -> String {
+    let unfolded = data.replace("\r\n ", "").replace("\n ", "");
+    unfolded
+        .lines()
+        .find(|l| l.starts_with("ATTENDEE") && l.ends_with(address))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn cyrus_alice_invites_bob_who_accepts_and_free_busy_agrees() {
+    let uid = unique();
+    // A day of its own, so that nobody else's events on the shared server count.
+    let day = 1 + (std::process::id() % 27);
+    let (start, end) = (
+        format!("2027-03-{day:02}T10:00:00Z"),
+        format!("2027-03-{day:02}T11:00:00Z"),
+    );
+    let (from, to) = (
+        format!("2027-03-{day:02}T00:00:00Z"),
+        format!("2027-03-{:02}T00:00:00Z", day + 1),
+    );
+    let bob = "mailto:bob@example.test";
+
+    let invited = ok(&cyrus(
+        false,
+        &[
+            "invite",
+            "--calendar",
+            "Default",
+            "--summary",
+            &uid,
+            "--start",
+            &start,
+            "--end",
+            &end,
+            "--uid",
+            &uid,
+            "bob@example.test",
+        ],
+    ));
+    let href = invited.lines().next().unwrap().to_owned();
+    assert!(href.ends_with(".ics"), "{invited}");
+    assert!(
+        invited.contains(&format!("{bob}\t1.2\tdelivered")),
+        "{invited}"
+    );
+
+    let result = std::panic::catch_unwind(|| {
+        // Bob sees the invitation, accepts, and it leaves his inbox.
+        let inbox = ok(&cyrus(true, &["inbox"]));
+        let line = inbox
+            .lines()
+            .find(|l| l.contains(&uid))
+            .expect("invitation");
+        assert!(
+            line.contains("\tREQUEST\tmailto:alice@example.test\t"),
+            "{line}"
+        );
+        assert!(line.ends_with("NEEDS-ACTION"), "{line}");
+        let replied = ok(&cyrus(true, &["reply", "accept", &uid]));
+        assert!(
+            replied.starts_with("ACCEPTED /dav/calendars/user/bob/"),
+            "{replied}"
+        );
+        assert!(!ok(&cyrus(true, &["inbox"])).contains(&uid));
+
+        // Alice's copy now says so.
+        let data = ok(&cyrus(false, &["get", &href]));
+        assert!(
+            attendee_line(&data, bob).contains("PARTSTAT=ACCEPTED"),
+            "{data}"
+        );
+
+        // Free-busy of both by outbox POST, and of alice's calendar by free-busy-query: the
+        // event's hour, the same from every source.
+        let busy = format!(
+            "  {}\t{}\tBUSY",
+            start.replace(['-', ':'], ""),
+            end.replace(['-', ':'], "")
+        );
+        let answer = ok(&cyrus(
+            false,
+            &[
+                "freebusy",
+                "bob@example.test",
+                "alice@example.test",
+                "--from",
+                &from,
+                "--to",
+                &to,
+            ],
+        ));
+        assert_eq!(
+            answer,
+            format!("{bob}\t2.0;Success\n{busy}\nmailto:alice@example.test\t2.0;Success\n{busy}\n")
+        );
+        let query = ok(&cyrus(
+            false,
+            &[
+                "freebusy",
+                "--calendar",
+                "Default",
+                "--from",
+                &from,
+                "--to",
+                &to,
+            ],
+        ));
+        assert!(query.ends_with(&format!("{busy}\n")), "{query}");
+
+        // And the local computation (caldav-model) from alice's stored event agrees.
+        let t = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+        let range = TimeRange::new(Some(t(&from)), Some(t(&to))).unwrap();
+        let parsed = ical_parse::parse_with(&data, &ical_parse::ParseOptions::lenient()).unwrap();
+        let mut local = FreeBusyBuilder::new(range);
+        local.add_calendar(&parsed.calendar, &EvalOptions::default());
+        let local: Vec<String> = local
+            .periods()
+            .iter()
+            .map(|p| {
+                format!(
+                    "  {}\t{}\t{}",
+                    format_utc(p.start),
+                    format_utc(p.end),
+                    p.fb_type.as_str()
+                )
+            })
+            .collect();
+        assert_eq!(local, [busy.clone()]);
+    });
+
+    // Clean up whatever happened: both copies and every inbox message of this UID.
+    let bob_copy = format!("/dav/calendars/user/bob/Default/{uid}.ics");
+    let _ = cyrus(false, &["rm", &href]);
+    let _ = cyrus(true, &["rm", &bob_copy]);
+    clear_inbox(true, &uid);
+    clear_inbox(false, &uid);
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+    assert!(!ok(&cyrus(true, &["inbox"])).contains(&uid));
+    assert!(!ok(&cyrus(false, &["inbox"])).contains(&uid));
+}
+
+#[test]
+fn cyrus_unknown_attendee_gets_a_failed_free_busy_status() {
+    let out = cyrus(
+        false,
+        &[
+            "freebusy",
+            "nobody-sched@example.test",
+            "--from",
+            "2027-04-01T00:00:00Z",
+            "--to",
+            "2027-04-02T00:00:00Z",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("mailto:nobody-sched@example.test\t5."),
+        "{stdout}"
+    );
+}
+
+/// Radicale and SabreDAV 1.8 do not advertise calendar-auto-schedule; Xandikos does and has
+/// both boxes, but its principal has no calendar-user-address-set, so nobody can be addressed.
+#[test]
+fn servers_without_scheduling_say_so_with_exit_6() {
+    for (name, context, why) in [
+        ("RADICALE", "", "does not advertise calendar-auto-schedule"),
+        ("SABREDAV", "", "does not advertise calendar-auto-schedule"),
+        ("XANDIKOS", "user/", "no calendar-user-address-set"),
+    ] {
+        let url = format!("{}{context}", var(&format!("CALDAV_TEST_{name}_URL")));
+        let run = |args: &[&str]| {
+            let mut command = Command::new(env!("CARGO_BIN_EXE_caldav"));
+            command.args(["--url", &url]).env_remove("CALDAV_CONFIG");
+            if var(&format!("CALDAV_TEST_{name}_AUTH")) != "none" {
+                command
+                    .args(["--user", &var(&format!("CALDAV_TEST_{name}_USER"))])
+                    .env(
+                        "CALDAV_PASSWORD",
+                        var(&format!("CALDAV_TEST_{name}_PASSWORD")),
+                    );
+            }
+            command.args(args).output().unwrap()
+        };
+        let period = [
+            "--from",
+            "2027-01-01T00:00:00Z",
+            "--to",
+            "2027-01-02T00:00:00Z",
+        ];
+        for args in [
+            vec!["inbox"],
+            vec!["reply", "accept", "some-uid"],
+            [vec!["freebusy", "bob@example.test"], period.to_vec()].concat(),
+            [
+                vec!["invite", "--calendar", "x", "--summary", "s", "--start"],
+                vec![period[1], "--end", period[3], "bob@example.test"],
+            ]
+            .concat(),
+        ] {
+            let out = run(&args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(6), "{name} {args:?}: {stderr}");
+            assert!(
+                stderr.contains("not supported by this server"),
+                "{name}: {stderr}"
+            );
+            assert!(stderr.contains(why), "{name}: {stderr}");
+        }
+    }
+}
