@@ -187,7 +187,7 @@ fn cyrus_alice_invites_bob_who_accepts_and_free_busy_agrees() {
                 )
             })
             .collect();
-        assert_eq!(local, [busy.clone()]);
+        assert_eq!(local, [busy]);
     });
 
     // Clean up whatever happened: both copies and every inbox message of this UID.
