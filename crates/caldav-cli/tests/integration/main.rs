@@ -7,6 +7,7 @@
 )]
 
 mod env;
+mod faults;
 mod ics;
 mod khal;
 mod schedule;

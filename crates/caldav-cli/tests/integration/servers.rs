@@ -7,13 +7,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::env::var;
 
 /// A server under test: its URL (context path included), user and password.
-struct Server {
-    name: &'static str,
-    url: String,
-    user: Option<(String, String)>,
+pub(crate) struct Server {
+    pub(crate) name: &'static str,
+    pub(crate) url: String,
+    pub(crate) user: Option<(String, String)>,
 }
 
-fn server(name: &'static str, context: &str) -> Server {
+pub(crate) fn server(name: &'static str, context: &str) -> Server {
     let upper = name.to_ascii_uppercase();
     let base = var(&format!("CALDAV_TEST_{upper}_URL"));
     let user = (var(&format!("CALDAV_TEST_{upper}_AUTH")) != "none").then(|| {
@@ -30,7 +30,7 @@ fn server(name: &'static str, context: &str) -> Server {
 }
 
 /// A name no other test (or run) uses.
-fn unique(prefix: &str) -> String {
+pub(crate) fn unique(prefix: &str) -> String {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -43,7 +43,7 @@ fn unique(prefix: &str) -> String {
     )
 }
 
-fn temp_dir(name: &str) -> PathBuf {
+pub(crate) fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(unique(&format!("caldav-cli-{name}")));
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -51,7 +51,7 @@ fn temp_dir(name: &str) -> PathBuf {
 
 impl Server {
     /// The account options, as a user types them (never the password).
-    fn account_args(&self) -> Vec<String> {
+    pub(crate) fn account_args(&self) -> Vec<String> {
         let mut args = vec!["--url".to_owned(), self.url.clone()];
         if let Some((user, _)) = &self.user {
             args.extend(["--user".to_owned(), user.clone()]);
@@ -59,7 +59,7 @@ impl Server {
         args
     }
 
-    fn caldav(&self, args: &[&str]) -> Output {
+    pub(crate) fn caldav(&self, args: &[&str]) -> Output {
         let mut all = self.account_args();
         all.extend(args.iter().map(|a| (*a).to_owned()));
         let mut command = Command::new(env!("CARGO_BIN_EXE_caldav"));
@@ -72,7 +72,7 @@ impl Server {
     }
 
     /// Runs and expects exit code `code`; returns standard output.
-    fn expect(&self, code: i32, args: &[&str]) -> String {
+    pub(crate) fn expect(&self, code: i32, args: &[&str]) -> String {
         let out = self.caldav(args);
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -85,7 +85,7 @@ impl Server {
         stdout
     }
 
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         self.expect(0, args)
     }
 }
@@ -105,7 +105,7 @@ fn write_event(dir: &Path, uid: &str, summary: &str) -> PathBuf {
 }
 
 /// The href of the calendar named `name`, from `caldav ls --json`.
-fn calendar_href(server: &Server, name: &str) -> String {
+pub(crate) fn calendar_href(server: &Server, name: &str) -> String {
     let listing = server.ok(&["ls", "--json"]);
     for line in listing.lines() {
         let value: serde_json::Value = serde_json::from_str(line).unwrap();
@@ -117,7 +117,7 @@ fn calendar_href(server: &Server, name: &str) -> String {
 }
 
 /// The `.ics` files of a synced calendar folder, by name, with their text.
-fn folder_items(dir: &Path) -> Vec<(String, String)> {
+pub(crate) fn folder_items(dir: &Path) -> Vec<(String, String)> {
     let mut items: Vec<(String, String)> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -482,7 +482,7 @@ fn discover_of_an_unknown_domain_says_which_step_failed() {
 }
 
 /// A small deterministic generator for kill delays (the seed is printed on failure).
-fn next(seed: &mut u64) -> u64 {
+pub(crate) fn next(seed: &mut u64) -> u64 {
     *seed = seed
         .wrapping_mul(6_364_136_223_846_793_005)
         .wrapping_add(1_442_695_040_888_963_407);
@@ -589,15 +589,15 @@ fn completions_and_help_need_no_server() {
 
 /// A TCP relay on 127.0.0.1 to a server, that can be cut (every connection closed, nothing
 /// accepted) to stand for a server that stopped.
-struct Relay {
-    port: u16,
+pub(crate) struct Relay {
+    pub(crate) port: u16,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     streams: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
     accept: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Relay {
-    fn start(port: u16, target: std::net::SocketAddr) -> Self {
+    pub(crate) fn start(port: u16, target: std::net::SocketAddr) -> Self {
         let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
         let port = listener.local_addr().unwrap().port();
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -634,7 +634,7 @@ impl Relay {
         }
     }
 
-    fn cut(mut self) -> u16 {
+    pub(crate) fn cut(mut self) -> u16 {
         self.stop.store(true, Ordering::SeqCst);
         std::net::TcpStream::connect(("127.0.0.1", self.port)).ok();
         self.accept.take().unwrap().join().unwrap();
