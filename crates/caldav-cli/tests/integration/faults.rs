@@ -492,9 +492,23 @@ fn cut_off_mid_sync(direct: &Server, calendar: &BigCalendar) {
     calendar.assert_folder_equals_server(&root.join(&calendar.name), "after the cut");
 }
 
+/// The server as its second user: Radicale answers a listing of a home with 500 when one of
+/// its collections is replaced or deleted meanwhile, so the big calendar lives away from the
+/// home the other tests list.
+fn as_second_user(server: Server) -> Server {
+    let upper = server.name.to_ascii_uppercase();
+    Server {
+        user: Some((
+            crate::env::var(&format!("CALDAV_TEST_{upper}_USER2")),
+            crate::env::var(&format!("CALDAV_TEST_{upper}_PASSWORD2")),
+        )),
+        ..server
+    }
+}
+
 #[test]
 fn a_2000_event_sync_survives_kills_and_cuts_and_resumes_without_refetching_radicale() {
-    let server = server("radicale", "/");
+    let server = as_second_user(server("radicale", "/"));
     let calendar = BigCalendar::new(&server, "2k");
     killed_at_random_points(&server, &calendar);
     resumed_without_refetching(&server, &calendar);
