@@ -80,6 +80,10 @@ impl LinePos<'_> {
 pub(crate) struct Line<'a> {
     pub(crate) text: Cow<'a, str>,
     pub(crate) pos: LinePos<'a>,
+    /// For a folded line of UTF-8 input: its first physical line, borrowed from the input.
+    /// Names and parameters that lie in it can borrow from the input rather than be copied
+    /// out of the unfolded line.
+    pub(crate) head: Option<&'a str>,
 }
 
 /// What the lexer reports: a line, or a deviation to forgive or refuse.
@@ -169,6 +173,7 @@ impl<'a> Lexer<'a> {
                     folds: [usize::MAX; 2],
                     base: 0,
                 },
+                head: None,
             })));
         }
         // Room for one continuation as long as the first line (the usual fold at 75 octets),
@@ -209,7 +214,8 @@ impl<'a> Lexer<'a> {
                 Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned())
             }
         };
-        Ok(Some(Event::Line(Line { text, pos })))
+        let head = self.text.and_then(|t| t.get(start..end));
+        Ok(Some(Event::Line(Line { text, pos, head })))
     }
 
     fn check_length(&self, len: usize, line: u32) -> Result<(), Error> {
@@ -374,7 +380,14 @@ fn split_with<'s>(
         return Err((0, ErrorKind::UnreadableLine));
     }
     let name = text.get(..name_end).unwrap_or_default();
-    let mut params: Vec<Parameter<'s>> = Vec::new();
+    let mut params: Vec<Parameter<'s>> = if b.get(i) == Some(&b';') {
+        // One allocation of the right size: a ';' before the first ':' starts a parameter
+        // (a quoted ':' only makes this an estimate).
+        let head = memchr::memchr(b':', b).map_or(b, |colon| b.get(..colon).unwrap_or(b));
+        Vec::with_capacity(memchr::memchr_iter(b';', head).count().min(max_params))
+    } else {
+        Vec::new()
+    };
     while b.get(i) == Some(&b';') {
         i += 1;
         let ws = skip_ws(b, i);

@@ -4,7 +4,7 @@ use crate::component::{Calendar, Component, missing};
 use crate::contentline::{self, ContentLine, Event, Lexer, Line, LinePos};
 use crate::error::{Error, ErrorKind, Limit, Warning};
 use crate::occurrence::{self, Rules, Seen, Violation};
-use crate::property::{Parameter, Property, own_name, uppercase};
+use crate::property::{Parameter, Property, own_name, rebase, uppercase};
 use crate::value::{self, ValueType, split_list};
 use std::borrow::Cow;
 
@@ -260,7 +260,11 @@ impl<'a> Parser<'a> {
     }
 
     fn line(&mut self, line: Line<'a>) -> Result<(), Error> {
-        let Line { mut text, mut pos } = line;
+        let Line {
+            mut text,
+            mut pos,
+            head: mut first,
+        } = line;
         // A byte order mark inside the stream (files concatenated) carries no data either.
         if !text
             .as_bytes()
@@ -280,6 +284,8 @@ impl<'a> Parser<'a> {
                     ErrorKind::Whitespace("a line start")
                 };
                 self.deviate(Error::new(pos.line, 1, kind))?;
+                // The text no longer starts with the first physical line.
+                first = None;
                 let cut = text.len() - trimmed.len();
                 text = match text {
                     Cow::Borrowed(s) => Cow::Borrowed(s.get(cut..).unwrap_or_default()),
@@ -297,15 +303,18 @@ impl<'a> Parser<'a> {
                 .map(|cl| build(cl, &pos))
                 .map_err(|e| (e, Cow::Borrowed(t))),
             Cow::Owned(t) => {
-                match contentline::split(&t, lenient, max_params, &mut forgiven).map(head) {
+                let split = contentline::split(&t, lenient, max_params, &mut forgiven);
+                match split.map(|cl| head(cl, &t, first)) {
                     Ok(head) => Ok(head.with_value(t, &pos)),
                     Err(e) => Err((e, Cow::Owned(t))),
                 }
             }
         };
-        for (offset, kind) in forgiven.drain(..) {
-            let (l, c) = pos.position(offset);
-            self.warn(Error::new(l, c, kind));
+        if !forgiven.is_empty() {
+            for (offset, kind) in forgiven.drain(..) {
+                let (l, c) = pos.position(offset);
+                self.warn(Error::new(l, c, kind));
+            }
         }
         self.forgiven = forgiven;
         let property = match split {
@@ -639,24 +648,30 @@ fn build<'s>(cl: ContentLine<'s>, pos: &LinePos<'_>) -> Property<'s> {
 
 /// What a folded line's property keeps before its value: owned, so that the line's buffer
 /// can become the value.
-struct Head {
-    name: Cow<'static, str>,
-    params: Vec<Parameter<'static>>,
+struct Head<'a> {
+    name: Cow<'a, str>,
+    params: Vec<Parameter<'a>>,
     value_offset: usize,
 }
 
-fn head(cl: ContentLine<'_>) -> Head {
+/// The name and parameters of a folded `line`, borrowed from its first physical line `first`
+/// where they lie in it (they nearly always start there), copied otherwise.
+fn head<'a>(cl: ContentLine<'_>, line: &str, first: Option<&'a str>) -> Head<'a> {
     Head {
-        name: own_name(uppercase(Cow::Borrowed(cl.name))),
-        params: cl.params.into_iter().map(Parameter::into_owned).collect(),
+        name: rebase(uppercase(Cow::Borrowed(cl.name)), line, first, own_name),
+        params: cl
+            .params
+            .into_iter()
+            .map(|p| p.rebase(line, first))
+            .collect(),
         value_offset: cl.value_offset,
     }
 }
 
-impl Head {
+impl<'h> Head<'h> {
     /// The property, its value the unfolded line with name and parameters cut off (moved
     /// within the buffer, not copied into a new one).
-    fn with_value<'a>(self, mut line: String, pos: &LinePos<'_>) -> Property<'a> {
+    fn with_value(self, mut line: String, pos: &LinePos<'_>) -> Property<'h> {
         let (l, c) = pos.position(self.value_offset);
         if line.is_char_boundary(self.value_offset) {
             line.drain(..self.value_offset);
@@ -681,6 +696,26 @@ mod tests {
     const MINIMAL: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n\
         BEGIN:VEVENT\r\nUID:1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART;TZID=Europe/Paris:\
         20240101T100000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+
+    #[test]
+    fn folded_line_borrows_what_lies_in_its_first_physical_line() {
+        let text = MINIMAL.replace(
+            "UID:1\r\n",
+            "UID:1\r\nATTENDEE;ROLE=CHAIR;CN=\"Jane\r\n  Doe\";X-P=a\r\n b:mailto:j@x\r\n",
+        );
+        let cal = parse_strict(&text).unwrap();
+        let attendee = cal.events().next().unwrap().attendees().next().unwrap();
+        assert!(matches!(attendee.name, Cow::Borrowed("ATTENDEE")));
+        let params: Vec<_> = attendee.params.iter().collect();
+        assert!(matches!(params[0].name, Cow::Borrowed("ROLE")));
+        assert!(matches!(params[0].values[0], Cow::Borrowed("CHAIR")));
+        assert!(matches!(params[1].name, Cow::Borrowed("CN")));
+        // Across the fold: copied, and unfolded.
+        assert!(matches!(&params[1].values[0], Cow::Owned(v) if v == "Jane Doe"));
+        assert!(matches!(&params[2].values[0], Cow::Owned(v) if v == "ab"));
+        assert_eq!(attendee.raw_value, "mailto:j@x");
+        assert_eq!(parse_strict(&cal.write()).unwrap(), cal);
+    }
 
     #[test]
     fn strict_accepts_minimal() {

@@ -81,6 +81,17 @@ impl<'a> ParameterValues<'a> {
         }
     }
 
+    /// The values of a parameter split from `line`, rebased onto `head` (see
+    /// [`Parameter::rebase`]).
+    fn rebase<'h>(self, line: &str, head: Option<&'h str>) -> ParameterValues<'h> {
+        ParameterValues(match self.0 {
+            Values::One([v]) => Values::One([rebase(v, line, head, own)]),
+            Values::Many(v) => {
+                Values::Many(v.into_iter().map(|v| rebase(v, line, head, own)).collect())
+            }
+        })
+    }
+
     /// The values with everything they borrow copied.
     #[must_use]
     pub fn into_owned(self) -> ParameterValues<'static> {
@@ -199,6 +210,16 @@ impl<'a> Parameter<'a> {
         self.values.first().map_or("", |v| v.as_ref())
     }
 
+    /// A parameter split from an unfolded `line`, detached from it: what lies within `head`
+    /// (the line's first physical line, borrowed from the input) borrows from there instead,
+    /// the rest is copied.
+    pub(crate) fn rebase<'h>(self, line: &str, head: Option<&'h str>) -> Parameter<'h> {
+        Parameter {
+            name: rebase(self.name, line, head, own_name),
+            values: self.values.rebase(line, head),
+        }
+    }
+
     /// The parameter with everything it borrows copied.
     #[must_use]
     pub fn into_owned(self) -> Parameter<'static> {
@@ -207,6 +228,28 @@ impl<'a> Parameter<'a> {
             values: self.values.into_owned(),
         }
     }
+}
+
+/// `text`, borrowed from `line`, detached from it: the same bytes of `head` when `line`
+/// starts with `head` and `text` lies within it, else `own(text)`.
+pub(crate) fn rebase<'h>(
+    text: Cow<'_, str>,
+    line: &str,
+    head: Option<&'h str>,
+    own: fn(Cow<'_, str>) -> Cow<'static, str>,
+) -> Cow<'h, str> {
+    if let (Cow::Borrowed(s), Some(head)) = (&text, head) {
+        // Where `s` starts in `line`: both are one buffer, so the addresses say it.
+        let start = (s.as_ptr() as usize).wrapping_sub(line.as_ptr() as usize);
+        if let Some(same) = start
+            .checked_add(s.len())
+            .filter(|end| *end <= head.len() && start <= line.len())
+            .and_then(|end| head.get(start..end))
+        {
+            return Cow::Borrowed(same);
+        }
+    }
+    own(text)
 }
 
 /// An owned name; a registered one borrows a static copy instead of allocating, since the
