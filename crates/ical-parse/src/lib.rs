@@ -9,11 +9,15 @@
 //!   `parse -> write -> parse` is the identity and canonical input is reproduced byte for byte.
 //! - **Borrowing**: the model borrows from the input (`Cow<'a, str>`); only folded lines and
 //!   RFC 6868-escaped parameter values are copied. [`Calendar::into_owned`] detaches it.
-//! - **Strict or lenient** ([`Mode`]): strict follows RFC 5545's grammar; lenient accepts what
-//!   real servers and clients send (LF line ends, a BOM, folds inside UTF-8 sequences, blank
-//!   lines, whitespace around names, bare components, missing VERSION/PRODID, a UTC time with a
-//!   TZID) and reports each deviation as a [`Warning`] with line and column. A line it cannot
-//!   read is kept as a raw line ([`Property::is_raw`]), never dropped.
+//! - **Strict or lenient** ([`Mode`]): strict follows RFC 5545's grammar, including how often
+//!   §3.6 lets each property occur (UID and DTSTAMP exactly once in VEVENT, VTODO, VJOURNAL
+//!   and VFREEBUSY, PRODID and VERSION in VCALENDAR, no second SUMMARY, ...); names are
+//!   case-insensitive (§3.1), so `begin:vevent` is legal and written back in uppercase.
+//!   Lenient accepts what real servers and clients send (LF line ends, a BOM, folds inside
+//!   UTF-8 sequences, blank lines, whitespace around names, bare components, missing or
+//!   repeated properties, a UTC time with a TZID) and reports each deviation as a [`Warning`]
+//!   with line and column. A line it cannot read is kept as a raw line
+//!   ([`Property::is_raw`]), never dropped.
 //! - **Bounded** ([`Limits`]): input size, line length, nesting depth, properties per
 //!   component, components, parameters per property. Exceeding one is an [`Error`].
 //!
