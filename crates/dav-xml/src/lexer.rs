@@ -223,12 +223,10 @@ fn decode(raw: &str, offset: u64, references: bool) -> Result<Cow<'_, str>, Erro
         let found = if tail.len() < 16 {
             tail.iter()
                 .position(|&b| b == b'\r' || b == 0 || (references && b == b'&'))
+        } else if references {
+            memchr::memchr3(b'&', b'\r', 0, tail)
         } else {
-            if references {
-                memchr::memchr3(b'&', b'\r', 0, tail)
-            } else {
-                memchr::memchr2(b'\r', 0, tail)
-            }
+            memchr::memchr2(b'\r', 0, tail)
         };
         found.map(|i| from + i)
     };
@@ -241,10 +239,10 @@ fn decode(raw: &str, offset: u64, references: bool) -> Result<Cow<'_, str>, Erro
         out.push_str(raw.get(from..at).unwrap_or_default());
         match bytes.get(at) {
             Some(b'\r') => {
-                out.push('\n');
                 at += 1;
-                if bytes.get(at) == Some(&b'\n') {
-                    at += 1;
+                // A CRLF's LF is copied with the stretch that follows it.
+                if bytes.get(at) != Some(&b'\n') {
+                    out.push('\n');
                 }
             }
             Some(b'&') => {
