@@ -2,8 +2,11 @@
 //! (whole or streamed), `DAV:error` conditions, and request-body encoding.
 //!
 //! This crate is sans-IO: it turns bytes into values and values into bytes, and never touches a
-//! socket, a clock or a file. It is built on quick-xml's tokenizer and does its own namespace
-//! resolution, so decoding never depends on prefixes.
+//! socket, a clock or a file. It has its own small tokenizer (a text run, references included,
+//! is one token decoded in one pass), parses attributes with quick-xml and does its own
+//! namespace resolution, so decoding never depends on prefixes. The multistatus envelope
+//! (response, propstat, prop) is decoded straight into [`Response`] and [`PropStat`]; only
+//! property values become element trees.
 //!
 //! # Example
 //!
