@@ -274,3 +274,221 @@ fn servers_without_scheduling_say_so_with_exit_6() {
         }
     }
 }
+
+/// Runs a client-core machine against a real server through the tokio driver, as `user`.
+fn drive<M>(url: &str, user: Option<(String, String)>, machine: M) -> M::Outcome
+where
+    M: caldav_client_core::Machine,
+{
+    use caldav_tokio::{Core, Credentials, Driver, HttpClient, HttpConfig, Origin};
+    let url: http::Uri = url.parse().unwrap();
+    let mut config = HttpConfig::default();
+    if let Some((user, password)) = user {
+        config = config.with_credentials(Credentials::password(user, password));
+        config.allow_plain_http_credentials = true;
+        config.credential_origins = Origin::of(&url).into_iter().collect();
+    }
+    let driver = Driver::new(HttpClient::new(config).unwrap());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut machine = Core(machine);
+    runtime.block_on(driver.run(&mut machine)).unwrap().unwrap()
+}
+
+fn event(uid: &str, organizer: &str, day: u32) -> String {
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//caldav-cli tests//EN\r\nBEGIN:VEVENT\r\n\
+         UID:{uid}\r\nDTSTAMP:20261124T120000Z\r\nDTSTART:202705{day:02}T100000Z\r\n\
+         DTEND:202705{day:02}T110000Z\r\nSUMMARY:{uid}\r\nORGANIZER:{organizer}\r\n\
+         ATTENDEE;PARTSTAT=ACCEPTED:{organizer}\r\n\
+         ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:bob@example.test\r\n\
+         END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+}
+
+/// QUIRKS #19, organizer side: Cyrus changes the organizer's Schedule-Tag when it applies an
+/// attendee's REPLY (RFC 6638 §3.2.10 means the tag to survive such server-side PARTSTAT
+/// updates), so an organizer update conditional on the tag it got at creation is refused.
+/// The machine reports that as a conflict carrying the server's version, whose tag then works.
+#[test]
+fn cyrus_organizer_update_after_a_reply_meets_a_new_schedule_tag() {
+    use caldav_client_core::schedule::{
+        ReplyConfig, ReplyMachine, ReplyOutcome, ScheduleWrite, ScheduleWriteConfig,
+        ScheduleWriteMachine, ScheduleWriteOutcome,
+    };
+    use caldav_model::itip::PartStat;
+
+    let url = var("CALDAV_TEST_CYRUS_URL");
+    let alice = Some((
+        var("CALDAV_TEST_CYRUS_USER"),
+        var("CALDAV_TEST_CYRUS_PASSWORD"),
+    ));
+    let bob = Some((
+        var("CALDAV_TEST_CYRUS_USER2"),
+        var("CALDAV_TEST_CYRUS_PASSWORD2"),
+    ));
+    let base: http::Uri = url.parse().unwrap();
+    let uid = unique();
+    let day = 1 + (std::process::id() % 27);
+    let data = event(&uid, "mailto:alice@example.test", day);
+    let created = drive(
+        &url,
+        alice.clone(),
+        ScheduleWriteMachine::new(ScheduleWriteConfig::new(
+            base.clone(),
+            ScheduleWrite::Create {
+                collection: "/dav/calendars/user/alice/Default/".into(),
+                data: data.clone(),
+            },
+        )),
+    );
+    let ScheduleWriteOutcome::Written { object, .. } = created else {
+        panic!("not written: {created:?}")
+    };
+    let result = std::panic::catch_unwind(|| {
+        let first_tag = object
+            .schedule_tag
+            .clone()
+            .expect("Cyrus sends Schedule-Tag");
+        let replied = drive(
+            &url,
+            bob.clone(),
+            ReplyMachine::new(ReplyConfig::new(
+                base.clone(),
+                vec!["/dav/calendars/user/bob/Default/".into()],
+                uid.clone(),
+                vec!["mailto:bob@example.test".into()],
+                PartStat::Accepted,
+            )),
+        );
+        assert!(
+            matches!(replied, ReplyOutcome::Replied { created: false, .. }),
+            "{replied:?}"
+        );
+        let moved = data.replace(&format!("SUMMARY:{uid}"), &format!("SUMMARY:{uid} moved"));
+        let update = |tag: String| {
+            drive(
+                &url,
+                alice.clone(),
+                ScheduleWriteMachine::new(ScheduleWriteConfig::new(
+                    base.clone(),
+                    ScheduleWrite::Update {
+                        href: object.href.clone(),
+                        schedule_tag: Some(tag),
+                        etag: None,
+                        data: moved.clone(),
+                    },
+                )),
+            )
+        };
+        let ScheduleWriteOutcome::Conflict { server, .. } = update(first_tag.clone()) else {
+            panic!("Cyrus kept the organizer's Schedule-Tag across the REPLY: QUIRKS #19 changed")
+        };
+        let server = server.expect("the server's version");
+        let current = server.schedule_tag.clone().unwrap();
+        assert_ne!(current, first_tag);
+        let bob_line = attendee_line(&server.data, "mailto:bob@example.test");
+        assert!(bob_line.contains("PARTSTAT=ACCEPTED"), "{}", server.data);
+        let ScheduleWriteOutcome::Written { object: after, .. } = update(current) else {
+            panic!("the current tag was refused")
+        };
+        assert!(after.data.contains(" moved"));
+    });
+    let _ = cyrus(false, &["rm", object.href.as_str()]);
+    let _ = cyrus(
+        true,
+        &["rm", &format!("/dav/calendars/user/bob/Default/{uid}.ics")],
+    );
+    clear_inbox(true, &uid);
+    clear_inbox(false, &uid);
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// What Xandikos does with scheduling, bypassing the address check: a PUT with attendees is
+/// stored with a Schedule-Tag but no SCHEDULE-STATUS and nothing is delivered; the outbox
+/// answers every recipient with `3.8;No authority`.
+#[test]
+fn xandikos_advertises_scheduling_but_schedules_nothing() {
+    use caldav_client_core::schedule::{
+        FreeBusyConfig, FreeBusyMachine, FreeBusyOutcome, FreeBusyRequest, InboxConfig,
+        InboxMachine, ScheduleWrite, ScheduleWriteConfig, ScheduleWriteMachine,
+        ScheduleWriteOutcome,
+    };
+
+    let url = var("CALDAV_TEST_XANDIKOS_URL");
+    let base: http::Uri = url.parse().unwrap();
+    let uid = unique();
+    let written = drive(
+        &url,
+        None,
+        ScheduleWriteMachine::new(ScheduleWriteConfig::new(
+            base.clone(),
+            ScheduleWrite::Create {
+                collection: "/user/calendars/calendar/".into(),
+                data: event(&uid, "mailto:user@example.test", 5),
+            },
+        )),
+    );
+    let ScheduleWriteOutcome::Written { object, .. } = written else {
+        panic!("not written: {written:?}")
+    };
+    let delete = ScheduleWrite::Delete {
+        href: object.href.clone(),
+        schedule_tag: None,
+        etag: object.etag.clone(),
+    };
+    let result = std::panic::catch_unwind(|| {
+        assert!(object.schedule_tag.is_some());
+        assert!(
+            object
+                .attendees()
+                .iter()
+                .all(|a| a.schedule_status.is_empty())
+        );
+        let inbox = drive(
+            &url,
+            None,
+            InboxMachine::new(InboxConfig::new(base.clone(), "/user/inbox/".into())),
+        );
+        assert!(!inbox.iter().any(|i| i.data.contains(&uid)));
+        let start = "2027-05-05T00:00:00Z".parse().unwrap();
+        let end = "2027-05-06T00:00:00Z".parse().unwrap();
+        let answer = drive(
+            &url,
+            None,
+            FreeBusyMachine::new(FreeBusyConfig::new(
+                base.clone(),
+                FreeBusyRequest::Outbox {
+                    outbox: "/user/outbox/".into(),
+                    organizer: "mailto:user@example.test".into(),
+                    attendees: vec!["mailto:bob@example.test".into()],
+                    uid: uid.clone(),
+                    dtstamp: start,
+                },
+                start,
+                end,
+            )),
+        );
+        let FreeBusyOutcome::Recipients(recipients) = answer else {
+            panic!("not per recipient")
+        };
+        assert_eq!(recipients.len(), 1);
+        assert!(
+            recipients[0].request_status.starts_with("3.8"),
+            "{recipients:?}"
+        );
+    });
+    let deleted = drive(
+        &url,
+        None,
+        ScheduleWriteMachine::new(ScheduleWriteConfig::new(base, delete)),
+    );
+    assert!(matches!(deleted, ScheduleWriteOutcome::Deleted { .. }));
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
