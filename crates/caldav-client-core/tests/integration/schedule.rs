@@ -674,3 +674,105 @@ proptest! {
         prop_assert_eq!(seen.partstat, Some(partstat));
     }
 }
+
+/// A conversation recorded from Cyrus, as a replaying server.
+fn recorded(log: &[u8]) -> test_support::replay::Replay {
+    let exchanges = caldav_trace::Trace::parse(log)
+        .unwrap()
+        .into_exchanges()
+        .into_iter()
+        .filter_map(|e| e.response.map(|response| (e.request, response)))
+        .collect();
+    test_support::replay::Replay::new(exchanges)
+}
+
+fn replay<M: Machine>(log: &[u8], machine: &mut M) -> M::Outcome {
+    let mut server = recorded(log);
+    let Driven::Done(result) = drive_with(machine, 20, |request| server.handle(request)) else {
+        panic!("machine did not settle")
+    };
+    assert!(server.synthesized.is_empty(), "{:?}", server.synthesized);
+    result.unwrap()
+}
+
+#[test]
+fn cyrus_recordings_replay_through_the_scheduling_machines() {
+    let dir = "/dav/calendars/user/";
+    let invite = include_bytes!("../fixtures/cyrus-schedule/invite.log");
+    let data = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:sched-replay-1\r\n\
+                END:VEVENT\r\nEND:VCALENDAR\r\n";
+    let mut write = ScheduleWriteMachine::new(ScheduleWriteConfig::new(
+        base(),
+        ScheduleWrite::Create {
+            collection: format!("{dir}alice/Default/").into(),
+            data: data.into(),
+        },
+    ));
+    let ScheduleWriteOutcome::Written { object, .. } = replay(invite, &mut write) else {
+        panic!("not written")
+    };
+    assert_eq!(
+        object.schedule_tag.as_deref(),
+        Some("\"da39a3ee5e6b4b0d3255bfef95601890afd80709\"")
+    );
+    let bob = object
+        .attendees()
+        .into_iter()
+        .find(|a| a.address == BOB)
+        .unwrap();
+    assert_eq!(bob.schedule_status, ["1.2"]);
+
+    let inbox = include_bytes!("../fixtures/cyrus-schedule/inbox.log");
+    let mut machine =
+        InboxMachine::new(InboxConfig::new(base(), format!("{dir}bob/Inbox/").into()));
+    let items = replay(inbox, &mut machine);
+    let seen: Vec<_> = items
+        .iter()
+        .map(|i| i.invitation(&[BOB.into()]).unwrap())
+        .filter(|s| s.uid.as_deref() == Some("sched-replay-1"))
+        .collect();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].method, Some(Method::Request));
+    assert_eq!(seen[0].summary.as_deref(), Some("Replay planning"));
+    assert_eq!(seen[0].partstat, Some(PartStat::NeedsAction));
+
+    let reply_log = include_bytes!("../fixtures/cyrus-schedule/reply.log");
+    let config = ReplyConfig::new(
+        base(),
+        vec![format!("{dir}bob/Default/").into()],
+        "sched-replay-1",
+        vec![BOB.into()],
+        PartStat::Accepted,
+    );
+    let ReplyOutcome::Replied { href, created, .. } =
+        replay(reply_log, &mut ReplyMachine::new(config))
+    else {
+        panic!("no reply")
+    };
+    assert_eq!(
+        href.as_str(),
+        format!("{dir}bob/Default/sched-replay-1.ics")
+    );
+    assert!(!created);
+
+    let freebusy = include_bytes!("../fixtures/cyrus-schedule/freebusy.log");
+    let mut machine = FreeBusyMachine::new(FreeBusyConfig::new(
+        base(),
+        FreeBusyRequest::Outbox {
+            outbox: format!("{dir}alice/Outbox/").into(),
+            organizer: "mailto:alice@example.test".into(),
+            attendees: vec![BOB.into(), "mailto:nobody@example.test".into()],
+            uid: "fb".into(),
+            dtstamp: t("20261124T150000Z"),
+        },
+        t("20270601T000000Z"),
+        t("20270602T000000Z"),
+    ));
+    let FreeBusyOutcome::Recipients(recipients) = replay(freebusy, &mut machine) else {
+        panic!("not per recipient")
+    };
+    assert_eq!(recipients.len(), 2);
+    assert_eq!(recipients[0].periods.len(), 1);
+    assert_eq!(recipients[0].periods[0].start, t("20270601T100000Z"));
+    assert_eq!(recipients[1].request_status, "5.1;Service unavailable");
+}
