@@ -15,7 +15,9 @@ use caldav_client_core::schedule::{
 };
 use caldav_client_core::write::{WriteOutcome, WriteRequest};
 use caldav_model::freebusy::BusyPeriod;
-use caldav_model::itip::{ForceSend, PartStat, ScheduleAgent, set_schedule_force_send};
+use caldav_model::itip::{
+    ForceSend, Method as ItipMethod, PartStat, ScheduleAgent, set_schedule_force_send,
+};
 use caldav_tokio::Core;
 use clap::ValueEnum;
 use ical_parse::{Calendar, Component, Parameter, Property};
@@ -268,9 +270,14 @@ pub(crate) async fn inbox(global: &Global, json: bool, delete: &[String]) -> Res
             let method = seen
                 .and_then(|s| s.method.as_ref())
                 .map_or(String::new(), ToString::to_string);
-            let partstat = seen
-                .and_then(|s| s.partstat.as_ref())
-                .map_or(String::new(), ToString::to_string);
+            let is_reply = seen.and_then(|s| s.method.as_ref()) == Some(&ItipMethod::Reply);
+            let partstat = if is_reply {
+                // A REPLY carries the answering attendee's line: show who said what.
+                replies(&item.data)
+            } else {
+                seen.and_then(|s| s.partstat.as_ref())
+                    .map_or(String::new(), ToString::to_string)
+            };
             let start = seen
                 .and_then(|s| s.start.as_deref())
                 .map(|s| caldav_model::filter::parse_utc(s).map_or_else(|| s.to_owned(), local))
@@ -300,6 +307,18 @@ pub(crate) async fn inbox(global: &Global, json: bool, delete: &[String]) -> Res
     .await;
     session.finish()?;
     result
+}
+
+/// `address=PARTSTAT` of each attendee of a REPLY message.
+fn replies(data: &str) -> String {
+    let Ok(parsed) = ical_parse::parse_with(data, &ical_parse::ParseOptions::lenient()) else {
+        return String::new();
+    };
+    caldav_model::itip::attendees(&parsed.calendar)
+        .iter()
+        .map(|a| format!("{}={}", a.address, a.partstat))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The inbox item `wanted` names: its href, the last segment of it, or the UID it carries.
@@ -479,6 +498,14 @@ pub(crate) async fn freebusy(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reply_shows_who_answered_what() {
+        let data = "BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\nUID:u\r\n\
+                    ATTENDEE;PARTSTAT=ACCEPTED:mailto:bob@example.test\r\n\
+                    END:VEVENT\r\nEND:VCALENDAR\r\n";
+        assert_eq!(replies(data), "mailto:bob@example.test=ACCEPTED");
+    }
 
     #[test]
     fn addresses_and_times_as_typed() {

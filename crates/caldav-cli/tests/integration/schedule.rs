@@ -125,7 +125,11 @@ fn cyrus_alice_invites_bob_who_accepts_and_free_busy_agrees() {
         );
         assert!(!ok(&cyrus(true, &["inbox"])).contains(&uid));
 
-        // Alice's copy now says so.
+        // Alice's inbox has bob's REPLY, and her copy says so.
+        let inbox = ok(&cyrus(false, &["inbox"]));
+        let line = inbox.lines().find(|l| l.contains(&uid)).expect("reply");
+        assert!(line.contains("\tREPLY\t"), "{line}");
+        assert!(line.ends_with(&format!("\t{bob}=ACCEPTED")), "{line}");
         let data = ok(&cyrus(false, &["get", &href]));
         assert!(
             attendee_line(&data, bob).contains("PARTSTAT=ACCEPTED"),
