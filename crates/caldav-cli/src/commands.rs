@@ -55,7 +55,24 @@ pub(crate) async fn discover_command(global: &Global, address: &str) -> Result<E
         finish_recording(r, &global)?;
     }
     session.finish()?;
+    if let (Some(r), Some(path)) = (&recorder, &global.trace) {
+        // The session wrote its own recording: discovery's goes first, as a session of its own.
+        let bootstrap =
+            std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let mut both = caldav_trace::Trace::parse(r.log()).map_err(|e| anyhow!("{e}"))?;
+        let then = caldav_trace::Trace::parse(&bootstrap).map_err(|e| anyhow!("{e}"))?;
+        both.sessions.extend(then.sessions);
+        let log = caldav_trace::Writer::write_trace(&both, caldav_trace::WriteConfig::default())
+            .map_err(|e| anyhow!("{e}"))?;
+        std::fs::write(path, &log).with_context(|| format!("writing {}", path.display()))?;
+    }
     let account = account.map_err(|e| anyhow!("discovery succeeded, bootstrap failed: {e:#}"))?;
+    print_account(&account)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What bootstrap learned: the principal, the homes and the capabilities.
+pub(crate) fn print_account(account: &caldav_client_core::bootstrap::Account) -> Result<()> {
     say!("principal: {}", account.principal.as_str())?;
     if let Some(name) = &account.displayname {
         say!("displayname: {name}")?;
@@ -77,7 +94,7 @@ pub(crate) async fn discover_command(global: &Global, address: &str) -> Result<E
         .map(|q| q.local())
         .collect();
     say!("reports: {}", reports.join(", "))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// `caldav ls [--json]`.
@@ -90,8 +107,17 @@ pub(crate) async fn ls(global: &Global, json: bool) -> Result<ExitCode> {
     .await;
     session.finish()?;
     let calendars = result?;
+    print_calendars(&calendars, json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The calendars as `caldav ls` prints them: a table, or one JSON object per line.
+pub(crate) fn print_calendars(
+    calendars: &[caldav_client_core::listing::Collection],
+    json: bool,
+) -> Result<()> {
     if json {
-        for calendar in &calendars {
+        for calendar in calendars {
             let line = serde_json::json!({
                 "name": calendar_name(calendar),
                 "href": calendar.href.as_str(),
@@ -102,7 +128,7 @@ pub(crate) async fn ls(global: &Global, json: bool) -> Result<ExitCode> {
             });
             say!("{line}")?;
         }
-        return Ok(ExitCode::SUCCESS);
+        return Ok(());
     }
     let rows: Vec<[String; 4]> = calendars
         .iter()
@@ -132,7 +158,7 @@ pub(crate) async fn ls(global: &Global, json: bool) -> Result<ExitCode> {
             .collect();
         say!("{}", cells.join("  ").trim_end())?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// `caldav get HREF`: the object's data on standard output, its etag on standard error.

@@ -2,7 +2,8 @@
 //!
 //! Each command group lives in its own module: `ics` (iCalendar files), `xml` (WebDAV bodies),
 //! `commands` (discover, ls, get, put, rm, mkcalendar), `sync` (two-way sync to a vdir
-//! folder, stored by `vdir`); `account` resolves who to talk to, `remote` how.
+//! folder, stored by `vdir`), `replay` (the machines driven from a recording); `account`
+//! resolves who to talk to, `remote` how.
 
 /// `println!` that reports a closed standard output as an error instead of panicking.
 macro_rules! say {
@@ -17,6 +18,7 @@ mod commands;
 mod ics;
 mod ics_expand;
 mod remote;
+mod replay;
 mod schedule;
 mod sync;
 mod vdir;
@@ -192,6 +194,20 @@ enum Command {
         #[arg(last = true, required = true)]
         command: Vec<String>,
     },
+    /// Drive the machines from a recording (`caldav trace`, or the seed's telemetry log)
+    /// without any network, and print what they concluded: discovery's trail, the account,
+    /// the calendars, the change sets; then the requests the recording lacks.
+    Replay {
+        /// The recording.
+        file: PathBuf,
+        /// Scheme and host the recording was made against (default: `http://` and the Host
+        /// field of the first request).
+        #[arg(long, value_name = "URL")]
+        base: Option<String>,
+        /// Where bootstrap starts (default: discovery's result, else the first request).
+        #[arg(long, value_name = "URL")]
+        context: Option<String>,
+    },
     /// Print a shell completion script (e.g. `caldav completions bash > /etc/bash_completion.d/caldav`).
     Completions {
         /// The shell.
@@ -300,6 +316,11 @@ fn main() -> ExitCode {
             calendar.as_deref(),
         )),
         Command::Trace { output, command } => trace(&output, &command),
+        Command::Replay {
+            file,
+            base,
+            context,
+        } => replay::replay(&file, base.as_deref(), context.as_deref()),
         Command::Completions { shell } => {
             use clap::CommandFactory as _;
             let mut command = Cli::command();

@@ -10,5 +10,6 @@ mod env;
 mod faults;
 mod ics;
 mod khal;
+mod replay;
 mod schedule;
 mod servers;
