@@ -435,3 +435,93 @@ fn print_changes(name: &str, changes: &ChangeSet) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exchange(method: &str, target: &str, body: &str, status: u16) -> Exchange {
+        let request = Request::builder()
+            .method(method)
+            .uri(target)
+            .header("depth", "1")
+            .body(Bytes::from(body.to_owned()))
+            .unwrap();
+        let response = Response::builder()
+            .status(status)
+            .body(Bytes::from(format!("answer {status}")))
+            .unwrap();
+        Exchange::new(request, 0).with_response(response, 0)
+    }
+
+    fn request(method: &str, target: &str, body: &str) -> Request<Bytes> {
+        Request::builder()
+            .method(method)
+            .uri(format!("http://h{target}"))
+            .body(Bytes::from(body.to_owned()))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_report_is_known_by_its_root_element() {
+        let query = request(
+            "REPORT",
+            "/c/",
+            "<?xml version=\"1.0\"?>\n<!-- x --><C:calendar-query xmlns:C=\"urn:ietf:params:xml:ns:caldav\"/>",
+        );
+        assert_eq!(report_kind(&query).as_deref(), Some("calendar-query"));
+        let sync = request("REPORT", "/c/", "<sync-collection xmlns=\"DAV:\">");
+        assert_eq!(report_kind(&sync).as_deref(), Some("sync-collection"));
+        assert_eq!(
+            report_kind(&request("PROPFIND", "/c/", "<propfind/>")),
+            None
+        );
+        assert_eq!(report_kind(&request("REPORT", "/c/", "")), None);
+        assert_eq!(describe(&sync), "REPORT /c/ (sync-collection)");
+    }
+
+    #[test]
+    fn answers_match_method_target_and_report_kind_once_each() {
+        let mut pool = Pool::new(vec![
+            exchange("REPORT", "/c/", "<C:calendar-query/>", 207),
+            exchange("REPORT", "/c/", "<D:sync-collection/>", 207),
+            exchange("PROPFIND", "/c/", "", 207),
+        ]);
+        let sync = request("REPORT", "/c/", "<sync-collection/>");
+        assert!(pool.take(&sync).is_some());
+        // Used up; the calendar-query answer is not one.
+        assert!(pool.take(&sync).is_none());
+        assert!(pool.take(&request("PROPFIND", "/c/", "")).is_some());
+        assert!(pool.take(&request("PROPFIND", "/c/?x", "")).is_none());
+        assert!(pool.take(&request("GET", "/c/", "")).is_none());
+    }
+
+    #[test]
+    fn a_challenge_the_live_client_answered_is_skipped() {
+        let mut pool = Pool::new(vec![
+            exchange("PROPFIND", "/p/", "", 401),
+            exchange("PROPFIND", "/p/", "", 207),
+        ]);
+        let first = pool.take(&request("PROPFIND", "/p/", "")).unwrap();
+        assert_eq!(first.status(), 207);
+        // A lone 401 is the answer.
+        let mut pool = Pool::new(vec![exchange("PROPFIND", "/p/", "", 401)]);
+        let only = pool.take(&request("PROPFIND", "/p/", "")).unwrap();
+        assert_eq!(only.status(), 401);
+    }
+
+    #[test]
+    fn the_collections_a_recording_lists_are_those_holding_other_targets() {
+        let pool = Pool::new(vec![
+            exchange("PROPFIND", "/cal/ken/", "", 207),
+            exchange("PROPFIND", "/cal/ken/Inbox/", "", 207),
+            exchange("REPORT", "/cal/ken/Default/", "<x/>", 207),
+        ]);
+        let listed: Vec<String> = pool
+            .listed_parents()
+            .iter()
+            .map(|h| h.as_str().to_owned())
+            .collect();
+        assert_eq!(listed, ["/cal/ken/"]);
+    }
+}
