@@ -823,10 +823,11 @@ impl InboxInner {
                     PropRequest::names([names::GETETAG, names::CALENDAR_DATA]),
                     hrefs,
                 );
+                // RFC 4791 §7.9: a multiget carries no Depth (servers must ignore one).
                 let request = dav_request(
                     method(b"REPORT"),
                     &self.url,
-                    Some(Depth::One),
+                    None,
                     &[xml_content_type()],
                     Bytes::from(body.to_element().encode()),
                 )?;
