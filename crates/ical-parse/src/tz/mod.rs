@@ -431,13 +431,40 @@ mod tests {
 
     #[test]
     fn cursor_local_agrees_with_zone_through_transitions() {
-        for name in [
+        // A calendar's own VTIMEZONE too: New York's US rule of 2007 (with RRULEs), whose
+        // cursor asks `VTimeZone::span` rather than jiff.
+        let offset = |h: i8| Offset::constant(h);
+        let mut daylight = vtimezone::Observance::new(
+            vtimezone::ObservanceKind::Daylight,
+            date(2007, 3, 11).at(2, 0, 0, 0),
+            offset(-5),
+            offset(-4),
+        );
+        daylight
+            .rrules
+            .push(crate::recur::Recur::parse("FREQ=YEARLY;BYMONTH=3;BYDAY=2SU").unwrap());
+        let mut standard = vtimezone::Observance::new(
+            vtimezone::ObservanceKind::Standard,
+            date(2007, 11, 4).at(2, 0, 0, 0),
+            offset(-4),
+            offset(-5),
+        );
+        standard
+            .rrules
+            .push(crate::recur::Recur::parse("FREQ=YEARLY;BYMONTH=11;BYDAY=1SU").unwrap());
+        let custom = Zone::from_vtimezone(vtimezone::VTimeZone::new(
+            "Custom/New_York",
+            &[daylight, standard],
+        ));
+        let zones = [
             "Europe/Berlin",
             "America/New_York",
             "Australia/Lord_Howe",
             "Pacific/Apia",
-        ] {
-            let zone = Zone::iana(name).unwrap();
+        ]
+        .map(|name| Zone::iana(name).unwrap());
+        for zone in zones.into_iter().chain([custom]) {
+            let name = zone.name().to_owned();
             let mut cursor = ZoneCursor::new(zone.clone());
             let mut resolver = ZoneCursor::new(zone.clone());
             let start = Timestamp::from_second(946_684_800).unwrap().as_second();
