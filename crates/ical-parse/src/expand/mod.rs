@@ -1044,7 +1044,8 @@ impl Expansion {
     }
 
     /// [`datetime_of`] (default outside jiff's range), with the date of the last call reused
-    /// for the same day and advanced by one for the next.
+    /// for the same day, advanced for the next day or a later day of the same month, and
+    /// computed from the day number only otherwise.
     #[inline]
     fn civil_datetime(&mut self, civil: i64) -> DateTime {
         let day = civil.div_euclid(DAY);
