@@ -290,7 +290,9 @@ mod tests {
         for rules in [
             &VEVENT, &VTODO, &VJOURNAL, &VFREEBUSY, &VCALENDAR, &VTIMEZONE, &TZ_RULE, &VALARM,
         ] {
-            assert!(rules.once.len() <= 32 && rules.required <= rules.once.len());
+            // One bit each in `Seen`; the REQUIRED ones make a mask of `required` low bits.
+            assert!(rules.once.len() <= 32 && rules.required < 32);
+            assert!(rules.required <= rules.once.len());
             let pairs = rules.exclusive.iter().chain(rules.needs);
             for name in pairs.flat_map(|(a, b)| [a, b]) {
                 assert!(rules.once.contains(name), "{name}");

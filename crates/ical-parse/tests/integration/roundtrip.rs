@@ -3,7 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use ical_parse::{Calendar, Component, FOLD_AT, Parameter, ParseOptions, Property, parse_with};
+use ical_parse::{
+    Calendar, Component, ErrorKind, FOLD_AT, Parameter, ParseOptions, Property, parse_with,
+};
 use proptest::prelude::*;
 use std::borrow::Cow;
 
@@ -87,7 +89,62 @@ fn calendar() -> impl Strategy<Value = Calendar<'static>> {
     })
 }
 
+/// RFC 5545 §3.6.1 and §3.6.6: properties that MUST NOT occur more than once.
+const VEVENT_ONCE: &[&str] = &[
+    "DTSTAMP",
+    "UID",
+    "DTSTART",
+    "CLASS",
+    "CREATED",
+    "DESCRIPTION",
+    "GEO",
+    "LAST-MODIFIED",
+    "LOCATION",
+    "ORGANIZER",
+    "PRIORITY",
+    "SEQUENCE",
+    "STATUS",
+    "SUMMARY",
+    "TRANSP",
+    "URL",
+    "RECURRENCE-ID",
+    "DTEND",
+    "DURATION",
+    "COLOR",
+];
+const VALARM_ONCE: &[&str] = &["ACTION", "TRIGGER", "DURATION", "REPEAT"];
+
+/// Second and later occurrences of once-only properties in `component` and below.
+fn repeats(component: &Component<'_>) -> usize {
+    let once = match component.name.as_ref() {
+        "VEVENT" => VEVENT_ONCE,
+        "VALARM" => VALARM_ONCE,
+        _ => &[],
+    };
+    let here: usize = once
+        .iter()
+        .map(|n| component.properties_named(n).count().saturating_sub(1))
+        .sum();
+    here + component.components.iter().map(repeats).sum::<usize>()
+}
+
 proptest! {
+    #[test]
+    fn each_repeated_once_only_property_is_one_warning(calendar in calendar()) {
+        let written = calendar.write();
+        let parsed = parse_with(&written, &ParseOptions::lenient()).unwrap();
+        let warned = parsed
+            .warnings
+            .iter()
+            .filter(|w| matches!(w.kind, ErrorKind::DuplicateProperty { .. }))
+            .count();
+        let expected: usize = calendar.components.iter().map(repeats).sum();
+        prop_assert_eq!(warned, expected);
+        if expected > 0 {
+            prop_assert!(parse_with(&written, &ParseOptions::strict()).is_err());
+        }
+    }
+
     #[test]
     fn parse_write_parse_is_identity(calendar in calendar()) {
         let written = calendar.write();
