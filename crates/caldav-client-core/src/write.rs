@@ -389,7 +389,17 @@ impl WriteMachine {
             WriteRequest::Create { .. } | WriteRequest::Update { .. } | WriteRequest::Delete { .. }
         );
         if status == StatusCode::PRECONDITION_FAILED && is_object {
-            let named = conditions(response.body());
+            // Only DAV: and CalDAV conditions name a refusal other than the etag: SabreDAV
+            // puts its exception class and message into every 412 body.
+            let named: Vec<_> = conditions(response.body())
+                .into_iter()
+                .filter(|c| match c {
+                    dav_xml::Condition::Other(e) => {
+                        [dav_xml::name::DAV, dav_xml::name::CALDAV].contains(&e.name.namespace())
+                    }
+                    _ => true,
+                })
+                .collect();
             if !named.is_empty() {
                 // Xandikos answers no-uid-conflict and valid-calendar-data with 412.
                 return Err(Error::Precondition {

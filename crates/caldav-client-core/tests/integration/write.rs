@@ -4,7 +4,7 @@ use bytes::Bytes;
 use caldav_client_core::write::{WriteConfig, WriteMachine, WriteOutcome, WriteRequest};
 use caldav_client_core::{Error, Machine, Output, QuirkProfile};
 use caldav_model::property::{Color, Property, Value, names};
-use dav_xml::Condition;
+use dav_xml::{Condition, Href};
 use test_support::replay::{self, Replay};
 use test_support::{Driven, Server, ServerQuirks, drive, drive_with};
 
@@ -164,6 +164,32 @@ fn precondition_412_with_a_body_is_not_an_etag_conflict() {
         driven,
         Driven::Done(Err(Error::Precondition { status: 412, .. }))
     ));
+}
+
+#[test]
+fn sabredav_412_with_its_exception_body_is_an_etag_conflict() {
+    // SabreDAV 1.8 answers a stale If-Match with a DAV:error holding only its own elements.
+    let body = b"<d:error xmlns:d='DAV:' xmlns:s='http://sabredav.org/ns'>\
+<s:exception>Sabre\\DAV\\Exception\\PreconditionFailed</s:exception>\
+<s:message>An If-Match header was specified, but none of the specified the ETags matched.</s:message>\
+<s:sabredav-version>1.8.12</s:sabredav-version><s:header>If-Match</s:header></d:error>";
+    let request = WriteRequest::Update {
+        href: Href::new("/cal/u.ics"),
+        etag: "\"old\"".into(),
+        data: event("u", "x"),
+    };
+    let mut machine = WriteMachine::new(WriteConfig::new(base(), request));
+    let driven = drive_with(&mut machine, 5, |request| {
+        let status = if request.method() == http::Method::PUT { 412 } else { 404 };
+        http::Response::builder()
+            .status(status)
+            .body(Bytes::from_static(if status == 412 { body } else { b"" }))
+            .unwrap()
+    });
+    assert!(
+        matches!(driven, Driven::Done(Ok(WriteOutcome::Conflict(_)))),
+        "{driven:?}"
+    );
 }
 
 #[test]
