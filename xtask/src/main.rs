@@ -6,6 +6,7 @@
 mod bench;
 mod demo;
 mod fuzz;
+mod interop;
 mod run;
 mod servers;
 mod tools;
@@ -33,6 +34,8 @@ enum Command {
     },
     /// Run the fuzz targets (`--smoke`: every target briefly, as CI does).
     Fuzz(fuzz::FuzzArgs),
+    /// Run every interop scenario against every real server; write the table to docs/interop.md.
+    Interop,
     /// Run the criterion benchmarks against peer crates and print ratios.
     Bench {
         /// Only benchmarks whose name contains this filter.
@@ -50,6 +53,7 @@ fn main() -> Result<()> {
         Command::Demo => demo::run(),
         Command::Test { args } => test(&args),
         Command::Fuzz(args) => fuzz::run(&args),
+        Command::Interop => interop::run(),
         Command::Bench { filter } => bench::run(filter.as_deref()),
         Command::Servers(args) => servers::run(&args),
         Command::Tools(args) => tools::run(&args),

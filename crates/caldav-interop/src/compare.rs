@@ -7,7 +7,7 @@
 //! change; a property missing or altered is a loss; a property only the server has is an
 //! addition.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ical_parse::{Component, ParseOptions, Property};
 
@@ -56,8 +56,14 @@ impl Comparison {
     }
 }
 
-/// Every content line of a calendar as `(where, line)`, in document order.
-fn lines(components: &[Component<'_>], path: &str, out: &mut Vec<(String, String)>) {
+/// Every content line of a calendar as `(where, line)`, in document order; with `normalize`,
+/// values written in an equivalent other form are brought to one form first.
+fn lines(
+    components: &[Component<'_>],
+    path: &str,
+    normalize: bool,
+    out: &mut Vec<(String, String)>,
+) {
     for component in components {
         let key = ["UID", "RECURRENCE-ID", "TZID"]
             .iter()
@@ -70,14 +76,59 @@ fn lines(components: &[Component<'_>], path: &str, out: &mut Vec<(String, String
             format!("{path}/{}({})", component.name, key.join(" "))
         };
         for property in &component.properties {
-            out.push((here.clone(), line(property)));
+            if normalize {
+                for value in normal_values(property) {
+                    out.push((here.clone(), line(property, &value)));
+                }
+            } else {
+                out.push((here.clone(), line(property, &property.raw_value)));
+            }
         }
-        lines(&component.components, &here, out);
+        lines(&component.components, &here, normalize, out);
     }
 }
 
-/// A property as one unfolded line, parameters sorted by name.
-fn line(property: &Property<'_>) -> String {
+/// The values of `property` in one form: a RECUR value's parts sorted (RFC 5545 §3.3.10 gives
+/// them no order), and a list of CATEGORIES, RESOURCES, EXDATE or RDATE split into one value
+/// each (one property with a list means the same as several properties, §3.8.1.2, §3.8.5).
+fn normal_values(property: &Property<'_>) -> Vec<String> {
+    let name = property.name.to_ascii_uppercase();
+    let raw: &str = &property.raw_value;
+    match name.as_str() {
+        "RRULE" | "EXRULE" => {
+            let mut parts: Vec<&str> = raw.split(';').collect();
+            parts.sort_unstable();
+            vec![parts.join(";")]
+        }
+        "CATEGORIES" | "RESOURCES" | "EXDATE" | "RDATE" => split_list(raw),
+        _ => vec![raw.to_owned()],
+    }
+}
+
+/// Splits a value list at its unescaped commas (RFC 5545 §3.1.1; `\,` is a comma in text).
+fn split_list(raw: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut escaped = false;
+    for c in raw.chars() {
+        if escaped {
+            current.push(c);
+            escaped = false;
+        } else if c == '\\' {
+            current.push(c);
+            escaped = true;
+        } else if c == ',' {
+            out.push(std::mem::take(&mut current));
+        } else {
+            current.push(c);
+        }
+    }
+    out.push(current);
+    out
+}
+
+/// A property as one unfolded line with `value`, parameters sorted by name.
+fn line(property: &Property<'_>, value: &str) -> String {
     let mut params: Vec<String> = property
         .params
         .iter()
@@ -93,8 +144,27 @@ fn line(property: &Property<'_>) -> String {
         text.push_str(&p);
     }
     text.push(':');
-    text.push_str(&property.raw_value);
+    text.push_str(value);
     text
+}
+
+/// The first component on `path` that the sent data does not have, if any.
+fn new_component(path: &str, sent: &BTreeSet<&str>) -> Option<String> {
+    let mut depth = 0usize;
+    for (i, c) in path.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            '/' if depth == 0 && i > 0 => {
+                let prefix = path.get(..i)?;
+                if !sent.contains(prefix) {
+                    return Some(prefix.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    (!sent.contains(path)).then(|| path.to_owned())
 }
 
 fn multiset(lines: &[(String, String)]) -> BTreeMap<&(String, String), usize> {
@@ -117,7 +187,9 @@ pub fn compare_icalendar(sent: &str, got: &str) -> Comparison {
     let crlf = |s: &str| s.contains("\r\n");
     let bare_lf = |s: &str| s.replace("\r\n", "").contains('\n');
     if sent.ends_with('\n') && !got.ends_with('\n') {
-        comparison.changes.push("stripped the final line end".to_owned());
+        comparison
+            .changes
+            .push("stripped the final line end".to_owned());
     }
     if crlf(sent) && !bare_lf(sent) && bare_lf(got) {
         comparison.changes.push("LF line ends".to_owned());
@@ -129,45 +201,96 @@ pub fn compare_icalendar(sent: &str, got: &str) -> Comparison {
     let sent_parsed = match ical_parse::parse_with(sent, &options) {
         Ok(p) => p,
         Err(e) => {
-            comparison.losses.push(format!("the sent data does not parse: {e}"));
+            comparison
+                .losses
+                .push(format!("the sent data does not parse: {e}"));
             return comparison;
         }
     };
     let got_parsed = match ical_parse::parse_with(got, &options) {
         Ok(p) => p,
         Err(e) => {
-            comparison.losses.push(format!("the stored data does not parse: {e}"));
+            comparison
+                .losses
+                .push(format!("the stored data does not parse: {e}"));
             return comparison;
         }
     };
     let mut a = Vec::new();
-    lines(&sent_parsed.calendar.components, "", &mut a);
+    lines(&sent_parsed.calendar.components, "", true, &mut a);
     let mut b = Vec::new();
-    lines(&got_parsed.calendar.components, "", &mut b);
+    lines(&got_parsed.calendar.components, "", true, &mut b);
     let (ma, mb) = (multiset(&a), multiset(&b));
     for (entry, count) in &ma {
         if mb.get(entry).copied().unwrap_or(0) < *count {
             comparison.losses.push(format!("{} {}", entry.0, entry.1));
         }
     }
+    // Whole components the server added are named once, not line by line.
+    let sent_paths: BTreeSet<&str> = a.iter().map(|(w, _)| w.as_str()).collect();
+    let mut added_components: BTreeMap<String, usize> = BTreeMap::new();
     for (entry, count) in &mb {
         if ma.get(entry).copied().unwrap_or(0) < *count {
-            comparison.additions.push(format!("{} {}", entry.0, entry.1));
+            match new_component(&entry.0, &sent_paths) {
+                Some(component) => *added_components.entry(component).or_insert(0) += 1,
+                None => comparison
+                    .additions
+                    .push(format!("{} {}", entry.0, entry.1)),
+            }
         }
+    }
+    for (component, lines) in added_components {
+        comparison
+            .additions
+            .push(format!("component {component} ({lines} lines)"));
+    }
+    let mut raw_a = Vec::new();
+    lines(&sent_parsed.calendar.components, "", false, &mut raw_a);
+    let mut raw_b = Vec::new();
+    lines(&got_parsed.calendar.components, "", false, &mut raw_b);
+    let (raw_ma, raw_mb) = (multiset(&raw_a), multiset(&raw_b));
+    // Properties whose lines differ only before normalization: rewritten in an equivalent form.
+    let mut rewritten: Vec<String> = Vec::new();
+    for (entry, count) in raw_ma.iter().chain(&raw_mb) {
+        let other = if raw_ma.get(entry) == Some(count) {
+            &raw_mb
+        } else {
+            &raw_ma
+        };
+        if other.get(entry) != Some(count) && new_component(&entry.0, &sent_paths).is_none() {
+            let name = entry
+                .1
+                .split([';', ':'])
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            let lost_or_added = comparison
+                .losses
+                .iter()
+                .chain(&comparison.additions)
+                .any(|l| {
+                    l.split_once(' ')
+                        .is_some_and(|(_, rest)| rest.starts_with(&name))
+                });
+            if !lost_or_added && !rewritten.contains(&name) {
+                rewritten.push(name);
+            }
+        }
+    }
+    if !rewritten.is_empty() {
+        rewritten.sort();
+        comparison.changes.push(format!(
+            "rewrote {} in an equivalent form",
+            rewritten.join(", ")
+        ));
     }
     if comparison.losses.is_empty() && comparison.additions.is_empty() {
         if a != b {
             comparison
                 .changes
                 .push("reordered properties or components".to_owned());
-        } else {
-            let unfold = |s: &str| s.replace("\r\n ", "").replace("\n ", "");
-            if unfold(sent) != unfold(got) || sent.matches('\n').count() != got.matches('\n').count()
-            {
-                if comparison.changes.is_empty() {
-                    comparison.changes.push("refolded lines".to_owned());
-                }
-            }
+        } else if comparison.changes.is_empty() {
+            comparison.changes.push("refolded lines".to_owned());
         }
     }
     comparison
@@ -197,8 +320,10 @@ mod tests {
 
     #[test]
     fn reordered_properties_and_parameters_are_a_change() {
-        let got = SENT
-            .replace("X-A;X-P=1;X-Q=2:v\r\nSUMMARY:s\r\n", "SUMMARY:s\r\nX-A;X-Q=2;X-P=1:v\r\n");
+        let got = SENT.replace(
+            "X-A;X-P=1;X-Q=2:v\r\nSUMMARY:s\r\n",
+            "SUMMARY:s\r\nX-A;X-Q=2;X-P=1:v\r\n",
+        );
         let c = compare_icalendar(SENT, &got);
         assert!(c.is_equivalent(), "{c:?}");
         assert_eq!(c.changes, ["reordered properties or components"]);
@@ -222,8 +347,49 @@ mod tests {
     }
 
     #[test]
+    fn rrule_parts_reordered_and_categories_split_are_changes() {
+        let sent = SENT.replace(
+            "SUMMARY:s\r\n",
+            "SUMMARY:s\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nCATEGORIES:a\\,b,c\r\n",
+        );
+        let got = SENT.replace(
+            "SUMMARY:s\r\n",
+            "SUMMARY:s\r\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\r\nCATEGORIES:a\\,b\r\n\
+             CATEGORIES:c\r\n",
+        );
+        let c = compare_icalendar(&sent, &got);
+        assert!(c.is_equivalent(), "{c:?}");
+        assert_eq!(
+            c.changes,
+            ["rewrote CATEGORIES, RRULE in an equivalent form"]
+        );
+        // A comma escaped in text is no list separator.
+        let merged = got.replace("CATEGORIES:a\\,b\r\nCATEGORIES:c", "CATEGORIES:a,b\\,c");
+        let c = compare_icalendar(&sent, &merged);
+        assert!(!c.is_equivalent(), "{c:?}");
+    }
+
+    #[test]
+    fn an_added_component_is_named_once() {
+        let got = SENT.replace(
+            "BEGIN:VEVENT",
+            "BEGIN:VTIMEZONE\r\nTZID:A/B\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\n\
+             TZOFFSETFROM:+0100\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n\
+             BEGIN:VEVENT",
+        );
+        let c = compare_icalendar(SENT, &got);
+        assert!(c.is_equivalent(), "{c:?}");
+        assert_eq!(
+            c.additions,
+            ["component /VCALENDAR/VTIMEZONE(A/B) (4 lines)"]
+        );
+    }
+
+    #[test]
     fn refolding_and_lf_line_ends_are_changes() {
-        let got = SENT.replace("SUMMARY:s\r\n", "SUMMARY:\r\n s\r\n").replace("\r\n", "\n");
+        let got = SENT
+            .replace("SUMMARY:s\r\n", "SUMMARY:\r\n s\r\n")
+            .replace("\r\n", "\n");
         let c = compare_icalendar(SENT, &got);
         assert!(c.is_equivalent(), "{c:?}");
         assert_eq!(c.changes, ["LF line ends"]);

@@ -29,6 +29,24 @@ struct Known {
     srv_target: bool,
     /// What the setup does for `.well-known` that the server does not.
     well_known_note: Option<&'static str>,
+    /// How the large scenario fills its calendar.
+    large_fill: LargeFill,
+}
+
+/// How the large-calendar scenario fills its calendar on a server: a fact of the test setup,
+/// measured here, that keeps the matrix's run time small.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LargeFill {
+    /// One PUT of the whole calendar onto the collection (Radicale stores each component as
+    /// its own object, named for its UID): seconds instead of minutes, since Radicale reads
+    /// the whole collection on every single PUT.
+    CollectionPut,
+    /// `count` PUTs, several in flight.
+    Puts {
+        /// How many events.
+        count: usize,
+    },
 }
 
 const KNOWN: &[Known] = &[
@@ -38,6 +56,7 @@ const KNOWN: &[Known] = &[
         context_path: "/",
         srv_target: false,
         well_known_note: None,
+        large_fill: LargeFill::CollectionPut,
     },
     Known {
         name: "xandikos",
@@ -45,6 +64,7 @@ const KNOWN: &[Known] = &[
         context_path: "/",
         srv_target: false,
         well_known_note: None,
+        large_fill: LargeFill::Puts { count: 300 },
     },
     Known {
         name: "cyrus",
@@ -52,6 +72,7 @@ const KNOWN: &[Known] = &[
         context_path: "/dav/",
         srv_target: true,
         well_known_note: None,
+        large_fill: LargeFill::Puts { count: 2000 },
     },
     Known {
         name: "sabredav",
@@ -61,6 +82,7 @@ const KNOWN: &[Known] = &[
         well_known_note: Some(
             "the redirect is the test setup's front controller: SabreDAV 1.8 answers 404",
         ),
+        large_fill: LargeFill::Puts { count: 2000 },
     },
 ];
 
@@ -84,6 +106,8 @@ pub struct Server {
     pub srv_target: bool,
     /// What the test setup adds to the server's `.well-known` handling, if anything.
     pub well_known_note: Option<String>,
+    /// How the large scenario fills its calendar here.
+    pub large_fill: LargeFill,
 }
 
 impl Server {
@@ -109,6 +133,7 @@ impl Server {
             context_path: known.context_path.to_owned(),
             srv_target: known.srv_target,
             well_known_note: known.well_known_note.map(str::to_owned),
+            large_fill: known.large_fill,
         })
     }
 
@@ -281,10 +306,7 @@ impl Ctx {
 
     /// Runs a client-core machine, counting requests and bytes; gives the machine back (its
     /// state is the result of a sync).
-    pub(crate) async fn run_counted<M>(
-        &self,
-        machine: M,
-    ) -> (Result<M::Outcome, String>, M, Cost)
+    pub(crate) async fn run_counted<M>(&self, machine: M) -> (Result<M::Outcome, String>, M, Cost)
     where
         M: Machine + Send,
     {
@@ -336,8 +358,11 @@ impl Ctx {
 
     /// Runs one write.
     pub(crate) async fn write(&self, request: WriteRequest) -> Result<WriteOutcome, String> {
-        self.run(WriteMachine::new(WriteConfig::new(self.base.clone(), request)))
-            .await
+        self.run(WriteMachine::new(WriteConfig::new(
+            self.base.clone(),
+            request,
+        )))
+        .await
     }
 
     /// The absolute URL of `href`.
@@ -417,10 +442,20 @@ impl Ctx {
     }
 
     /// Deletes the scenario's calendar; a failure to clean up fails the scenario.
-    pub(crate) async fn finish(&self, calendar: &Href, result: Result<Outcome, Outcome>) -> Outcome {
+    pub(crate) async fn finish(
+        &self,
+        calendar: &Href,
+        result: Result<Outcome, Outcome>,
+    ) -> Outcome {
         let outcome = result.unwrap_or_else(|o| o);
         let deleted = self
-            .send(&self.other, Method::DELETE, calendar.as_str(), &[], Bytes::new())
+            .send(
+                &self.other,
+                Method::DELETE,
+                calendar.as_str(),
+                &[],
+                Bytes::new(),
+            )
             .await;
         match deleted {
             Ok(r) if r.status().is_success() => outcome,

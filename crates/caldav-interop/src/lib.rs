@@ -54,7 +54,7 @@ mod matrix;
 mod scenario;
 
 pub use compare::{Comparison, compare_icalendar};
-pub use ctx::{Ctx, Server};
+pub use ctx::{Ctx, LargeFill, Server};
 pub use matrix::{Cell, Matrix, Row, run_matrix};
 pub use scenario::Scenario;
 

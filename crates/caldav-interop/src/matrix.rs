@@ -112,7 +112,12 @@ impl Matrix {
         }
         out.push_str("\n## Scenarios\n\n");
         for scenario in Scenario::ALL {
-            let _ = writeln!(out, "- **{}**: {}", scenario.title(), scenario.description());
+            let _ = writeln!(
+                out,
+                "- **{}**: {}",
+                scenario.title(),
+                scenario.description()
+            );
         }
         out.push_str("\n## Run time\n\n");
         let _ = write!(

@@ -180,7 +180,11 @@ fn sabredav_412_with_its_exception_body_is_an_etag_conflict() {
     };
     let mut machine = WriteMachine::new(WriteConfig::new(base(), request));
     let driven = drive_with(&mut machine, 5, |request| {
-        let status = if request.method() == http::Method::PUT { 412 } else { 404 };
+        let status = if request.method() == http::Method::PUT {
+            412
+        } else {
+            404
+        };
         http::Response::builder()
             .status(status)
             .body(Bytes::from_static(if status == 412 { body } else { b"" }))

@@ -16,10 +16,7 @@ async fn bootstrap_in(ctx: &Ctx) -> Result<Outcome, Outcome> {
     let account = ctx.account().await?;
     let principal = account.principal.path(&ctx.base).step("principal href")?;
     ensure(principal == ctx.server.principal, || {
-        format!(
-            "principal {principal}, expected {}",
-            ctx.server.principal
-        )
+        format!("principal {principal}, expected {}", ctx.server.principal)
     })?;
     let homes: Vec<&str> = account.calendar_home_set.iter().map(Href::as_str).collect();
     ensure(!homes.is_empty(), || "no calendar-home-set".into())?;
@@ -90,10 +87,7 @@ async fn listing_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome> {
 /// MKCALENDAR with properties, read back.
 pub(crate) async fn mkcalendar(ctx: &Ctx) -> Outcome {
     let properties = vec![
-        Property::new(
-            names::DISPLAYNAME,
-            Value::Text("interop mkcalendar".into()),
-        ),
+        Property::new(names::DISPLAYNAME, Value::Text("interop mkcalendar".into())),
         Property::new(
             names::CALENDAR_DESCRIPTION,
             Value::Text("made by caldav-interop".into()),

@@ -56,7 +56,10 @@ async fn srv_in(ctx: &Ctx) -> Result<Outcome, Outcome> {
         .step("driver")?
         .map_err(|e| {
             let trail: Vec<String> = machine.trail().iter().map(ToString::to_string).collect();
-            Outcome::Fail(format!("discovery of {address}: {e}; trail: {}", trail.join("; ")))
+            Outcome::Fail(format!(
+                "discovery of {address}: {e}; trail: {}",
+                trail.join("; ")
+            ))
         })?;
     let expected_host = var("CALDAV_TEST_DNS_CALDAV_HOST");
     ensure(found.context.host() == Some(expected_host.as_str()), || {
@@ -102,7 +105,10 @@ async fn well_known_in(ctx: &Ctx) -> Result<Outcome, Outcome> {
         .step("driver")?
         .map_err(|e| {
             let trail: Vec<String> = machine.trail().iter().map(ToString::to_string).collect();
-            Outcome::Fail(format!("discovery from {start}: {e}; trail: {}", trail.join("; ")))
+            Outcome::Fail(format!(
+                "discovery from {start}: {e}; trail: {}",
+                trail.join("; ")
+            ))
         })?;
     let first = found
         .hops

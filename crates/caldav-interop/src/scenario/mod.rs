@@ -134,9 +134,10 @@ impl Scenario {
                  another client's change and addition are found."
             }
             Scenario::Large => {
-                "2,000 events are uploaded (eight PUTs at a time), then the sync machine \
-                 fetches the calendar from scratch: every event must arrive; requests, bytes \
-                 and time are noted."
+                "2,000 events are stored (Radicale: one PUT of the whole calendar onto the \
+                 collection; elsewhere eight PUTs at a time; Xandikos holds fewer, its note \
+                 says why), then the sync machine fetches the calendar from scratch: every \
+                 event must arrive, by UID; requests, bytes and time are noted."
             }
             Scenario::RoundTrip => {
                 "a weekly event in a VTIMEZONE with an EXDATE, a moved override, folded \

@@ -18,7 +18,13 @@ struct Got {
 
 async fn get(ctx: &Ctx, href: &Href) -> Result<Got, Outcome> {
     let response = ctx
-        .send(ctx.driver.http(), Method::GET, href.as_str(), &[], Bytes::new())
+        .send(
+            ctx.driver.http(),
+            Method::GET,
+            href.as_str(),
+            &[],
+            Bytes::new(),
+        )
         .await?;
     Ok(Got {
         status: response.status(),
@@ -145,14 +151,15 @@ async fn conflict_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome> {
     let third = event(&uid, "third", "20260105T110000Z");
     let check = |what: &str, outcome: WriteOutcome| -> Result<(), Outcome> {
         match outcome {
-            WriteOutcome::Conflict(conflict) => {
-                ensure(conflict.server_etag.as_deref() == Some(etag2.as_str()), || {
+            WriteOutcome::Conflict(conflict) => ensure(
+                conflict.server_etag.as_deref() == Some(etag2.as_str()),
+                || {
                     format!(
                         "{what}: conflict names server etag {:?}, expected {etag2}",
                         conflict.server_etag
                     )
-                })
-            }
+                },
+            ),
             other => Err(Outcome::Fail(format!(
                 "{what}: expected a conflict, got {other:?}"
             ))),
