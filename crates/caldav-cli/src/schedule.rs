@@ -372,6 +372,7 @@ pub(crate) async fn reply(global: &Global, answer: Answer, wanted: &str) -> Resu
             .uid
             .clone()
             .context("the inbox item has no UID to answer")?;
+        let component = seen.component.clone().unwrap_or_else(|| "VEVENT".into());
         let calendars: Vec<_> = session
             .calendars(&account)
             .await?
@@ -379,11 +380,11 @@ pub(crate) async fn reply(global: &Global, answer: Answer, wanted: &str) -> Resu
             .filter(|c| {
                 c.components
                     .as_ref()
-                    .is_none_or(|k| k.iter().any(|k| k.eq_ignore_ascii_case("VEVENT")))
+                    .is_none_or(|k| k.iter().any(|k| k.eq_ignore_ascii_case(&component)))
             })
             .map(|c| c.href)
             .collect();
-        let config = ReplyConfig::new(
+        let mut config = ReplyConfig::new(
             session.base.clone(),
             calendars,
             uid.clone(),
@@ -391,6 +392,7 @@ pub(crate) async fn reply(global: &Global, answer: Answer, wanted: &str) -> Resu
             answer.partstat(),
         )
         .with_invitation(item.data.clone());
+        config.component = component;
         match run(&session, "reply", ReplyMachine::new(config)).await? {
             ReplyOutcome::Replied { href, .. } => {
                 say!("{} {}", answer.partstat(), href.as_str())?;

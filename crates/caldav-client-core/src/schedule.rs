@@ -634,6 +634,8 @@ pub struct InboxItem {
 pub struct Invitation {
     /// METHOD (REQUEST for an invitation, CANCEL, REPLY from an attendee...).
     pub method: Option<ItipMethod>,
+    /// The component scheduled (`VEVENT`, `VTODO`...).
+    pub component: Option<String>,
     /// UID of the event or to-do.
     pub uid: Option<String>,
     /// ORGANIZER's address.
@@ -707,6 +709,7 @@ pub fn invitation(data: &str, addresses: &[String]) -> Result<Invitation, Error>
         .map(|a| a.partstat);
     Ok(Invitation {
         method,
+        component: first.map(|c| c.name.to_ascii_uppercase()),
         uid: value("UID"),
         organizer: first
             .and_then(|c| c.property("ORGANIZER"))
@@ -1056,7 +1059,15 @@ enum ReplyPurpose {
 struct ReplyInner {
     config: ReplyConfig,
     target: Option<(Href, Uri)>,
+    /// The calendar being searched.
+    calendar: usize,
+    /// Members of that calendar the UID query matched, not yet looked at: the query's
+    /// text-match is a substring match (RFC 4791 §9.7.5), so `u-1` also finds `u-10`.
+    candidates: Vec<Href>,
 }
+
+/// Most query matches looked at per calendar.
+const MAX_CANDIDATES: usize = 32;
 
 /// Answers an invitation: finds the attendee's copy (a calendar-query on UID in each
 /// calendar), GETs it, sets our PARTSTAT (RFC 6638 §3.2.2.1: nothing else changes) and PUTs it
@@ -1089,6 +1100,8 @@ impl ReplyMachine {
         let mut inner = ReplyInner {
             config,
             target: None,
+            calendar: 0,
+            candidates: Vec::new(),
         };
         let first = inner.find_or_create(0);
         Self {
@@ -1181,24 +1194,14 @@ impl ReplyInner {
         }
         match purpose {
             ReplyPurpose::Find(index) => {
-                let found = if status == StatusCode::MULTI_STATUS {
+                self.calendar = index;
+                self.candidates = if status == StatusCode::MULTI_STATUS {
                     self.found(&decode_multistatus(response)?)
                 } else {
                     // A calendar that refuses the query cannot be searched: try the next.
-                    None
+                    Vec::new()
                 };
-                match found {
-                    Some(href) => {
-                        let url = resolve(&self.config.base, &href)?;
-                        let request = get(&url)?;
-                        self.target = Some((href, url));
-                        Ok(Step::Send(ReplyPurpose::Fetch { retried: false }, request))
-                    }
-                    None => {
-                        let (purpose, request) = self.find_or_create(index.saturating_add(1))?;
-                        Ok(Step::Send(purpose, request))
-                    }
-                }
+                self.next_candidate()
             }
             ReplyPurpose::Fetch { retried } => {
                 let (href, url) = self.target()?;
@@ -1206,6 +1209,9 @@ impl ReplyInner {
                     return Err(status_error(&url, response));
                 }
                 let object = StoredObject::from_get(href, response);
+                if uid_of(&object.data).as_deref() != Some(self.config.uid.trim()) {
+                    return self.next_candidate();
+                }
                 let data = rewrite(&object.data, &self.config.addresses, &self.config.partstat)?;
                 let mut headers = vec![calendar_header()];
                 headers.extend(conditional(
@@ -1251,15 +1257,31 @@ impl ReplyInner {
             .ok_or_else(|| misbehaved("answer before the copy was found"))
     }
 
-    /// The first non-collection member of a query answer.
-    fn found(&self, ms: &Multistatus) -> Option<Href> {
+    /// The non-collection members of a query answer, in the server's order, at most
+    /// [`MAX_CANDIDATES`].
+    fn found(&self, ms: &Multistatus) -> Vec<Href> {
         ms.responses
             .iter()
             .filter(|r| r.status.is_none_or(|s| s.is_success()))
             .filter(|r| r.propstats.is_empty() || r.prop(&names::GETETAG).is_some())
             .filter_map(|r| r.href())
-            .find(|h| !h.as_str().ends_with('/'))
+            .filter(|h| !h.as_str().ends_with('/'))
+            .take(MAX_CANDIDATES)
             .cloned()
+            .collect()
+    }
+
+    /// GETs the next query match, or searches the next calendar.
+    fn next_candidate(&mut self) -> Result<Step<ReplyPurpose, ReplyOutcome>, Error> {
+        if self.candidates.is_empty() {
+            let (purpose, request) = self.find_or_create(self.calendar.saturating_add(1))?;
+            return Ok(Step::Send(purpose, request));
+        }
+        let href = self.candidates.remove(0);
+        let url = resolve(&self.config.base, &href)?;
+        let request = get(&url)?;
+        self.target = Some((href, url));
+        Ok(Step::Send(ReplyPurpose::Fetch { retried: false }, request))
     }
 }
 

@@ -207,6 +207,58 @@ fn cyrus_alice_invites_bob_who_accepts_and_free_busy_agrees() {
     assert!(!ok(&cyrus(false, &["inbox"])).contains(&uid));
 }
 
+/// A VTODO invitation from a file: bob finds his copy among to-dos and answers it.
+#[test]
+fn cyrus_a_todo_invitation_from_a_file_is_answered() {
+    let uid = unique();
+    let file = std::env::temp_dir().join(format!("{uid}.ics"));
+    std::fs::write(
+        &file,
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//caldav-cli tests//EN\r\n\
+             BEGIN:VTODO\r\nUID:{uid}\r\nDTSTAMP:20261124T120000Z\r\nDUE:20270701T100000Z\r\n\
+             SUMMARY:{uid}\r\nORGANIZER:mailto:alice@example.test\r\n\
+             ATTENDEE;PARTSTAT=ACCEPTED:mailto:alice@example.test\r\n\
+             ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:bob@example.test\r\n\
+             END:VTODO\r\nEND:VCALENDAR\r\n"
+        ),
+    )
+    .unwrap();
+    let invited = ok(&cyrus(
+        false,
+        &[
+            "invite",
+            "--calendar",
+            "Default",
+            "--file",
+            file.to_str().unwrap(),
+        ],
+    ));
+    std::fs::remove_file(&file).unwrap();
+    let href = invited.lines().next().unwrap().to_owned();
+    let result = std::panic::catch_unwind(|| {
+        assert!(
+            invited.contains("mailto:bob@example.test\t1.2\t"),
+            "{invited}"
+        );
+        let replied = ok(&cyrus(true, &["reply", "decline", &uid]));
+        assert!(replied.starts_with("DECLINED "), "{replied}");
+        let data = ok(&cyrus(false, &["get", &href]));
+        let line = attendee_line(&data, "mailto:bob@example.test");
+        assert!(line.contains("PARTSTAT=DECLINED"), "{data}");
+    });
+    let _ = cyrus(false, &["rm", &href]);
+    let _ = cyrus(
+        true,
+        &["rm", &format!("/dav/calendars/user/bob/Default/{uid}.ics")],
+    );
+    clear_inbox(true, &uid);
+    clear_inbox(false, &uid);
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
+
 #[test]
 fn cyrus_unknown_attendee_gets_a_failed_free_busy_status() {
     let out = cyrus(

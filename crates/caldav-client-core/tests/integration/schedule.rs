@@ -218,7 +218,10 @@ impl Model {
                     .objects
                     .iter()
                     .filter(|(p, s)| {
-                        p.starts_with(&path) && s.data.contains(&format!("UID:{text}"))
+                        p.starts_with(&path)
+                            && s.data
+                                .lines()
+                                .any(|l| l.strip_prefix("UID:").is_some_and(|u| u.contains(&text)))
                     })
                     .map(|(p, s)| (p.clone(), Some(s), false))
                     .collect();
@@ -340,6 +343,7 @@ fn inbox_lists_messages_by_multiget_and_fetches_what_it_left_out() {
     assert_eq!(items.len(), 2);
     let seen = items[0].invitation(&[BOB.into()]).unwrap();
     assert_eq!(seen.method, Some(Method::Request));
+    assert_eq!(seen.component.as_deref(), Some("VEVENT"));
     assert_eq!(seen.uid.as_deref(), Some("u-a"));
     assert_eq!(seen.summary.as_deref(), Some("Planning"));
     assert_eq!(seen.organizer.as_deref(), Some("mailto:alice@example.test"));
@@ -473,6 +477,34 @@ fn reply_without_a_copy_files_one_from_the_invitation() {
         reply(&mut Model::default(), "u-5", PartStat::Accepted),
         Err(Error::NotFound { .. })
     ));
+}
+
+#[test]
+fn reply_skips_objects_whose_uid_only_contains_the_one_answered() {
+    // The UID query is a substring match: `u-7` also finds `u-70`, in either calendar.
+    let mut model = Model::default();
+    let other = "/dav/calendars/user/bob/Other/";
+    model.put(&format!("{other}a.ics"), &invite("u-70", "NEEDS-ACTION"));
+    model.put(&format!("{BOB_CAL}a.ics"), &invite("xu-7", "NEEDS-ACTION"));
+    model.put(&format!("{BOB_CAL}z.ics"), &invite("u-7", "NEEDS-ACTION"));
+    let ReplyOutcome::Replied { href, .. } = reply(&mut model, "u-7", PartStat::Accepted).unwrap()
+    else {
+        panic!("no reply")
+    };
+    assert_eq!(href.as_str(), format!("{BOB_CAL}z.ics"));
+    assert!(
+        model.objects[&format!("{BOB_CAL}z.ics")]
+            .data
+            .contains("PARTSTAT=ACCEPTED:mailto:bob")
+    );
+    for untouched in [format!("{other}a.ics"), format!("{BOB_CAL}a.ics")] {
+        assert!(
+            model.objects[&untouched]
+                .data
+                .contains("PARTSTAT=NEEDS-ACTION"),
+            "{untouched}"
+        );
+    }
 }
 
 #[test]
