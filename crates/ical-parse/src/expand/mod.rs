@@ -31,7 +31,7 @@ use crate::recur::civil::{DAY, date_of, datetime_of, days_of, secs_of, time_of};
 use crate::recur::{Recur, RecurIter, RecurLimits, UnsupportedScale, Until};
 use crate::tz::{Zone, ZoneCursor};
 use jiff::Timestamp;
-use jiff::civil::{Date, DateTime};
+use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::Offset;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -443,6 +443,10 @@ pub struct Expansion {
     /// The day number and date of the last master instance: consecutive instances mostly
     /// fall on the same day or the next, which need no calendar arithmetic.
     last_day: (i64, Option<Date>),
+    /// The last times of day built for an instance's start and end (seconds of the day and
+    /// the time): a rule's instances mostly share them.
+    start_time: (i64, Option<Time>),
+    end_time: (i64, Option<Time>),
 }
 
 impl Expansion {
@@ -495,6 +499,8 @@ impl Expansion {
             start_civil,
             warnings: Vec::new(),
             last_day: (i64::MIN, None),
+            start_time: (-1, None),
+            end_time: (-1, None),
         };
         let dtstart_dt = datetime_of(start_civil).unwrap_or_default();
         let make_rule = |exp: &mut Expansion, rule: &Recur| -> RuleSource {
@@ -752,7 +758,8 @@ impl Expansion {
                         let start_civil = start_key + i64::from(offset.seconds());
                         // Most instances end on the day they start: only the time changes.
                         let end_local = if civil.div_euclid(DAY) == start_civil.div_euclid(DAY) {
-                            time_of(civil).map(|t| local.date().to_datetime(t))
+                            cached_time(&mut self.end_time, civil)
+                                .map(|t| local.date().to_datetime(t))
                         } else {
                             datetime_of(civil)
                         };
@@ -941,7 +948,7 @@ impl Expansion {
     #[inline(always)]
     fn next_master(&mut self) -> Option<Instance> {
         if self.shift_margin == 0 {
-            return self.next_master_raw().map(|(i, _)| i);
+            return self.next_master_raw();
         }
         loop {
             if let Some(Reverse(top)) = self.shifted_heap.peek() {
@@ -956,12 +963,11 @@ impl Expansion {
                 return None;
             }
             match self.next_master_raw() {
-                Some((instance, unshifted)) => {
+                Some(instance) => {
                     if self.shifted_heap.len() >= self.max_buffered {
                         self.raw_done = true;
                         self.capped = true;
                     }
-                    self.last_unshifted = Some(unshifted);
                     self.heap_seq += 1;
                     self.shifted_heap.push(Reverse(Queued(
                         instance.start_key,
@@ -975,7 +981,9 @@ impl Expansion {
         }
     }
 
-    fn next_master_raw(&mut self) -> Option<(Instance, i64)> {
+    /// The next master instance, moved by a `THISANDFUTURE` override if one applies; its
+    /// unmoved start goes to `last_unshifted`.
+    fn next_master_raw(&mut self) -> Option<Instance> {
         loop {
             let p = self.next_placed()?;
             if self.dedup_seen(p.unix) {
@@ -1029,17 +1037,15 @@ impl Expansion {
                 override_index = Some(index);
             }
             let (end, end_key) = self.end_of(start, start_key, length);
-            return Some((
-                Instance {
-                    start,
-                    end,
-                    recurrence_id: rid,
-                    override_index,
-                    start_key,
-                    end_key,
-                },
-                p.unix,
-            ));
+            self.last_unshifted = Some(p.unix);
+            return Some(Instance {
+                start,
+                end,
+                recurrence_id: rid,
+                override_index,
+                start_key,
+                end_key,
+            });
         }
     }
 
@@ -1067,7 +1073,7 @@ impl Expansion {
             self.last_day = (day, date);
             date
         };
-        match (date, time_of(civil)) {
+        match (date, cached_time(&mut self.start_time, civil)) {
             (Some(d), Some(t)) => d.to_datetime(t),
             _ => DateTime::default(),
         }
@@ -1200,6 +1206,16 @@ impl Expansion {
     fn master_exhausted(&self) -> bool {
         self.master_done_for_good
     }
+}
+
+/// [`time_of`], reusing the last answer for the same time of day.
+#[inline]
+fn cached_time(cache: &mut (i64, Option<Time>), civil: i64) -> Option<Time> {
+    let tod = civil.rem_euclid(DAY);
+    if cache.0 != tod {
+        *cache = (tod, time_of(civil));
+    }
+    cache.1
 }
 
 fn offset_of(seconds: i64) -> Offset {
