@@ -26,7 +26,7 @@ use caldav_tokio::{Drive, Step};
 use clap::ValueEnum;
 use dav_xml::Href;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -198,18 +198,19 @@ impl Run<'_> {
         &mut self,
         key: &str,
         changes: &ChangeSet,
-        delivered: &BTreeSet<String>,
+        delivered: &BTreeMap<String, String>,
         local: &mut BTreeMap<String, LocalChange>,
         tally: &mut Tally,
     ) -> Result<()> {
         let folder = self.record(key)?.folder.clone();
         let dir = vdir::calendar_dir(&self.root, &folder);
-        // Items a checkpoint delivered are already written (or reported as conflicts).
+        // Items a checkpoint delivered, in this version, are already written (or reported as
+        // conflicts).
         let items: Vec<&Item> = changes
             .added
             .iter()
             .chain(&changes.changed)
-            .filter(|item| !delivered.contains(&item.href.canonical()))
+            .filter(|item| delivered.get(&item.href.canonical()) != Some(&item.etag))
             .collect();
         let total = items.len() + changes.deleted.len();
         self.progress
@@ -523,8 +524,8 @@ struct Checkpointing<'r, 's> {
     run: &'r mut Run<'s>,
     local: &'r mut BTreeMap<String, BTreeMap<String, LocalChange>>,
     tallies: BTreeMap<String, Tally>,
-    /// Per calendar key, the canonical hrefs checkpoints delivered.
-    delivered: BTreeMap<String, BTreeSet<String>>,
+    /// Per calendar key, the canonical hrefs checkpoints delivered, with their etags.
+    delivered: BTreeMap<String, BTreeMap<String, String>>,
     /// A local failure (disk full, permissions) that stopped the run.
     error: Option<anyhow::Error>,
 }
@@ -553,7 +554,7 @@ impl Checkpointing<'_, '_> {
             for item in &checkpoint.items {
                 self.run
                     .apply_item(&key, &dir, &folder, item, local, tally)?;
-                delivered.insert(item.href.canonical());
+                delivered.insert(item.href.canonical(), item.etag.clone());
                 self.run.progress.tick();
             }
             // The files first, then the state that claims them.
@@ -754,7 +755,7 @@ async fn sync_in(
         let key = calendar.href.canonical();
         let mut local = local_changes.remove(&key).unwrap_or_default();
         let mut tally = tallies.remove(&key).unwrap_or_default();
-        let none = BTreeSet::new();
+        let none = BTreeMap::new();
         let delivered = delivered.get(&key).unwrap_or(&none);
         match &result.result {
             Ok(changes) => {
