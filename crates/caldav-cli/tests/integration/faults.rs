@@ -495,7 +495,7 @@ fn cut_off_mid_sync(direct: &Server, calendar: &BigCalendar) {
 /// The server as its second user: Radicale answers a listing of a home with 500 when one of
 /// its collections is replaced or deleted meanwhile, so the big calendar lives away from the
 /// home the other tests list.
-fn as_second_user(server: Server) -> Server {
+pub(crate) fn as_second_user(server: Server) -> Server {
     let upper = server.name.to_ascii_uppercase();
     Server {
         user: Some((
