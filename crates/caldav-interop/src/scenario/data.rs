@@ -144,11 +144,17 @@ fn seed_objects() -> Result<Vec<(String, String)>, Outcome> {
                 .unwrap_or("object.ics")
                 .to_owned();
             if !objects.iter().any(|(n, _)| *n == name) {
-                objects.push((name, text.into_owned()));
+                objects.push((name, crlf(&text)));
             }
         }
     }
     Ok(objects)
+}
+
+/// `text` with CRLF line ends: XML parsing turned the stored objects' CRLF into LF (XML 1.0
+/// §2.11), and RFC 5545 §3.1 content lines end in CRLF.
+fn crlf(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\n', "\r\n")
 }
 
 /// The seed's objects uploaded and read back.

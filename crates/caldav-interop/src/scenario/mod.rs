@@ -146,7 +146,8 @@ impl Scenario {
             }
             Scenario::Seed => {
                 "the five calendar objects of the seed's recorded multiget are PUT as they \
-                 are and read back unchanged (semantically where the server rewrites)."
+                 are (with the CRLF line ends XML parsing turned into LF) and read back \
+                 unchanged (semantically where the server rewrites)."
             }
             Scenario::TimeRangeQuery => {
                 "seven events (weekly, ended, EXDATE, overrides moved into and out of the \
