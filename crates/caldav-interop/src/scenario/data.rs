@@ -157,6 +157,50 @@ fn crlf(text: &str) -> String {
     text.replace("\r\n", "\n").replace('\n', "\r\n")
 }
 
+/// Content lines a refusal is not blamed on: structure and what every object needs.
+const ESSENTIAL: &[&str] = &[
+    "BEGIN", "END", "VERSION", "PRODID", "UID", "DTSTAMP", "DTSTART",
+];
+
+/// Which one content line the server objects to: the object is PUT again without each
+/// non-essential line in turn (at most [`CULPRIT_TRIES`] times) until the server stores it.
+async fn culprit(
+    ctx: &Ctx,
+    calendar: &Href,
+    name: &str,
+    text: &str,
+) -> Result<Option<String>, Outcome> {
+    let unfolded = text.replace("\r\n ", "").replace("\r\n\t", "");
+    let lines: Vec<&str> = unfolded.lines().collect();
+    let mut tries = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let property = line.split([';', ':']).next().unwrap_or_default();
+        if ESSENTIAL.contains(&property) {
+            continue;
+        }
+        if tries == CULPRIT_TRIES {
+            break;
+        }
+        tries += 1;
+        let mut without: String = lines
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, l)| *l)
+            .collect::<Vec<_>>()
+            .join("\r\n");
+        without.push_str("\r\n");
+        let probe = format!("probe-{tries}-{name}");
+        if put_and_get(ctx, calendar, &probe, &without).await?.is_ok() {
+            return Ok(Some((*line).to_owned()));
+        }
+    }
+    Ok(None)
+}
+
+/// How many reduced objects [`culprit`] tries.
+const CULPRIT_TRIES: usize = 40;
+
 /// The seed's objects uploaded and read back.
 pub(crate) async fn seed(ctx: &Ctx) -> Outcome {
     let calendar = match ctx.scratch("seed").await {
@@ -178,7 +222,13 @@ async fn seed_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome> {
     let mut lost = Vec::new();
     for (name, text) in &objects {
         match put_and_get(ctx, calendar, name, text).await? {
-            Err(why) => refused.push(format!("{name}: {why}")),
+            Err(why) => {
+                let culprit = match culprit(ctx, calendar, name, text).await? {
+                    Some(line) => format!(" (stored once `{line}` is left out)"),
+                    None => String::new(),
+                };
+                refused.push(format!("{name}: {why}{culprit}"));
+            }
             Ok(got) => {
                 let comparison = compare_icalendar(text, &got);
                 if comparison.identical {
