@@ -90,6 +90,64 @@ impl Server {
     }
 }
 
+/// Deletes the calendar named `name` when dropped, pass or fail: tests share the servers.
+pub(crate) struct Cleanup<'a> {
+    server: &'a Server,
+    name: String,
+}
+
+impl<'a> Cleanup<'a> {
+    pub(crate) fn new(server: &'a Server, name: &str) -> Self {
+        Self {
+            server,
+            name: name.to_owned(),
+        }
+    }
+}
+
+impl Drop for Cleanup<'_> {
+    fn drop(&mut self) {
+        let listing = self.server.caldav(&["ls", "--json"]);
+        let href = String::from_utf8_lossy(&listing.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|v| v["name"] == self.name.as_str())
+            .and_then(|v| v["href"].as_str().map(str::to_owned));
+        if let Some(href) = href {
+            delete(self.server, &href);
+        }
+    }
+}
+
+/// A plain DELETE of `path` (best effort: some servers give collections no etag to match).
+fn delete(server: &Server, path: &str) {
+    let Ok(uri) = server.url.parse::<http::Uri>() else {
+        return;
+    };
+    let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+        return;
+    };
+    let mut config = caldav_tokio::HttpConfig::default();
+    config.allow_plain_http_credentials = true;
+    if let Some((user, password)) = &server.user {
+        config = config.with_credentials(caldav_tokio::Credentials::password(user, password));
+    }
+    let Ok(client) = caldav_tokio::HttpClient::new(config) else {
+        return;
+    };
+    let Ok(request) =
+        http::Request::delete(format!("{scheme}://{authority}{path}")).body(bytes::Bytes::new())
+    else {
+        return;
+    };
+    if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        let _ = runtime.block_on(client.send(request));
+    }
+}
+
 fn event(uid: &str, summary: &str) -> String {
     format!(
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//caldav-rs//cli test//EN\r\nBEGIN:VEVENT\r\n\
@@ -146,6 +204,7 @@ fn every_command(server: &Server) {
         "VEVENT,VTODO",
     ]);
     assert!(out.starts_with("created "), "{out}");
+    let _cleanup = Cleanup::new(server, &name);
     let href = calendar_href(server, &name);
     assert!(href.trim_end_matches('/').ends_with(&name), "{href}");
     let table = server.ok(&["ls"]);
@@ -350,6 +409,7 @@ fn no_password_in_argv_logs_traces_or_state() {
     let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
     let name = unique("secret");
     server.ok(&["mkcalendar", &name]);
+    let _cleanup = Cleanup::new(&server, &name);
     let root = temp_dir("secret");
     let trace = root.join("trace.log");
     let files = temp_dir("secret-put");
@@ -533,6 +593,7 @@ fn killed_syncs_lose_and_duplicate_nothing_radicale() {
     let server = server("radicale", "/");
     let name = unique("kill");
     server.ok(&["mkcalendar", &name]);
+    let _cleanup = Cleanup::new(&server, &name);
     let mut seed = u64::from(std::process::id()) ^ 0x5eed;
     let n = 150;
 
@@ -662,6 +723,7 @@ fn a_server_stopped_mid_sync_is_reported_and_a_later_run_completes() {
     };
     let name = unique("cut");
     via.ok(&["mkcalendar", &name]);
+    let _cleanup = Cleanup::new(&direct, &name);
     let root = temp_dir("cut");
     via.ok(&["sync", &name, root.to_str().unwrap()]);
     let folder = root.join(&name);
