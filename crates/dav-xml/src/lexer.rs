@@ -15,6 +15,9 @@
 //! whitespace or `/`, so that whole and streamed decoding agree on every input.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use memchr::memmem;
 
 use crate::error::Error;
 
@@ -155,7 +158,7 @@ impl<'a> Lexer<'a> {
         self.input
             .as_bytes()
             .get(from..)
-            .and_then(|tail| memchr::memmem::find(tail, terminator))
+            .and_then(|tail| find_terminator(tail, terminator))
             .map(|i| from + i + terminator.len())
             .ok_or_else(|| self.syntax(self.pos, unclosed))
     }
@@ -176,6 +179,20 @@ fn find_short(needle: u8, haystack: &[u8]) -> Option<usize> {
     match head.iter().position(|&b| b == needle) {
         Some(i) => Some(i),
         None => memchr::memchr(needle, tail).map(|i| SHORT + i),
+    }
+}
+
+/// Where `terminator` (`?>`, `-->` or `]]>`) starts in `haystack`.
+pub(crate) fn find_terminator(haystack: &[u8], terminator: &[u8]) -> Option<usize> {
+    // `memmem::find` builds a searcher on every call; calendar data makes one call per
+    // resource for `]]>`, so that one is built once.
+    static CDATA_END: OnceLock<memmem::Finder<'static>> = OnceLock::new();
+    if terminator == b"]]>" {
+        CDATA_END
+            .get_or_init(|| memmem::Finder::new(b"]]>"))
+            .find(haystack)
+    } else {
+        memmem::find(haystack, terminator)
     }
 }
 

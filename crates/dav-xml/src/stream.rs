@@ -20,6 +20,7 @@ use quick_xml::events::BytesStart;
 
 use crate::element::{Absorb, Child, ElementBudget, Scope, build_absorbing};
 use crate::error::{Error, LimitKind};
+use crate::lexer::find_terminator;
 use crate::limits::Limits;
 use crate::multistatus::{Multistatus, Response};
 use crate::name::QName;
@@ -408,7 +409,7 @@ impl StreamDecoder {
         let found = self
             .buf
             .get(resume..)
-            .and_then(|tail| memchr::memmem::find(tail, terminator));
+            .and_then(|tail| find_terminator(tail, terminator));
         match found {
             Some(i) => Some(resume + i + terminator.len()),
             None => {
