@@ -18,6 +18,7 @@
 //! | 9 | `sync-empty-token` | `REPORT sync-collection` with the empty token | [`QuirkProfile::sync_collection`], [`QuirkProfile::empty_sync_token_rejected`] |
 //! | 10 | `sync-bad-token` | `REPORT sync-collection` with a token the server never issued | [`QuirkProfile::invalid_sync_token`] |
 //! | 11 | `multiget-missing` | `REPORT calendar-multiget` of `a.ics` and a missing href | [`QuirkProfile::multiget_404_on_missing_href`], [`QuirkProfile::multiget_omits_missing`], [`QuirkProfile::multiget`] |
+//! | 11b | `multiget-data` | `REPORT calendar-multiget` of `a.ics` alone | [`QuirkProfile::trailing_crlf_stripped`] (calendar-data in a REPORT, where some servers strip it although GET keeps it) |
 //! | 12 | `query-bare` | `REPORT calendar-query` with only the `VCALENDAR` comp-filter | with 13: [`QuirkProfile::comp_filter_required`] |
 //! | 13 | `query-vevent` | `REPORT calendar-query` with a `VEVENT` comp-filter | |
 //! | 14 | `delete` | `DELETE` of every resource made, the event first, with `If-Match` | [`QuirkProfile::delete_ok_statuses`] |
@@ -136,6 +137,7 @@ enum Step {
     SyncEmpty,
     SyncBad,
     Multiget,
+    MultigetData,
     QueryBare,
     QueryEvent,
     /// Marks the start of cleanup: turns into one `Delete` per resource made, then the
@@ -160,6 +162,7 @@ impl Step {
             Self::SyncEmpty => "sync-empty-token",
             Self::SyncBad => "sync-bad-token",
             Self::Multiget => "multiget-missing",
+            Self::MultigetData => "multiget-data",
             Self::QueryBare => "query-bare",
             Self::QueryEvent => "query-vevent",
             Self::Cleanup | Self::DeleteCalendar(_) => "cleanup",
@@ -342,6 +345,19 @@ fn body_shape(response: &http::Response<Bytes>) -> String {
     }
 }
 
+/// The names of the preconditions a DAV:error body names, or "no precondition".
+fn condition_names(response: &http::Response<Bytes>) -> String {
+    let names: Vec<String> = conditions(response.body())
+        .iter()
+        .map(|c| c.name().local().to_owned())
+        .collect();
+    if names.is_empty() {
+        "no precondition".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
 fn status_line(response: &http::Response<Bytes>) -> String {
     response.status().as_u16().to_string()
 }
@@ -379,6 +395,7 @@ impl ProbeMachine {
             Step::SyncEmpty,
             Step::SyncBad,
             Step::Multiget,
+            Step::MultigetData,
             Step::QueryBare,
             Step::QueryEvent,
             Step::Cleanup,
@@ -583,6 +600,12 @@ impl ProbeMachine {
                 let missing = key(&self.config.base, &self.resource("missing")?)?;
                 let body = crate::body::multiget(&[a, missing]);
                 let sent = " calendar-multiget of a and a missing href".to_owned();
+                (method("REPORT")?, calendar_url()?, None, xml(), body, sent)
+            }
+            Step::MultigetData => {
+                let a = key(&self.config.base, &self.event_made()?.href)?;
+                let body = crate::body::multiget(&[a]);
+                let sent = " calendar-multiget of a alone".to_owned();
                 (method("REPORT")?, calendar_url()?, None, xml(), body, sent)
             }
             Step::QueryBare | Step::QueryEvent => {
@@ -812,9 +835,9 @@ impl ProbeMachine {
                     };
                     self.record(step, sent, observed, concluded);
                 } else {
-                    let named = conditions(response.body());
+                    let named = condition_names(response);
                     let concluded =
-                        format!("refused ({named:?}): the object experiments are skipped");
+                        format!("refused ({named}): the object experiments are skipped");
                     self.record(step, sent, observed, concluded);
                 }
             }
@@ -837,7 +860,7 @@ impl ProbeMachine {
                 }
             }
             Step::PutDuplicate => {
-                let named = conditions(response.body());
+                let named = condition_names(response);
                 let observed = format!("{}, {}", status_line(response), body_shape(response));
                 if status.is_success() {
                     if let Some(href) = self.resource("b") {
@@ -848,7 +871,7 @@ impl ProbeMachine {
                     self.record(step, sent, observed, "accepted: check UIDs before creating");
                 } else {
                     self.profile.duplicate_uid_accepted = false;
-                    let concluded = format!("refused with {} {named:?}", status.as_u16());
+                    let concluded = format!("refused with {} ({named})", status.as_u16());
                     self.record(step, sent, observed, concluded);
                 }
             }
@@ -938,6 +961,7 @@ impl ProbeMachine {
                 self.record(step, sent, observed, concluded);
             }
             Step::Multiget => self.on_multiget(step, sent, response),
+            Step::MultigetData => self.on_multiget_data(step, sent, response),
             Step::QueryBare => {
                 let ok = status == StatusCode::MULTI_STATUS;
                 self.query_bare_ok = Some(ok);
@@ -1098,6 +1122,55 @@ impl ProbeMachine {
             code => format!("{code}: kept the defaults"),
         };
         self.record(step, sent, observed, concluded);
+    }
+}
+
+impl ProbeMachine {
+    fn on_multiget_data(&mut self, step: &Step, sent: &str, response: &http::Response<Bytes>) {
+        let observed = format!("{}, {}", status_line(response), body_shape(response));
+        let wanted = self
+            .event_made()
+            .and_then(|m| key(&self.config.base, &m.href));
+        let data = (response.status() == StatusCode::MULTI_STATUS)
+            .then(|| Multistatus::decode(response.body()).ok())
+            .flatten()
+            .and_then(|ms| {
+                ms.responses.iter().find_map(|r| {
+                    let ours = r
+                        .href()
+                        .and_then(|h| key(&self.config.base, h))
+                        .is_some_and(|k| Some(k) == wanted);
+                    ours.then(|| r.prop(&names::CALENDAR_DATA).map(|d| d.text().into_owned()))
+                        .flatten()
+                })
+            });
+        let Some(data) = data else {
+            self.record(
+                step,
+                sent,
+                observed,
+                "no calendar-data: kept what GET showed",
+            );
+            return;
+        };
+        let kept = data.ends_with("\r\n") || data.ends_with('\n');
+        let same = content_lines(&self.event) == content_lines(&data);
+        let observed = format!(
+            "{observed}; {} bytes of calendar-data (sent {}); final CRLF kept: {kept}",
+            data.len(),
+            self.event.len()
+        );
+        let mut concluded = Vec::new();
+        if kept {
+            concluded.push("final CRLF kept");
+        } else {
+            self.profile.trailing_crlf_stripped = true;
+            concluded.push("final CRLF stripped in calendar-data");
+        }
+        if !same {
+            concluded.push("lines differ from what was sent");
+        }
+        self.record(step, sent, observed, concluded.join("; "));
     }
 }
 

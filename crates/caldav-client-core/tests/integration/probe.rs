@@ -81,6 +81,7 @@ fn a_standard_server_keeps_the_defaults_it_can_check() {
             "sync-empty-token",
             "sync-bad-token",
             "multiget-missing",
+            "multiget-data",
             "query-bare",
             "query-vevent",
             "delete",
@@ -228,6 +229,32 @@ fn stored_data_rewrites_are_told_apart() {
     });
     assert!(report.profile.rewrites_data && !report.profile.trailing_crlf_stripped);
     assert!(!report.profile.trust_put_etag);
+}
+
+#[test]
+fn calendar_data_stripped_in_reports_only_is_found() {
+    // GET keeps the final CRLF; calendar-data in a REPORT loses it (SabreDAV 1.8).
+    let (report, _) = scripted(|request, response| {
+        if request.method().as_str() == "REPORT" && response.status() == 207 {
+            let body = String::from_utf8_lossy(response.body()).replace(
+                "END:VCALENDAR&#13;\n</C:calendar-data>",
+                "END:VCALENDAR</C:calendar-data>",
+            );
+            let (parts, _) = response.into_parts();
+            http::Response::from_parts(parts, Bytes::from(body))
+        } else {
+            response
+        }
+    });
+    assert!(report.profile.trailing_crlf_stripped, "{report:#?}");
+    assert!(!report.profile.rewrites_data);
+    let read_back = report.experiment("read-back").unwrap();
+    assert!(
+        read_back.observed.contains("final CRLF kept: true"),
+        "{read_back:?}"
+    );
+    let data = report.experiment("multiget-data").unwrap();
+    assert!(data.observed.contains("final CRLF kept: false"), "{data:?}");
 }
 
 #[test]
