@@ -12,8 +12,15 @@
 //!
 //! A password is never read from argv or from a file of ours: it comes from `CALDAV_PASSWORD`,
 //! from a command's standard output, or from a prompt on the terminal.
+//!
+//! An account's server habits (a [`QuirkProfile`]) come from three places, later ones winning
+//! field by field: the built-in defaults, the profile `caldav probe --save` stored in
+//! `$XDG_STATE_HOME/caldav/profiles.toml` (or `~/.local/state/caldav/profiles.toml`;
+//! `CALDAV_PROFILES` names another file) under the account's key, and the account's own
+//! `quirks = { ... }` table in the config file.
 
 use anyhow::{Context, Result, bail};
+use caldav_client_core::QuirkProfile;
 use clap::Args;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -71,6 +78,8 @@ pub(crate) struct AccountConfig {
     pub(crate) dns_server: Option<std::net::SocketAddr>,
     /// An extra CA.
     pub(crate) ca_file: Option<PathBuf>,
+    /// Quirk profile fields that override the probed profile (`quirks = { ctag = false }`).
+    pub(crate) quirks: Option<toml::Table>,
 }
 
 /// The config file.
@@ -123,6 +132,106 @@ pub(crate) struct Resolved {
     pub(crate) dns_server: Option<std::net::SocketAddr>,
     /// An extra CA.
     pub(crate) ca_file: Option<PathBuf>,
+    /// What the profiles file is keyed by for this account.
+    pub(crate) profile_key: String,
+    /// The server habits the machines read: defaults, then the stored probe, then the
+    /// account's `quirks` table.
+    pub(crate) quirks: QuirkProfile,
+}
+
+/// The key of an account in the profiles file: its name, or `user@url` without one.
+pub(crate) fn profile_key(
+    account: Option<&str>,
+    url: Option<&str>,
+    address: Option<&str>,
+    user: Option<&str>,
+) -> String {
+    if let Some(name) = account {
+        return name.to_owned();
+    }
+    let server = url.or(address).unwrap_or_default();
+    match user {
+        Some(user) => format!("{user}@{server}"),
+        None => server.to_owned(),
+    }
+}
+
+/// Where probed profiles are stored.
+pub(crate) fn profiles_path() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("CALDAV_PROFILES") {
+        return Some(PathBuf::from(path));
+    }
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
+    Some(base.join("caldav").join("profiles.toml"))
+}
+
+/// The stored profiles by account key (empty when there is no file).
+pub(crate) fn load_profiles() -> Result<toml::Table> {
+    let Some(path) = profiles_path() else {
+        return Ok(toml::Table::new());
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => text
+            .parse::<toml::Table>()
+            .with_context(|| format!("reading {}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(toml::Table::new()),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// Stores `profile` under `key`, keeping the other accounts' profiles; returns the file.
+pub(crate) fn save_profile(key: &str, profile: &QuirkProfile) -> Result<PathBuf> {
+    let path = profiles_path().context("no $HOME or $XDG_STATE_HOME to store profiles in")?;
+    let mut profiles = load_profiles()?;
+    let value = toml::Table::try_from(profile).context("encoding the profile")?;
+    profiles.insert(key.to_owned(), toml::Value::Table(value));
+    let text = toml::to_string(&profiles).context("encoding the profiles")?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    crate::vdir::write_atomic(&path, text.as_bytes())?;
+    Ok(path)
+}
+
+/// `base` with the fields of every table in `layers` laid over it, in order. A field the
+/// profile does not have is an error (a typo would otherwise be silently ignored).
+pub(crate) fn layered_profile(
+    base: QuirkProfile,
+    layers: &[(&str, &toml::Table)],
+) -> Result<QuirkProfile> {
+    let mut table = toml::Table::try_from(&base).context("encoding the default profile")?;
+    for (origin, layer) in layers {
+        for (field, value) in layer.iter() {
+            if !table.contains_key(field) {
+                bail!("{origin}: {field:?} is not a quirk profile field");
+            }
+            table.insert(field.clone(), value.clone());
+        }
+    }
+    toml::Value::Table(table)
+        .try_into()
+        .context("reading the quirk profile")
+}
+
+/// The profile for account `key`: stored probe, then `overrides`.
+fn profile_for(key: &str, overrides: Option<&toml::Table>) -> Result<QuirkProfile> {
+    let profiles = load_profiles()?;
+    let stored = profiles.get(key).and_then(toml::Value::as_table);
+    let stored_origin = format!(
+        "{} [{key}]",
+        profiles_path().map_or_else(String::new, |p| p.display().to_string())
+    );
+    let mut layers: Vec<(&str, &toml::Table)> = Vec::new();
+    if let Some(stored) = stored {
+        layers.push((&stored_origin, stored));
+    }
+    if let Some(overrides) = overrides {
+        layers.push(("the account's quirks", overrides));
+    }
+    layered_profile(QuirkProfile::default(), &layers)
 }
 
 /// Merges the global options with the named account.
@@ -148,14 +257,25 @@ pub(crate) fn resolve(global: &Global) -> Result<Resolved> {
         }
         None => AccountConfig::default(),
     };
+    let url = global.url.clone().or(account.url);
+    let user = global.user.clone().or(account.user);
+    let key = profile_key(
+        global.account.as_deref(),
+        url.as_deref(),
+        account.address.as_deref(),
+        user.as_deref(),
+    );
+    let quirks = profile_for(&key, account.quirks.as_ref())?;
     Ok(Resolved {
-        url: global.url.clone().or(account.url),
+        url,
         address: account.address,
-        user: global.user.clone().or(account.user),
+        user,
         password_command: global.password_command.clone().or(account.password_command),
         allow_http: global.allow_http || account.allow_http,
         dns_server: global.dns_server.or(account.dns_server),
         ca_file: global.ca_file.clone().or(account.ca_file),
+        profile_key: key,
+        quirks,
     })
 }
 
@@ -218,6 +338,57 @@ mod tests {
         let home = &config.accounts["home"];
         assert!(home.allow_http);
         assert_eq!(home.dns_server.unwrap().port(), 5353);
+    }
+
+    #[test]
+    fn quirks_layer_over_the_stored_profile_field_by_field() {
+        let config: Config = toml::from_str(
+            r#"
+            [accounts.work]
+            url = "https://cal.example.com/"
+            quirks = { ctag = false, invalid_sync_token = "forbidden" }
+            "#,
+        )
+        .unwrap();
+        let overrides = config.accounts["work"].quirks.clone().unwrap();
+        let stored: toml::Table =
+            toml::from_str("sync_collection = false\nctag = true\ndelete_ok_statuses = [200]")
+                .unwrap();
+        let profile = layered_profile(
+            QuirkProfile::default(),
+            &[("stored", &stored), ("config", &overrides)],
+        )
+        .unwrap();
+        assert!(!profile.sync_collection, "from the stored profile");
+        assert!(!profile.ctag, "the account's table wins");
+        assert_eq!(profile.delete_ok_statuses, vec![200]);
+        assert_eq!(
+            profile.invalid_sync_token,
+            caldav_client_core::InvalidSyncToken::Forbidden
+        );
+        assert!(profile.multiget, "untouched fields keep their defaults");
+    }
+
+    #[test]
+    fn an_unknown_quirk_field_is_refused() {
+        let typo: toml::Table = toml::from_str("sync_colection = false").unwrap();
+        let error = layered_profile(QuirkProfile::default(), &[("config", &typo)]).unwrap_err();
+        assert!(error.to_string().contains("sync_colection"), "{error}");
+        let wrong_type: toml::Table = toml::from_str("ctag = 3").unwrap();
+        assert!(layered_profile(QuirkProfile::default(), &[("config", &wrong_type)]).is_err());
+    }
+
+    #[test]
+    fn profile_keys() {
+        assert_eq!(
+            profile_key(Some("work"), Some("u"), None, Some("a")),
+            "work"
+        );
+        assert_eq!(
+            profile_key(None, Some("http://h/"), None, Some("alice")),
+            "alice@http://h/"
+        );
+        assert_eq!(profile_key(None, None, Some("a@b.c"), None), "a@b.c");
     }
 
     #[test]

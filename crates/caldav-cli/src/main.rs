@@ -17,6 +17,7 @@ mod account;
 mod commands;
 mod ics;
 mod ics_expand;
+mod probe;
 mod remote;
 mod replay;
 mod schedule;
@@ -41,6 +42,7 @@ Examples:
   caldav --account work mkcalendar Work --color '#FB0055FF' --components VEVENT,VTODO
   caldav --account work put meeting.ics --calendar Work
   caldav --account work sync Work ~/.calendars
+  caldav --account work probe --save
   caldav ics expand --from 2026-01-01 --to 2026-02-01 event.ics
   caldav completions bash > ~/.local/share/bash-completion/completions/caldav
 
@@ -184,6 +186,13 @@ enum Command {
         #[arg(long)]
         calendar: Option<String>,
     },
+    /// Find out the server's habits with harmless experiments in a scratch calendar (deleted
+    /// at the end); print the quirk profile as TOML and a table of what was seen.
+    Probe {
+        /// Store the profile for this account; later commands use it.
+        #[arg(long)]
+        save: bool,
+    },
     /// Run a `caldav` command and record its conversation (credentials redacted) in the
     /// seed's telemetry-log format: `caldav trace -o sync.log -- sync Work ~/cal`.
     Trace {
@@ -315,6 +324,7 @@ fn main() -> ExitCode {
             &to,
             calendar.as_deref(),
         )),
+        Command::Probe { save } => run_async(probe::probe(global, save)),
         Command::Trace { output, command } => trace(&output, &command),
         Command::Replay {
             file,

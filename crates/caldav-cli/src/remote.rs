@@ -69,6 +69,10 @@ pub(crate) struct Session {
     pub(crate) base: Uri,
     /// The URL bootstrap starts from.
     pub(crate) context: Uri,
+    /// The account's server habits (see `account`), read by every machine run here.
+    pub(crate) quirks: caldav_client_core::QuirkProfile,
+    /// What `caldav probe --save` stores the profile under.
+    pub(crate) profile_key: String,
     recorder: Option<Recorder>,
     global: Global,
 }
@@ -109,6 +113,7 @@ pub(crate) fn http_config(
         }
     }
     config.recorder = recorder.cloned();
+    config.http2 = !resolved.quirks.http2_unreliable;
     Ok(config)
 }
 
@@ -162,6 +167,8 @@ impl Session {
             driver: Driver::new(client).with_max_in_flight(4),
             base,
             context: url,
+            quirks: resolved.quirks.clone(),
+            profile_key: resolved.profile_key.clone(),
             recorder,
             global: global.clone(),
         })
@@ -169,9 +176,9 @@ impl Session {
 
     /// Bootstrap: principal, homes, capabilities.
     pub(crate) async fn account(&self) -> Result<Account> {
-        let mut machine = Core(BootstrapMachine::new(BootstrapConfig::new(
-            self.context.clone(),
-        )));
+        let mut config = BootstrapConfig::new(self.context.clone());
+        config.quirks = self.quirks.clone();
+        let mut machine = Core(BootstrapMachine::new(config));
         let outcome = self
             .driver
             .run(&mut machine)
@@ -182,10 +189,9 @@ impl Session {
 
     /// The account's calendars.
     pub(crate) async fn calendars(&self, account: &Account) -> Result<Vec<Collection>> {
-        let mut machine = Core(ListingMachine::new(ListingConfig::for_account(
-            self.base.clone(),
-            account,
-        )));
+        let mut config = ListingConfig::for_account(self.base.clone(), account);
+        config.quirks = self.quirks.clone();
+        let mut machine = Core(ListingMachine::new(config));
         let listing = self
             .driver
             .run(&mut machine)
@@ -197,10 +203,9 @@ impl Session {
 
     /// Runs one write.
     pub(crate) async fn write(&self, request: WriteRequest) -> Result<WriteOutcome> {
-        let mut machine = Core(WriteMachine::new(WriteConfig::new(
-            self.base.clone(),
-            request,
-        )));
+        let mut machine = Core(WriteMachine::new(
+            WriteConfig::new(self.base.clone(), request).with_quirks(self.quirks.clone()),
+        ));
         self.driver
             .run(&mut machine)
             .await

@@ -712,7 +712,9 @@ async fn sync_in(
 
     let hrefs: Vec<Href> = chosen.iter().map(|c| c.href.clone()).collect();
     let machine = SyncMachine::new(
-        SyncConfig::new(session.base.clone(), hrefs).with_checkpoints(),
+        SyncConfig::new(session.base.clone(), hrefs)
+            .with_checkpoints()
+            .with_quirks(session.quirks.clone()),
         state.sync.clone(),
     );
     let mut run = Run {

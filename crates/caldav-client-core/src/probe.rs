@@ -345,6 +345,23 @@ fn body_shape(response: &http::Response<Bytes>) -> String {
     }
 }
 
+/// Whether the last `END:VCALENDAR` of a raw XML body is followed by a CRLF (raw or as a
+/// character reference); `None` when the body has none.
+fn wire_crlf_after_end(body: &[u8]) -> Option<bool> {
+    const END: &[u8] = b"END:VCALENDAR";
+    let at = body.windows(END.len()).rposition(|w| w == END)?;
+    let rest = body.get(at + END.len()..)?;
+    let crlf = [
+        &b"\r\n"[..],
+        b"&#13;",
+        b"&#xD;",
+        b"&#xd;",
+        b"&#x0D;",
+        b"&#x0d;",
+    ];
+    Some(crlf.iter().any(|c| rest.starts_with(c)))
+}
+
 /// The names of the preconditions a DAV:error body names, or "no precondition".
 fn condition_names(response: &http::Response<Bytes>) -> String {
     let names: Vec<String> = conditions(response.body())
@@ -1153,7 +1170,10 @@ impl ProbeMachine {
             );
             return;
         };
-        let kept = data.ends_with("\r\n") || data.ends_with('\n');
+        // XML parsers turn a raw CRLF into LF (XML 1.0 §2.11), so the decoded text cannot tell
+        // a kept CRLF from a bare LF: the wire bytes after the last END:VCALENDAR can.
+        let kept = (data.ends_with("\r\n") || data.ends_with('\n'))
+            && wire_crlf_after_end(response.body()).unwrap_or(true);
         let same = content_lines(&self.event) == content_lines(&data);
         let observed = format!(
             "{observed}; {} bytes of calendar-data (sent {}); final CRLF kept: {kept}",
@@ -1165,7 +1185,7 @@ impl ProbeMachine {
             concluded.push("final CRLF kept");
         } else {
             self.profile.trailing_crlf_stripped = true;
-            concluded.push("final CRLF stripped in calendar-data");
+            concluded.push("CRLF stripped in calendar-data (bare LF or none on the wire)");
         }
         if !same {
             concluded.push("lines differ from what was sent");
@@ -1245,6 +1265,15 @@ mod tests {
         );
         assert_eq!(bad_token(Some("0a1b")), "0000");
         assert!(bad_token(None).starts_with("http://invalid.invalid/"));
+    }
+
+    #[test]
+    fn wire_line_ends_after_the_calendar() {
+        assert_eq!(wire_crlf_after_end(b"x END:VCALENDAR\r\n</c>"), Some(true));
+        assert_eq!(wire_crlf_after_end(b"END:VCALENDAR&#13;\n</c>"), Some(true));
+        assert_eq!(wire_crlf_after_end(b"END:VCALENDAR\n</c>"), Some(false));
+        assert_eq!(wire_crlf_after_end(b"END:VCALENDAR]]></c>"), Some(false));
+        assert_eq!(wire_crlf_after_end(b"<c/>"), None);
     }
 
     #[test]

@@ -110,8 +110,9 @@ pub struct QuirkProfile {
     /// lines; QUIRKS #17, #30): the write machine compares a read-back body with what it sent
     /// semantically (unfolded, unordered content lines), never byte for byte.
     pub rewrites_data: bool,
-    /// The server strips the final CRLF of calendar data (SabreDAV 1.8 in `SERVERS.md`): a
-    /// body that differs from what was sent only by it is the same object.
+    /// The server strips the final CRLF of calendar data (SabreDAV 1.8 in `SERVERS.md`: its
+    /// REPORT answers end calendar-data with a bare LF): a body that differs from what was
+    /// sent only by it is the same object.
     pub trailing_crlf_stripped: bool,
     /// The success statuses of a DELETE of a calendar object (RFC 9110 §9.3.5 allows 200, 202
     /// and 204; Radicale answers 200, most servers 204). A DELETE answered with another 2xx

@@ -10,6 +10,7 @@ mod env;
 mod faults;
 mod ics;
 mod khal;
+mod probe;
 mod replay;
 mod schedule;
 mod servers;
