@@ -45,8 +45,12 @@
 //!
 //! # Limits
 //!
-//! Each scenario makes a bounded number of requests; the largest uploads 2,000 events eight
-//! at a time. Nothing here is a protocol crate: it reads the clock to time what it measures.
+//! Each scenario makes a bounded number of requests; the largest stores 2,000 events (one PUT
+//! of the whole calendar on Radicale, eight PUTs at a time elsewhere, 300 on Xandikos, whose
+//! git store makes every PUT slower as the collection grows: see [`LargeFill`]). The whole
+//! matrix takes about a minute on an idle machine, the servers in parallel. A run that is
+//! killed leaves its `interop-<tag>-<run>` calendars behind; delete them by hand. Nothing here
+//! is a protocol crate: it reads the clock to time what it measures.
 
 mod compare;
 mod ctx;
