@@ -83,6 +83,14 @@ impl Progress {
         }
     }
 
+    /// A checkpoint saved: `count` items of `folder` fetched so far, length unknown.
+    fn saved(&self, folder: &str, count: usize) {
+        match &self.bar {
+            Some(bar) => bar.set_message(format!("{folder}: from server, {count} saved")),
+            None => eprintln!("{folder}: {count} items from server, saved"),
+        }
+    }
+
     fn line(&self, text: &str) {
         match &self.bar {
             Some(bar) => bar.println(text),
@@ -559,9 +567,15 @@ impl Checkpointing<'_, '_> {
             }
             // The files first, then the state that claims them.
             if let Some(calendar) = self.machine.state().calendars.get(&key) {
-                self.run.state.sync.calendars.insert(key, calendar.clone());
+                self.run
+                    .state
+                    .sync
+                    .calendars
+                    .insert(key.clone(), calendar.clone());
             }
             self.run.save()?;
+            let count = self.delivered.get(&key).map_or(0, BTreeMap::len);
+            self.run.progress.saved(&folder, count);
         }
         Ok(())
     }
