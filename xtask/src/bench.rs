@@ -16,6 +16,12 @@ use std::time::SystemTime;
 const OURS: &[&str] = &["ical-parse", "dav-xml"];
 
 pub(crate) fn run(filter: Option<&str>) -> Result<()> {
+    // Against peer programs and real servers rather than criterion groups.
+    match filter {
+        Some("fetch") => return crate::bench_peers::fetch(),
+        Some("vdirsyncer") => return crate::bench_peers::vdirsyncer(),
+        _ => {}
+    }
     let started = SystemTime::now();
     let mut args = vec!["bench", "--package", "caldav-benches"];
     if let Some(filter) = filter {

@@ -4,6 +4,8 @@
 //! exact command to repeat by hand.
 
 mod bench;
+mod bench_peers;
+mod bench_wire;
 mod demo;
 mod fuzz;
 mod interop;
@@ -38,7 +40,8 @@ enum Command {
     Interop,
     /// Run the criterion benchmarks against peer crates and print ratios.
     Bench {
-        /// Only benchmarks whose name contains this filter.
+        /// Only benchmarks whose name contains this filter; `fetch` and `vdirsyncer` run the
+        /// peer programs against the real servers instead (see docs/benchmarks.md).
         filter: Option<String>,
     },
     /// Real CalDAV and DNS servers on 127.0.0.1: start|stop|status|env|check [NAME...].

@@ -1,0 +1,1045 @@
+//! `cargo xtask bench fetch` and `cargo xtask bench vdirsyncer`: our sync against the peers a
+//! user would pick instead (python-caldav 3.x, vdirsyncer 0.21, both from PyPI) and against a
+//! floor, on a 2,000-event calendar of the real Radicale and Cyrus.
+//!
+//! Every contender runs twice per measurement: straight to the server for wall time and peak
+//! memory (`ru_maxrss` of the child, read by a small Python wrapper), and through the counting
+//! proxy of [`crate::bench_wire`] for requests and bytes. Each run makes its calendar with a
+//! unique name and deletes it at the end, failed or not.
+
+use crate::bench_wire::{Client, Counts, Proxy};
+use crate::run;
+use crate::tools::{self, Tool};
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Instant, SystemTime};
+
+/// Events in the measured calendar.
+const EVENTS: usize = 2000;
+/// Timed runs of the fast contenders; the median is reported.
+const REPS: usize = 3;
+/// Server-side changes before the last vdirsyncer scenario: modified, added, deleted.
+const CHANGES: (usize, usize, usize) = (10, 5, 5);
+
+/// Runs a command and reports its wall time and its peak resident set (`ru_maxrss` of the
+/// child alone: the wrapper's only child).
+const MEASURE_PY: &str = r#"
+import json, resource, subprocess, sys, time
+t0 = time.perf_counter()
+p = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, capture_output=True)
+t = time.perf_counter() - t0
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"status": p.returncode, "seconds": t, "maxrss_kib": rss,
+                  "stdout": p.stdout.decode(errors="replace"),
+                  "stderr": p.stderr.decode(errors="replace")}))
+"#;
+
+/// python-caldav's documented full sync: every object of a calendar, loaded
+/// (`objects(load_objects=True)`, which 3.x names `get_objects_by_sync_token`).
+const CALDAV_PY: &str = r#"
+import json, os, sys, time
+t0 = time.perf_counter()
+import caldav
+url, user = sys.argv[1], sys.argv[2]
+t1 = time.perf_counter()
+with caldav.DAVClient(url=url, username=user, password=os.environ["CALDAV_PASSWORD"]) as client:
+    calendar = client.calendar(url=url)
+    objects = calendar.get_objects_by_sync_token(load_objects=True)
+    items = 0
+    size = 0
+    for o in objects:
+        items += 1
+        size += len(o.data)
+t2 = time.perf_counter()
+print(json.dumps({"items": items, "bytes": size, "import_seconds": t1 - t0, "fetch_seconds": t2 - t1}))
+"#;
+
+/// A server under test, alice's account.
+struct Target {
+    name: &'static str,
+    url: String,
+    address: SocketAddr,
+    user: String,
+    password: String,
+    /// Where alice's calendars are made.
+    home: &'static str,
+    /// Whether a whole calendar can be uploaded with one PUT of the collection (Radicale: its
+    /// PUTs of single items get slower with every item, about 0.3 s each near 2,000).
+    bulk: bool,
+}
+
+impl Target {
+    fn all(env: &HashMap<String, String>) -> Result<Vec<Target>> {
+        let mut out = Vec::new();
+        for (name, key, home, bulk) in [
+            ("Radicale", "RADICALE", "/alice/", true),
+            ("Cyrus", "CYRUS", "/dav/calendars/user/alice/", false),
+        ] {
+            let get = |suffix: &str| {
+                let var = format!("CALDAV_TEST_{key}_{suffix}");
+                env.get(&var)
+                    .cloned()
+                    .with_context(|| format!("{var} is not set (are the servers running?)"))
+            };
+            let url = get("URL")?;
+            let authority = url
+                .strip_prefix("http://")
+                .and_then(|rest| rest.split('/').next())
+                .with_context(|| format!("{url} is not an http:// URL"))?;
+            out.push(Target {
+                name,
+                address: authority
+                    .parse()
+                    .with_context(|| format!("{authority} is not IP:port"))?,
+                url: url.clone(),
+                user: get("USER")?,
+                password: get("PASSWORD")?,
+                home,
+                bulk,
+            });
+        }
+        Ok(out)
+    }
+
+    fn client(&self) -> Client {
+        Client::new(self.address, &self.user, &self.password)
+    }
+
+    /// The server URL as seen through `proxy`.
+    fn url_via(&self, proxy: Option<&Proxy>) -> String {
+        match proxy {
+            Some(proxy) => {
+                self.url
+                    .replacen(&self.address.to_string(), &proxy.address().to_string(), 1)
+            }
+            None => self.url.clone(),
+        }
+    }
+}
+
+/// A calendar made for one run; deleted when dropped.
+struct Calendar<'a> {
+    target: &'a Target,
+    name: String,
+    path: String,
+}
+
+impl<'a> Calendar<'a> {
+    fn make(target: &'a Target, events: usize) -> Result<Self> {
+        let stamp = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let name = format!("peers-bench-{}-{stamp:x}", std::process::id());
+        let path = format!("{}{name}/", target.home);
+        let calendar = Calendar { target, name, path };
+        let began = Instant::now();
+        if target.bulk {
+            calendar.upload(events)?;
+        } else {
+            calendar.mkcalendar()?;
+            calendar.put_range(0..events)?;
+        }
+        eprintln!(
+            "{}: {events} events put into {} in {:.1} s",
+            target.name,
+            calendar.path,
+            began.elapsed().as_secs_f64()
+        );
+        Ok(calendar)
+    }
+
+    fn mkcalendar(&self) -> Result<()> {
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<C:mkcalendar xmlns:D=\"DAV:\" \
+             xmlns:C=\"urn:ietf:params:xml:ns:caldav\"><D:set><D:prop><D:displayname>{}\
+             </D:displayname></D:prop></D:set></C:mkcalendar>",
+            self.name
+        );
+        let response = self.target.client().send(
+            "MKCALENDAR",
+            &self.path,
+            &[("Content-Type", "application/xml")],
+            body.as_bytes(),
+        )?;
+        if response.status != 201 {
+            bail!("MKCALENDAR {}: {}", self.path, response.status);
+        }
+        Ok(())
+    }
+
+    /// Makes the calendar with events `0..events` by one PUT of the whole collection; the
+    /// server names each item after its UID, as [`file_name`] does.
+    fn upload(&self, events: usize) -> Result<()> {
+        let mut body = String::from(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//caldav-rs//peers bench//EN\r\n",
+        );
+        for i in 0..events {
+            let text = event(i, 0);
+            let start = text.find("BEGIN:VEVENT").unwrap_or_default();
+            let end = text.find("END:VCALENDAR").unwrap_or(text.len());
+            body.push_str(text.get(start..end).unwrap_or_default());
+        }
+        body.push_str("END:VCALENDAR\r\n");
+        let response = self.target.client().send(
+            "PUT",
+            &self.path,
+            &[("Content-Type", "text/calendar; charset=utf-8")],
+            body.as_bytes(),
+        )?;
+        if !(200..300).contains(&response.status) {
+            bail!(
+                "PUT {} (the whole calendar): {}",
+                self.path,
+                response.status
+            );
+        }
+        let probe = format!("{}{}", self.path, file_name(0));
+        let response = self.target.client().send("GET", &probe, &[], b"")?;
+        if response.status != 200 {
+            bail!("GET {probe} after the upload: {}", response.status);
+        }
+        Ok(())
+    }
+
+    /// PUTs events `range` (new ones, or new versions of existing ones), four at a time.
+    fn put_range(&self, range: std::ops::Range<usize>) -> Result<()> {
+        self.put_all(range.map(|i| (i, event(i, 0))).collect())
+    }
+
+    fn put_all(&self, events: Vec<(usize, String)>) -> Result<()> {
+        let lanes = 4;
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..lanes)
+                .map(|lane| {
+                    let events = &events;
+                    scope.spawn(move || -> Result<()> {
+                        let mut client = self.target.client();
+                        for (i, text) in events.iter().skip(lane).step_by(lanes) {
+                            let path = format!("{}{}", self.path, file_name(*i));
+                            let response = client.send(
+                                "PUT",
+                                &path,
+                                &[("Content-Type", "text/calendar; charset=utf-8")],
+                                text.as_bytes(),
+                            )?;
+                            if !(200..300).contains(&response.status) {
+                                bail!("PUT {path}: {}", response.status);
+                            }
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            for worker in workers {
+                worker
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("a PUT thread panicked"))??;
+            }
+            Ok(())
+        })
+    }
+
+    fn delete(&self, i: usize) -> Result<()> {
+        let path = format!("{}{}", self.path, file_name(i));
+        let response = self.target.client().send("DELETE", &path, &[], b"")?;
+        if !(200..300).contains(&response.status) {
+            bail!("DELETE {path}: {}", response.status);
+        }
+        Ok(())
+    }
+
+    /// The calendar's URL through `proxy` (or straight).
+    fn url_via(&self, proxy: Option<&Proxy>) -> String {
+        let base = self.target.url_via(proxy);
+        format!("{}{}", base.trim_end_matches('/'), self.path)
+    }
+}
+
+impl Drop for Calendar<'_> {
+    fn drop(&mut self) {
+        match self.target.client().send("DELETE", &self.path, &[], b"") {
+            Ok(response) if (200..300).contains(&response.status) => {}
+            Ok(response) => eprintln!("DELETE {}: {}", self.path, response.status),
+            Err(error) => eprintln!("DELETE {}: {error:#}", self.path),
+        }
+    }
+}
+
+fn file_name(i: usize) -> String {
+    format!("peers-bench-{i:05}.ics")
+}
+
+/// Event `i`, `version` 0 as first put; later versions change the summary and the time.
+fn event(i: usize, version: usize) -> String {
+    let day = 1 + (i / 24) % 28;
+    let month = 1 + (i / (24 * 28)) % 12;
+    let hour = (i + version) % 24;
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//caldav-rs//peers bench//EN\r\n\
+         BEGIN:VEVENT\r\nUID:peers-bench-{i:05}\r\nDTSTAMP:20260101T000000Z\r\n\
+         DTSTART:2026{month:02}{day:02}T{hour:02}0000Z\r\nDURATION:PT45M\r\n\
+         SUMMARY:Bench event {i} v{version}\r\nLOCATION:Room {}\r\n\
+         DESCRIPTION:Generated by the peer benchmark\\, folded the way\r\n  real ones \
+         are\\; number {i}.\r\nSEQUENCE:{version}\r\n\
+         END:VEVENT\r\nEND:VCALENDAR\r\n",
+        i % 17
+    )
+}
+
+/// What one run of a program cost.
+#[derive(Clone, Debug)]
+struct Run {
+    seconds: f64,
+    maxrss_kib: Option<u64>,
+    stdout: String,
+}
+
+/// Runs `command` under the measuring wrapper; fails unless it exits 0.
+fn measure(command: &Command) -> Result<Run> {
+    let mut wrapper = Command::new("python3");
+    wrapper.arg("-c").arg(MEASURE_PY).arg(command.get_program());
+    wrapper.args(command.get_args());
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => wrapper.env(key, value),
+            None => wrapper.env_remove(key),
+        };
+    }
+    if let Some(dir) = command.get_current_dir() {
+        wrapper.current_dir(dir);
+    }
+    let output = wrapper
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running python3 (the measuring wrapper)")?;
+    let report: Value = serde_json::from_slice(&output.stdout).with_context(|| {
+        format!(
+            "the measuring wrapper said {:?}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })?;
+    let field = |name: &str| report.get(name).cloned().unwrap_or_default();
+    let stdout = field("stdout").as_str().unwrap_or_default().to_owned();
+    if field("status").as_i64() != Some(0) {
+        bail!(
+            "{:?} failed ({}):\n{stdout}\n{}",
+            command.get_program(),
+            field("status"),
+            field("stderr").as_str().unwrap_or_default()
+        );
+    }
+    Ok(Run {
+        seconds: field("seconds").as_f64().unwrap_or_default(),
+        maxrss_kib: field("maxrss_kib").as_u64(),
+        stdout,
+    })
+}
+
+/// A contender's result in one scenario: the median timed run and the counted run.
+struct Row {
+    contender: String,
+    runs: Vec<Run>,
+    counts: Counts,
+    note: String,
+}
+
+impl Row {
+    fn median(&self) -> f64 {
+        let mut times: Vec<f64> = self.runs.iter().map(|r| r.seconds).collect();
+        times.sort_by(f64::total_cmp);
+        times.get(times.len() / 2).copied().unwrap_or_default()
+    }
+
+    fn peak_kib(&self) -> Option<u64> {
+        self.runs.iter().filter_map(|r| r.maxrss_kib).max()
+    }
+}
+
+/// A number field of a JSON object, 0 when absent.
+fn number(value: &Value, key: &str) -> f64 {
+    value.get(key).and_then(Value::as_f64).unwrap_or_default()
+}
+
+fn mib(kib: Option<u64>) -> String {
+    kib.map_or_else(
+        || "-".to_owned(),
+        |k| format!("{:.1} MiB", k as f64 / 1024.0),
+    )
+}
+
+fn kb(bytes: u64) -> String {
+    if bytes >= 1 << 20 {
+        format!("{:.2} MiB", bytes as f64 / f64::from(1 << 20))
+    } else {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    }
+}
+
+fn seconds(s: f64) -> String {
+    if s < 1.0 {
+        format!("{:.0} ms", s * 1000.0)
+    } else {
+        format!("{s:.2} s")
+    }
+}
+
+/// The servers' variables: the environment's `CALDAV_TEST_*`, else `.state/servers/env`
+/// (starting the servers when neither has them).
+fn server_env() -> Result<(HashMap<String, String>, Option<crate::servers::TestServers>)> {
+    let from_process: HashMap<String, String> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("CALDAV_TEST_"))
+        .collect();
+    if from_process.contains_key("CALDAV_TEST_RADICALE_URL") {
+        return Ok((from_process, None));
+    }
+    let guard = crate::servers::ensure_running_for_tests()?;
+    let file = run::project_root()?.join(".state/servers/env");
+    let text =
+        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    let mut env: HashMap<String, String> = text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    env.extend(from_process);
+    Ok((env, Some(guard)))
+}
+
+/// Builds the release `caldav` and caldav-tokio's `sync_fetch` example; returns their paths.
+fn our_binaries() -> Result<(PathBuf, PathBuf)> {
+    run::cargo(&[
+        "build",
+        "--release",
+        "--quiet",
+        "--package",
+        "caldav-cli",
+        "--bin",
+        "caldav",
+    ])?;
+    run::cargo(&[
+        "build",
+        "--release",
+        "--quiet",
+        "--package",
+        "caldav-tokio",
+        "--example",
+        "sync_fetch",
+    ])?;
+    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => run::project_root()?.join("target"),
+    };
+    let release = target.join("release");
+    Ok((
+        release.join("caldav"),
+        release.join("examples").join("sync_fetch"),
+    ))
+}
+
+fn tool(which: Tool) -> Result<PathBuf> {
+    let installed = tools::install(&[which])?;
+    installed
+        .into_iter()
+        .find(|(key, _)| key == which.var())
+        .map(|(_, path)| PathBuf::from(path))
+        .with_context(|| format!("{} not installed", which.as_str()))
+}
+
+/// A scratch folder for one benchmark run, removed at the end.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(what: &str) -> Result<Self> {
+        let stamp = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let dir = std::env::temp_dir().join(format!("caldav-bench-{what}-{stamp:x}"));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(Self(dir))
+    }
+
+    fn dir(&self, name: &str) -> Result<PathBuf> {
+        let dir = self.0.join(name);
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `caldav sync NAME ROOT` as a command.
+fn caldav_sync(caldav: &Path, target: &Target, url: &str, calendar: &str, root: &Path) -> Command {
+    let mut command = Command::new(caldav);
+    command
+        .args(["--url", url, "--user", &target.user, "sync", calendar])
+        .arg(root)
+        .env_remove("CALDAV_CONFIG")
+        .env("CALDAV_PASSWORD", &target.password);
+    command
+}
+
+/// `.ics` files in a folder.
+fn count_items(folder: &Path) -> Result<usize> {
+    Ok(std::fs::read_dir(folder)
+        .with_context(|| format!("reading {}", folder.display()))?
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "ics"))
+        .count())
+}
+
+fn expect_items(folder: &Path, want: usize, who: &str) -> Result<()> {
+    let have = count_items(folder)?;
+    if have != want {
+        bail!(
+            "{who}: {have} items in {}, expected {want}",
+            folder.display()
+        );
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The floor
+
+/// The hrefs of the `.ics` members in a multistatus body (`<x:href>` of any prefix).
+fn member_hrefs(body: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = body;
+    while let Some(at) = rest.find("href>") {
+        let (before, after) = rest.split_at(at);
+        rest = after.get(5..).unwrap_or_default();
+        let Some(open) = before.rfind('<') else {
+            continue;
+        };
+        let tag = before.get(open + 1..).unwrap_or_default();
+        if tag.contains('/') || !(tag.is_empty() || tag.ends_with(':')) {
+            continue;
+        }
+        let value = rest.split('<').next().unwrap_or_default().trim();
+        if value.ends_with(".ics") {
+            out.push(value.to_owned());
+        }
+    }
+    out
+}
+
+/// What the floor did.
+struct FloorRun {
+    seconds: f64,
+    items: usize,
+    requests: u64,
+    connections: u64,
+    received: u64,
+    sent: u64,
+}
+
+/// One Depth:1 getetag PROPFIND, then calendar-multiget of every href in batches of `batch`,
+/// over one kept-alive connection; nothing parsed beyond the hrefs.
+fn floor(target: &Target, path: &str, batch: usize) -> Result<FloorRun> {
+    let began = Instant::now();
+    let mut client = target.client();
+    let listing = client.send(
+        "PROPFIND",
+        path,
+        &[("Depth", "1"), ("Content-Type", "application/xml")],
+        b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:propfind xmlns:D=\"DAV:\"><D:prop>\
+          <D:getetag/></D:prop></D:propfind>",
+    )?;
+    if listing.status != 207 {
+        bail!("PROPFIND {path}: {}", listing.status);
+    }
+    let hrefs = member_hrefs(&String::from_utf8_lossy(&listing.body));
+    let mut items = 0;
+    for chunk in hrefs.chunks(batch.max(1)) {
+        let mut body = String::from(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<C:calendar-multiget xmlns:D=\"DAV:\" \
+             xmlns:C=\"urn:ietf:params:xml:ns:caldav\"><D:prop><D:getetag/><C:calendar-data/>\
+             </D:prop>",
+        );
+        for href in chunk {
+            let _ = write!(body, "<D:href>{href}</D:href>");
+        }
+        body.push_str("</C:calendar-multiget>");
+        let answer = client.send(
+            "REPORT",
+            path,
+            &[("Depth", "1"), ("Content-Type", "application/xml")],
+            body.as_bytes(),
+        )?;
+        if answer.status != 207 {
+            bail!("REPORT {path}: {}", answer.status);
+        }
+        items += String::from_utf8_lossy(&answer.body)
+            .matches("BEGIN:VEVENT")
+            .count();
+    }
+    Ok(FloorRun {
+        seconds: began.elapsed().as_secs_f64(),
+        items,
+        requests: client.requests,
+        connections: client.connections,
+        received: client.received,
+        sent: client.sent,
+    })
+}
+
+fn floor_row(target: &Target, calendar: &Calendar<'_>, batch: usize) -> Result<Row> {
+    let mut runs = Vec::new();
+    let mut last = None;
+    for _ in 0..REPS {
+        let run = floor(target, &calendar.path, batch)?;
+        if run.items != EVENTS {
+            bail!("floor fetched {} events, expected {EVENTS}", run.items);
+        }
+        runs.push(Run {
+            seconds: run.seconds,
+            maxrss_kib: None,
+            stdout: String::new(),
+        });
+        last = Some(run);
+    }
+    let last = last.context("no floor run")?;
+    let label = if batch >= EVENTS {
+        "floor: PROPFIND + 1 multiget".to_owned()
+    } else {
+        format!("floor: PROPFIND + multigets of {batch}")
+    };
+    Ok(Row {
+        contender: label,
+        runs,
+        counts: Counts {
+            connections: last.connections,
+            methods: [
+                ("PROPFIND".to_owned(), 1),
+                ("REPORT".to_owned(), last.requests - 1),
+            ]
+            .into_iter()
+            .collect(),
+            sent: last.sent,
+            received: last.received,
+            unframed: 0,
+        },
+        note: "in-process, no parsing".to_owned(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// `cargo xtask bench fetch`
+
+/// `cargo xtask bench fetch`.
+pub(crate) fn fetch() -> Result<()> {
+    let (env, _servers) = server_env()?;
+    let (caldav, sync_fetch) = our_binaries()?;
+    let python = tool(Tool::CaldavPy)?;
+    let mut report = String::new();
+    for target in Target::all(&env)? {
+        let calendar = Calendar::make(&target, EVENTS)?;
+        let scratch = Scratch::new("fetch")?;
+        let mut rows = Vec::new();
+        for batch in [EVENTS, 100] {
+            rows.push(floor_row(&target, &calendar, batch)?);
+        }
+
+        // Ours: the driver running the sync machine, nothing written; with client-core's
+        // default multiget batches, then with one multiget of everything.
+        for batch in [None, Some(EVENTS)] {
+            rows.push(driver_row(&sync_fetch, &target, &calendar, batch)?);
+        }
+
+        // Ours: `caldav sync` into an empty folder, each run a new one.
+        let mut runs = Vec::new();
+        for rep in 0..REPS {
+            let root = scratch.dir(&format!("ours-{rep}"))?;
+            let url = target.url_via(None);
+            let run = measure(&caldav_sync(&caldav, &target, &url, &calendar.name, &root))?;
+            expect_items(&root.join(&calendar.name), EVENTS, "caldav sync")?;
+            runs.push(run);
+        }
+        let counts = {
+            let proxy = Proxy::start(target.address)?;
+            let root = scratch.dir("ours-counted")?;
+            let url = target.url_via(Some(&proxy));
+            measure(&caldav_sync(&caldav, &target, &url, &calendar.name, &root))?;
+            expect_items(&root.join(&calendar.name), EVENTS, "caldav sync")?;
+            proxy.counts()
+        };
+        rows.push(Row {
+            contender: "ours: `caldav sync` into an empty folder (CLI)".to_owned(),
+            runs,
+            counts,
+            note: "whole process: discovery, 2,000 files written".to_owned(),
+        });
+
+        // python-caldav's documented full sync.
+        let py = |proxy: Option<&Proxy>| -> Result<(Run, Value)> {
+            let mut command = Command::new(&python);
+            command
+                .arg("-c")
+                .arg(CALDAV_PY)
+                .arg(calendar.url_via(proxy))
+                .arg(&target.user)
+                .env("CALDAV_PASSWORD", &target.password);
+            let run = measure(&command)?;
+            let said: Value = serde_json::from_str(run.stdout.trim())
+                .with_context(|| format!("python-caldav said {:?}", run.stdout))?;
+            if said.get("items").and_then(Value::as_u64) != Some(EVENTS as u64) {
+                bail!("python-caldav fetched {said}, expected {EVENTS} items");
+            }
+            Ok((run, said))
+        };
+        let (run, said) = py(None)?;
+        let counts = {
+            let proxy = Proxy::start(target.address)?;
+            py(Some(&proxy))?;
+            proxy.counts()
+        };
+        rows.push(Row {
+            contender: "python-caldav 3.6: `objects(load_objects=True)`".to_owned(),
+            runs: vec![run],
+            counts,
+            note: format!(
+                "whole process; {} of it importing, {} fetching",
+                seconds(number(&said, "import_seconds")),
+                seconds(number(&said, "fetch_seconds"))
+            ),
+        });
+        let table = fetch_table(target.name, &rows);
+        eprintln!("\n{table}");
+        report.push_str(&table);
+    }
+    println!("\n{report}");
+    Ok(())
+}
+
+/// caldav-tokio's `sync_fetch` example: the driver running the sync machine, nothing written.
+fn driver_row(
+    sync_fetch: &Path,
+    target: &Target,
+    calendar: &Calendar<'_>,
+    batch: Option<usize>,
+) -> Result<Row> {
+    let driver = |proxy: Option<&Proxy>| -> Result<(Run, Value)> {
+        let mut command = Command::new(sync_fetch);
+        command
+            .arg(target.url_via(proxy))
+            .arg(&calendar.path)
+            .arg(&target.user)
+            .args(batch.map(|b| b.to_string()))
+            .env("CALDAV_PASSWORD", &target.password);
+        let run = measure(&command)?;
+        let said: Value = serde_json::from_str(run.stdout.trim())
+            .with_context(|| format!("sync_fetch said {:?}", run.stdout))?;
+        if said.get("items").and_then(Value::as_u64) != Some(EVENTS as u64) {
+            bail!("sync_fetch fetched {said}, expected {EVENTS} items");
+        }
+        Ok((run, said))
+    };
+    let mut runs = Vec::new();
+    let mut inner = Vec::new();
+    for _ in 0..REPS {
+        let (run, said) = driver(None)?;
+        inner.push(number(&said, "seconds"));
+        runs.push(run);
+    }
+    inner.sort_by(f64::total_cmp);
+    let counts = {
+        let proxy = Proxy::start(target.address)?;
+        driver(Some(&proxy))?;
+        proxy.counts()
+    };
+    let contender = match batch {
+        None => "ours: caldav-tokio driver + client-core sync machine".to_owned(),
+        Some(b) => format!("ours, as above with multiget_batch_size = {b}"),
+    };
+    Ok(Row {
+        contender,
+        runs,
+        counts,
+        note: format!(
+            "whole process (`examples/sync_fetch.rs`); the sync itself {} (median)",
+            seconds(inner.get(inner.len() / 2).copied().unwrap_or_default())
+        ),
+    })
+}
+
+fn fetch_table(server: &str, rows: &[Row]) -> String {
+    let floor = rows
+        .iter()
+        .filter(|r| r.contender.starts_with("floor"))
+        .map(Row::median)
+        .fold(f64::INFINITY, f64::min);
+    let ours = rows
+        .iter()
+        .find(|r| r.contender.starts_with("ours: caldav-tokio"))
+        .map(Row::median)
+        .unwrap_or_default();
+    let mut out = format!(
+        "### {server}: full fetch of {EVENTS} events\n\n\
+         | contender | wall (median of runs) | x floor | x ours | requests | connections | \
+         bytes up / down | peak RSS | note |\n|---|---|---|---|---|---|---|---|---|\n"
+    );
+    for row in rows {
+        let median = row.median();
+        let _ = writeln!(
+            out,
+            "| {} | {} ({} runs) | {:.2} | {:.2} | {} ({}) | {} | {} / {} | {} | {} |",
+            row.contender,
+            seconds(median),
+            row.runs.len(),
+            median / floor,
+            median / ours,
+            row.counts.requests(),
+            row.counts.by_method(),
+            row.counts.connections,
+            kb(row.counts.sent),
+            kb(row.counts.received),
+            mib(row.peak_kib()),
+            row.note
+        );
+    }
+    out.push('\n');
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// `cargo xtask bench vdirsyncer`
+
+/// A vdirsyncer configuration syncing the calendar at `url` with `folder`.
+fn vdirsyncer_config(dir: &Path, target: &Target, url: &str, folder: &Path) -> Result<PathBuf> {
+    let config = dir.join("config");
+    let text = format!(
+        "[general]\nstatus_path = \"{}\"\n\n\
+         [pair bench]\na = \"bench_local\"\nb = \"bench_remote\"\ncollections = null\n\
+         conflict_resolution = \"b wins\"\n\n\
+         [storage bench_local]\ntype = \"filesystem\"\npath = \"{}\"\nfileext = \".ics\"\n\n\
+         [storage bench_remote]\ntype = \"caldav\"\nurl = \"{url}\"\nusername = \"{}\"\n\
+         password.fetch = [\"command\", \"sh\", \"-c\", \"printf %s \\\"$CALDAV_PASSWORD\\\"\"]\n",
+        dir.join("status").display(),
+        folder.display(),
+        target.user,
+    );
+    std::fs::write(&config, text).with_context(|| format!("writing {}", config.display()))?;
+    Ok(config)
+}
+
+/// One contender of the vdirsyncer benchmark: `REPS` timed folders and one counted folder.
+struct Syncer {
+    label: &'static str,
+    timed: Vec<Command>,
+    counted: Command,
+    /// Where the counted folder's items land.
+    folders: Vec<PathBuf>,
+    proxy: Proxy,
+}
+
+impl Syncer {
+    fn round(&mut self, want: usize) -> Result<Row> {
+        let before = self.proxy.counts();
+        let mut runs = Vec::new();
+        for command in &self.timed {
+            runs.push(measure(command)?);
+        }
+        measure(&self.counted)?;
+        for folder in &self.folders {
+            expect_items(folder, want, self.label)?;
+        }
+        let after = self.proxy.counts();
+        let mut methods = after.methods.clone();
+        for (method, n) in &before.methods {
+            if let Some(total) = methods.get_mut(method) {
+                *total -= n;
+            }
+        }
+        methods.retain(|_, n| *n > 0);
+        Ok(Row {
+            contender: self.label.to_owned(),
+            runs,
+            counts: Counts {
+                connections: after.connections - before.connections,
+                methods,
+                sent: after.sent - before.sent,
+                received: after.received - before.received,
+                unframed: after.unframed - before.unframed,
+            },
+            note: String::new(),
+        })
+    }
+}
+
+/// `cargo xtask bench vdirsyncer`.
+pub(crate) fn vdirsyncer() -> Result<()> {
+    let (env, _servers) = server_env()?;
+    let (caldav, _) = our_binaries()?;
+    let vdirsyncer = tool(Tool::Vdirsyncer)?;
+    let mut report = String::new();
+    for target in Target::all(&env)? {
+        let calendar = Calendar::make(&target, EVENTS)?;
+        let scratch = Scratch::new("vdirsyncer")?;
+
+        let ours = {
+            let proxy = Proxy::start(target.address)?;
+            let mut timed = Vec::new();
+            let mut folders = Vec::new();
+            for rep in 0..REPS {
+                let root = scratch.dir(&format!("ours-{rep}"))?;
+                folders.push(root.join(&calendar.name));
+                timed.push(caldav_sync(
+                    &caldav,
+                    &target,
+                    &target.url_via(None),
+                    &calendar.name,
+                    &root,
+                ));
+            }
+            let root = scratch.dir("ours-counted")?;
+            folders.push(root.join(&calendar.name));
+            let counted = caldav_sync(
+                &caldav,
+                &target,
+                &target.url_via(Some(&proxy)),
+                &calendar.name,
+                &root,
+            );
+            Syncer {
+                label: "ours: `caldav sync`",
+                timed,
+                counted,
+                folders,
+                proxy,
+            }
+        };
+        let theirs = {
+            let proxy = Proxy::start(target.address)?;
+            let mut commands = Vec::new();
+            let mut folders = Vec::new();
+            for (rep, via) in (0..=REPS).map(|rep| (rep, rep == REPS)) {
+                let dir = scratch.dir(&format!("vdirsyncer-{rep}"))?;
+                let folder = scratch.dir(&format!("vdirsyncer-{rep}/vdir"))?;
+                let url = calendar.url_via(via.then_some(&proxy));
+                let config = vdirsyncer_config(&dir, &target, &url, &folder)?;
+                let command = |args: &[&str]| {
+                    let mut command = Command::new(&vdirsyncer);
+                    command
+                        .arg("-c")
+                        .arg(&config)
+                        .args(args)
+                        .env("CALDAV_PASSWORD", &target.password);
+                    command
+                };
+                // Discovery is set-up, not measured.
+                let mut discover = command(&["discover"]);
+                discover.stdin(Stdio::null());
+                run::status(&mut discover)?;
+                commands.push(command(&["sync"]));
+                folders.push(folder);
+            }
+            let counted = commands.pop().context("no counted vdirsyncer")?;
+            Syncer {
+                label: "vdirsyncer 0.21",
+                timed: commands,
+                counted,
+                folders,
+                proxy,
+            }
+        };
+        let mut syncers = [ours, theirs];
+
+        let (modified, added, deleted) = CHANGES;
+        let mut scenarios = Vec::new();
+        let first: Vec<Row> = syncers
+            .iter_mut()
+            .map(|s| s.round(EVENTS))
+            .collect::<Result<_>>()?;
+        scenarios.push((format!("first sync of {EVENTS} events"), first));
+        let same: Vec<Row> = syncers
+            .iter_mut()
+            .map(|s| s.round(EVENTS))
+            .collect::<Result<_>>()?;
+        scenarios.push(("no change".to_owned(), same));
+        calendar.put_all((0..modified).map(|i| (i * 97, event(i * 97, 1))).collect())?;
+        calendar.put_range(EVENTS..EVENTS + added)?;
+        for i in 0..deleted {
+            calendar.delete(EVENTS - 1 - i * 89)?;
+        }
+        let after = EVENTS + added - deleted;
+        let changed: Vec<Row> = syncers
+            .iter_mut()
+            .map(|s| s.round(after))
+            .collect::<Result<_>>()?;
+        scenarios.push((
+            format!(
+                "after {} server-side changes ({modified} modified, {added} added, \
+                 {deleted} deleted)",
+                modified + added + deleted
+            ),
+            changed,
+        ));
+        let table = sync_table(target.name, &scenarios);
+        eprintln!("\n{table}");
+        report.push_str(&table);
+    }
+    println!("\n{report}");
+    Ok(())
+}
+
+fn sync_table(server: &str, scenarios: &[(String, Vec<Row>)]) -> String {
+    let mut out = format!(
+        "### {server}: `caldav sync` and vdirsyncer\n\n\
+         | scenario | contender | wall (median of {REPS}) | x ours | requests | connections | \
+         bytes up / down | peak RSS |\n|---|---|---|---|---|---|---|---|\n"
+    );
+    for (scenario, rows) in scenarios {
+        let ours = rows.first().map(Row::median).unwrap_or_default();
+        for row in rows {
+            let median = row.median();
+            let _ = writeln!(
+                out,
+                "| {scenario} | {} | {} | {:.2} | {} ({}) | {} | {} / {} | {} |",
+                row.contender,
+                seconds(median),
+                median / ours,
+                row.counts.requests(),
+                row.counts.by_method(),
+                row.counts.connections,
+                kb(row.counts.sent),
+                kb(row.counts.received),
+                mib(row.peak_kib()),
+            );
+        }
+    }
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_hrefs_reads_any_prefix_and_skips_the_collection() {
+        let body = "<d:multistatus xmlns:d=\"DAV:\"><d:response><d:href>/c/</d:href>\
+                    </d:response><response><href>/c/a.ics</href></response>\
+                    <D:response><D:href>\n /c/b.ics </D:href><D:propstat/></D:response>\
+                    </d:multistatus>";
+        assert_eq!(member_hrefs(body), ["/c/a.ics", "/c/b.ics"]);
+    }
+
+    #[test]
+    fn events_are_distinct_and_versions_differ() {
+        assert_ne!(event(1, 0), event(2, 0));
+        assert_ne!(event(1, 0), event(1, 1));
+        assert!(event(1999, 0).contains("UID:peers-bench-01999\r\n"));
+        assert!(event(5, 0).split("\r\n").all(|line| line.len() <= 75));
+    }
+}
