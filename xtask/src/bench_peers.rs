@@ -33,8 +33,9 @@ import json, resource, subprocess, sys, time
 t0 = time.perf_counter()
 p = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, capture_output=True)
 t = time.perf_counter() - t0
-rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"status": p.returncode, "seconds": t, "maxrss_kib": rss,
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"status": p.returncode, "seconds": t, "maxrss_kib": ru.ru_maxrss,
+                  "cpu_seconds": ru.ru_utime + ru.ru_stime,
                   "stdout": p.stdout.decode(errors="replace"),
                   "stderr": p.stderr.decode(errors="replace")}))
 "#;
@@ -296,6 +297,8 @@ fn event(i: usize, version: usize) -> String {
 #[derive(Clone, Debug)]
 struct Run {
     seconds: f64,
+    /// User plus system CPU time of the child (none for in-process runs).
+    cpu_seconds: Option<f64>,
     maxrss_kib: Option<u64>,
     stdout: String,
 }
@@ -336,6 +339,7 @@ fn measure(command: &Command) -> Result<Run> {
     }
     Ok(Run {
         seconds: field("seconds").as_f64().unwrap_or_default(),
+        cpu_seconds: field("cpu_seconds").as_f64(),
         maxrss_kib: field("maxrss_kib").as_u64(),
         stdout,
     })
@@ -354,6 +358,15 @@ impl Row {
         let mut times: Vec<f64> = self.runs.iter().map(|r| r.seconds).collect();
         times.sort_by(f64::total_cmp);
         times.get(times.len() / 2).copied().unwrap_or_default()
+    }
+
+    /// The median CPU time of the timed runs, `-` when not measured.
+    fn cpu(&self) -> String {
+        let mut times: Vec<f64> = self.runs.iter().filter_map(|r| r.cpu_seconds).collect();
+        times.sort_by(f64::total_cmp);
+        times
+            .get(times.len() / 2)
+            .map_or_else(|| "-".to_owned(), |t| seconds(*t))
     }
 
     fn peak_kib(&self) -> Option<u64> {
@@ -604,6 +617,7 @@ fn floor_row(target: &Target, calendar: &Calendar<'_>, batch: usize) -> Result<R
         }
         runs.push(Run {
             seconds: run.seconds,
+            cpu_seconds: None,
             maxrss_kib: None,
             stdout: String::new(),
         });
@@ -786,19 +800,21 @@ fn fetch_table(server: &str, rows: &[Row]) -> String {
         .unwrap_or_default();
     let mut out = format!(
         "### {server}: full fetch of {EVENTS} events\n\n\
-         | contender | wall (median of runs) | x floor | x ours | requests | connections | \
-         bytes up / down | peak RSS | note |\n|---|---|---|---|---|---|---|---|---|\n"
+         | contender | wall (median of runs) | x floor | x ours | client CPU | requests | \
+         connections | bytes up / down | peak RSS | note |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n"
     );
     for row in rows {
         let median = row.median();
         let _ = writeln!(
             out,
-            "| {} | {} ({} runs) | {:.2} | {:.2} | {} ({}) | {} | {} / {} | {} | {} |",
+            "| {} | {} ({} runs) | {:.2} | {:.2} | {} | {} ({}) | {} | {} / {} | {} | {} |",
             row.contender,
             seconds(median),
             row.runs.len(),
             median / floor,
             median / ours,
+            row.cpu(),
             row.counts.requests(),
             row.counts.by_method(),
             row.counts.connections,
@@ -996,8 +1012,8 @@ pub(crate) fn vdirsyncer() -> Result<()> {
 fn sync_table(server: &str, scenarios: &[(String, Vec<Row>)]) -> String {
     let mut out = format!(
         "### {server}: `caldav sync` and vdirsyncer\n\n\
-         | scenario | contender | wall (median of {REPS}) | x ours | requests | connections | \
-         bytes up / down | peak RSS |\n|---|---|---|---|---|---|---|---|\n"
+         | scenario | contender | wall (median of {REPS}) | x ours | client CPU | requests | \
+         connections | bytes up / down | peak RSS |\n|---|---|---|---|---|---|---|---|---|\n"
     );
     for (scenario, rows) in scenarios {
         let ours = rows.first().map(Row::median).unwrap_or_default();
@@ -1005,10 +1021,11 @@ fn sync_table(server: &str, scenarios: &[(String, Vec<Row>)]) -> String {
             let median = row.median();
             let _ = writeln!(
                 out,
-                "| {scenario} | {} | {} | {:.2} | {} ({}) | {} | {} / {} | {} |",
+                "| {scenario} | {} | {} | {:.2} | {} | {} ({}) | {} | {} / {} | {} |",
                 row.contender,
                 seconds(median),
                 median / ours,
+                row.cpu(),
                 row.counts.requests(),
                 row.counts.by_method(),
                 row.counts.connections,
