@@ -324,7 +324,9 @@ fn every_command(server: &Server) {
 
 #[test]
 fn every_command_on_radicale() {
-    every_command(&server("radicale", "/"));
+    // As the second user: Radicale answers 500 to a listing of the first user's home while
+    // other tests replace or delete calendars there.
+    every_command(&crate::faults::as_second_user(server("radicale", "/")));
 }
 
 #[test]
