@@ -105,7 +105,8 @@ pub struct HttpConfig {
     pub request_timeout: Duration,
     /// The longest one TCP connect may take, per address (default 10 s).
     pub connect_timeout: Duration,
-    /// Retries of 429 and 503 answers that carry `Retry-After`.
+    /// Retries of 429 and 503 answers that carry `Retry-After`, and of safe requests answered
+    /// with a transient server error.
     pub retry: RetryPolicy,
     /// The largest response body accepted, both as received and after decoding
     /// (default 256 MiB).
@@ -267,7 +268,8 @@ impl HttpClient {
 
     /// Sends `request` and returns the whole final response, its body decoded.
     ///
-    /// Authentication, `Retry-After` waits and (when configured) redirects happen inside; any
+    /// Authentication, `Retry-After` waits, one repeat of a safe request after a transient 5xx
+    /// (see [`RetryPolicy`]) and (when configured) redirects happen inside; any
     /// status, 4xx and 5xx included, is a response, not an error.
     ///
     /// # Errors
@@ -287,6 +289,7 @@ impl HttpClient {
         })?;
         let mut origin = first_origin.clone();
         let mut retries = 0u32;
+        let mut server_error_retries = 0u32;
         let mut redirects = 0u8;
         let mut auth_retry: Option<AuthRetry> = None;
         let mut auth_retried = false;
@@ -361,6 +364,16 @@ impl HttpClient {
                     tokio::time::sleep(wait).await;
                     continue;
                 }
+            }
+
+            if retry::is_transient(status)
+                && retry::is_safe(&method)
+                && !response.headers().contains_key(header::RETRY_AFTER)
+                && server_error_retries < self.inner.config.retry.server_error_retries
+            {
+                server_error_retries += 1;
+                tokio::time::sleep(self.inner.config.retry.server_error_delay).await;
+                continue;
             }
 
             if status.is_redirection()

@@ -2,7 +2,7 @@
 //!
 //! - [`HttpClient`]: hyper 1 (hyper-util's pooled client) over rustls, HTTP/1.1 keep-alive and
 //!   HTTP/2 by ALPN, gzip and deflate responses, per-request timeouts, bounded `Retry-After`
-//!   retries, Basic / Digest (RFC 7616) / Bearer authentication, `TCP_NODELAY` and
+//!   retries and one repeat of a safe request after a transient 5xx, Basic / Digest (RFC 7616) / Bearer authentication, `TCP_NODELAY` and
 //!   `TCP_QUICKACK`.
 //! - [`Resolver`]: hickory-resolver, from the system's configuration or explicit name servers;
 //!   the HTTP client can resolve through it too, and it answers discovery's SRV/TXT queries.

@@ -1,5 +1,13 @@
-//! `Retry-After` (RFC 9110 §10.2.3) for 429 (RFC 6585 §4) and 503 answers, and the caller's
-//! bound on how long and how often to wait.
+//! When the client sends a request again by itself.
+//!
+//! - `Retry-After` (RFC 9110 §10.2.3) on a 429 (RFC 6585 §4) or 503 answer: the wait it asks
+//!   for, within the caller's bound on how long and how often to wait.
+//! - A 500, 502, 503 or 504 without `Retry-After` to a safe request (RFC 9110 §9.2.1: GET,
+//!   HEAD, OPTIONS, and WebDAV's PROPFIND and REPORT, which change nothing): once more after a
+//!   short pause. Servers answer such transient errors in the wild; Radicale, for one, answers
+//!   500 to a Depth:1 PROPFIND of a calendar home while another client deletes a calendar in
+//!   it. A write (PUT, DELETE, MKCALENDAR, POST, PROPPATCH) is never repeated blindly: the
+//!   server may have applied it.
 //!
 //! ```text
 //! Retry-After = HTTP-date / delay-seconds
@@ -7,17 +15,23 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// How the client retries a 429 or 503 that carries `Retry-After`.
+/// How the client retries a 429 or 503 that carries `Retry-After`, and a transient server
+/// error to a safe request.
 ///
-/// A response without `Retry-After`, or asking for a longer wait than `max_delay`, is handed
-/// back to the caller unchanged; so is the last answer once `max_retries` is spent.
+/// A 429 or 503 asking for a longer wait than `max_delay` is handed back to the caller
+/// unchanged; so is the last answer once `max_retries` (or `server_error_retries`) is spent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RetryPolicy {
-    /// How many times one request may be retried (0 disables retries).
+    /// How many times one request may be retried after `Retry-After` (0 disables these).
     pub max_retries: u32,
     /// The longest single wait the client accepts.
     pub max_delay: Duration,
+    /// How many times a safe request (GET, HEAD, OPTIONS, PROPFIND, REPORT) answered 500, 502,
+    /// 503 or 504 without `Retry-After` is sent again (0 disables these).
+    pub server_error_retries: u32,
+    /// The pause before such a repeat.
+    pub server_error_delay: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -25,6 +39,8 @@ impl Default for RetryPolicy {
         Self {
             max_retries: 2,
             max_delay: Duration::from_secs(30),
+            server_error_retries: 1,
+            server_error_delay: Duration::from_millis(250),
         }
     }
 }
@@ -36,17 +52,46 @@ impl RetryPolicy {
         Self {
             max_retries: 0,
             max_delay: Duration::ZERO,
+            server_error_retries: 0,
+            server_error_delay: Duration::ZERO,
         }
     }
 
-    /// A policy of `max_retries` waits of at most `max_delay` each.
+    /// A policy of `max_retries` waits of at most `max_delay` each after `Retry-After`, and
+    /// the default repeat of a safe request after a transient server error.
     #[must_use]
     pub fn new(max_retries: u32, max_delay: Duration) -> Self {
         Self {
             max_retries,
             max_delay,
+            ..Self::default()
         }
     }
+
+    /// The same policy, repeating a safe request answered with a transient server error
+    /// `retries` times after `delay` each.
+    #[must_use]
+    pub fn with_server_errors(self, retries: u32, delay: Duration) -> Self {
+        Self {
+            server_error_retries: retries,
+            server_error_delay: delay,
+            ..self
+        }
+    }
+}
+
+/// Whether a request may be sent again without the server's say: it changes nothing there
+/// (RFC 9110 §9.2.1; PROPFIND is RFC 4918 §9.1, REPORT is RFC 3253 §3.6).
+pub(crate) fn is_safe(method: &http::Method) -> bool {
+    matches!(
+        method.as_str(),
+        "GET" | "HEAD" | "OPTIONS" | "PROPFIND" | "REPORT"
+    )
+}
+
+/// Whether a status is a server error worth one more try of a safe request.
+pub(crate) fn is_transient(status: http::StatusCode) -> bool {
+    matches!(status.as_u16(), 500 | 502 | 503 | 504)
 }
 
 /// The wait a `Retry-After` value asks for, measured from `now`.
@@ -111,6 +156,34 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_safe_methods_are_repeated_on_server_errors() {
+        for m in ["GET", "HEAD", "OPTIONS", "PROPFIND", "REPORT"] {
+            assert!(
+                is_safe(&http::Method::from_bytes(m.as_bytes()).unwrap()),
+                "{m}"
+            );
+        }
+        for m in [
+            "PUT",
+            "DELETE",
+            "POST",
+            "MKCALENDAR",
+            "PROPPATCH",
+            "MOVE",
+            "COPY",
+        ] {
+            assert!(
+                !is_safe(&http::Method::from_bytes(m.as_bytes()).unwrap()),
+                "{m}"
+            );
+        }
+        assert!(is_transient(http::StatusCode::INTERNAL_SERVER_ERROR));
+        assert!(is_transient(http::StatusCode::GATEWAY_TIMEOUT));
+        assert!(!is_transient(http::StatusCode::NOT_IMPLEMENTED));
+        assert!(!is_transient(http::StatusCode::INSUFFICIENT_STORAGE));
+    }
 
     #[test]
     fn delay_seconds() {

@@ -451,6 +451,83 @@ async fn long_retry_after_is_handed_back() {
     assert_eq!(log.lock().unwrap().len(), 1);
 }
 
+fn request(method: &str, url: &str) -> Request<Bytes> {
+    Request::builder()
+        .method(method)
+        .uri(url)
+        .body(Bytes::from_static(b"<x/>"))
+        .unwrap()
+}
+
+fn quick_server_errors() -> HttpConfig {
+    let mut config = plain(None);
+    config.retry = RetryPolicy::default().with_server_errors(1, Duration::ZERO);
+    config
+}
+
+#[tokio::test]
+async fn a_safe_request_answered_500_is_sent_once_more() {
+    for method in ["PROPFIND", "REPORT", "GET", "OPTIONS"] {
+        let (addr, log) = serve(Arc::new(|_: &Seen, i| match i {
+            0 => response("500 Internal Server Error", &[], b"busy"),
+            _ => response("207 Multi-Status", &[], b"<multistatus/>"),
+        }))
+        .await;
+        let r = client(quick_server_errors())
+            .send(request(method, &format!("http://{addr}/home/")))
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 207, "{method}");
+        let seen = log.lock().unwrap();
+        assert_eq!(seen.len(), 2, "{method}");
+        assert!(seen.iter().all(|s| s.method == method && s.body == b"<x/>"));
+        assert_eq!(r.extensions().get::<Received>().unwrap().exchanges, 2);
+    }
+}
+
+#[tokio::test]
+async fn a_write_answered_500_is_never_repeated() {
+    for method in ["PUT", "DELETE", "POST", "MKCALENDAR", "PROPPATCH"] {
+        let (addr, log) = serve(Arc::new(|_: &Seen, _| {
+            response("500 Internal Server Error", &[], b"")
+        }))
+        .await;
+        let r = client(quick_server_errors())
+            .send(request(method, &format!("http://{addr}/cal/x.ics")))
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 500, "{method}");
+        assert_eq!(log.lock().unwrap().len(), 1, "{method}");
+    }
+}
+
+#[tokio::test]
+async fn server_error_repeats_are_bounded_and_can_be_turned_off() {
+    let (addr, log) = serve(Arc::new(|_: &Seen, _| {
+        response("502 Bad Gateway", &[], b"")
+    }))
+    .await;
+    let r = client(quick_server_errors())
+        .send(request("PROPFIND", &format!("http://{addr}/")))
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 502);
+    assert_eq!(log.lock().unwrap().len(), 2);
+
+    let (addr, log) = serve(Arc::new(|_: &Seen, _| {
+        response("500 Internal Server Error", &[], b"")
+    }))
+    .await;
+    let mut config = plain(None);
+    config.retry = RetryPolicy::never();
+    let r = client(config)
+        .send(request("PROPFIND", &format!("http://{addr}/")))
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 500);
+    assert_eq!(log.lock().unwrap().len(), 1);
+}
+
 #[tokio::test]
 async fn gzip_response_is_decoded_and_accept_encoding_sent() {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
