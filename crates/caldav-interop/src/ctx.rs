@@ -3,9 +3,9 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use caldav_client_core::Machine;
 use caldav_client_core::bootstrap::{Account, BootstrapConfig, BootstrapMachine};
 use caldav_client_core::write::{WriteConfig, WriteMachine, WriteOutcome, WriteRequest};
+use caldav_client_core::{Machine, QuirkProfile};
 use caldav_model::property::{Property, Value, names};
 use caldav_tokio::{
     Core, Credentials, Drive, Driver, Error as DriverError, HttpClient, HttpConfig, Origin,
@@ -195,6 +195,7 @@ pub struct Ctx {
     /// Unique per run: part of every name a scenario creates.
     pub run_id: String,
     account: OnceCell<Result<Account, String>>,
+    probed: std::sync::OnceLock<QuirkProfile>,
 }
 
 /// What a machine's run cost on the wire.
@@ -288,6 +289,7 @@ impl Ctx {
             other,
             run_id,
             account: OnceCell::new(),
+            probed: std::sync::OnceLock::new(),
         })
     }
 
@@ -344,6 +346,18 @@ impl Ctx {
         account
             .as_ref()
             .map_err(|e| Outcome::Fail(format!("bootstrap: {e}")))
+    }
+
+    /// The quirk profile the machines run with: the one the probe scenario found for this
+    /// server, or the built-in defaults when it has not run or failed.
+    pub(crate) fn quirks(&self) -> QuirkProfile {
+        self.probed.get().cloned().unwrap_or_default()
+    }
+
+    /// Keeps the probe's profile for the scenarios after it (the first one found stays).
+    pub(crate) fn set_quirks(&self, profile: QuirkProfile) {
+        // A second probe of the same context would find the same server: keep the first.
+        let _ = self.probed.set(profile);
     }
 
     /// The test user's first calendar home.

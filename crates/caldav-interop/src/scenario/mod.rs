@@ -4,6 +4,7 @@ mod account;
 mod data;
 mod discovery;
 mod objects;
+mod probe;
 mod sync;
 
 use crate::{Ctx, Outcome};
@@ -26,6 +27,9 @@ pub enum Scenario {
     Crud,
     /// 412 conflicts on a stale etag and on `If-None-Match: *`.
     Conflict,
+    /// `caldav probe`'s experiments find the server's quirk profile; the scenarios after it run
+    /// with that profile.
+    Probe,
     /// sync-collection: initial, then incremental after another client's changes.
     SyncCollection,
     /// An invalid sync token leads to a full resync that finds the changes.
@@ -52,6 +56,7 @@ impl Scenario {
         Scenario::MkCalendar,
         Scenario::Crud,
         Scenario::Conflict,
+        Scenario::Probe,
         Scenario::SyncCollection,
         Scenario::InvalidToken,
         Scenario::CtagEtagFallback,
@@ -72,6 +77,7 @@ impl Scenario {
             Scenario::MkCalendar => "MKCALENDAR with properties",
             Scenario::Crud => "PUT/GET/update/DELETE with etags",
             Scenario::Conflict => "412 on a stale etag",
+            Scenario::Probe => "probe -> quirk profile",
             Scenario::SyncCollection => "sync-collection initial + incremental",
             Scenario::InvalidToken => "invalid token -> full resync",
             Scenario::CtagEtagFallback => "ctag/etag fallback sync",
@@ -117,6 +123,11 @@ impl Scenario {
                 "an update and a delete with a stale etag, and a create over an existing \
                  object, must each end as a typed conflict (412) carrying the server's \
                  current etag; the server's version must be unchanged."
+            }
+            Scenario::Probe => {
+                "the probe machine runs its documented experiments in a scratch calendar and \
+                 must leave nothing behind; the note names where the profile differs from the \
+                 built-in defaults. Every sync scenario below runs with this probed profile."
             }
             Scenario::SyncCollection => {
                 "the sync machine syncs three events with sync-collection; another client \
@@ -168,6 +179,7 @@ impl Scenario {
             Scenario::MkCalendar => account::mkcalendar(ctx).await,
             Scenario::Crud => objects::crud(ctx).await,
             Scenario::Conflict => objects::conflict(ctx).await,
+            Scenario::Probe => probe::probe(ctx).await,
             Scenario::SyncCollection => sync::sync_collection(ctx).await,
             Scenario::InvalidToken => sync::invalid_token(ctx).await,
             Scenario::CtagEtagFallback => sync::fallback(ctx).await,

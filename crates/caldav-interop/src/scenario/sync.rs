@@ -171,7 +171,7 @@ async fn sync_collection_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outco
     if let Some(refused) = sync_collection_refused(ctx, calendar).await? {
         return Ok(refused);
     }
-    let quirks = QuirkProfile::default();
+    let quirks = ctx.quirks();
     let (first, state, cost1) = sync_once(ctx, calendar, SyncState::default(), &quirks).await?;
     ensure(first.method == SyncMethod::SyncCollection, || {
         format!("initial sync by {:?}", first.method)
@@ -265,7 +265,7 @@ async fn invalid_token_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome
     if let Some(refused) = sync_collection_refused(ctx, calendar).await? {
         return Ok(refused);
     }
-    let quirks = QuirkProfile::default();
+    let quirks = ctx.quirks();
     let (first, mut state, _) = sync_once(ctx, calendar, SyncState::default(), &quirks).await?;
     let (a, b, c) = (ics("a", ctx), ics("b", ctx), ics("c", ctx));
     expect("initial sync", &first, &[&a, &b], &[], &[])?;
@@ -339,7 +339,7 @@ pub(crate) async fn fallback(ctx: &Ctx) -> Outcome {
 
 async fn fallback_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome> {
     let made = create_events(ctx, calendar, &["a", "b"]).await?;
-    let mut quirks = QuirkProfile::default();
+    let mut quirks = ctx.quirks();
     quirks.sync_collection = false;
     let (first, state, cost1) = sync_once(ctx, calendar, SyncState::default(), &quirks).await?;
     let (a, b, c) = (ics("a", ctx), ics("b", ctx), ics("c", ctx));
@@ -502,13 +502,7 @@ async fn large_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome> {
         _ => fill_by_puts(ctx, calendar, &events).await?,
     };
     let uploaded = upload.elapsed();
-    let (changes, _, cost) = sync_once(
-        ctx,
-        calendar,
-        SyncState::default(),
-        &QuirkProfile::default(),
-    )
-    .await?;
+    let (changes, _, cost) = sync_once(ctx, calendar, SyncState::default(), &ctx.quirks()).await?;
     let expected: BTreeSet<&str> = events.iter().map(|(uid, _)| uid.as_str()).collect();
     let got: BTreeSet<&str> = changes
         .added
@@ -526,13 +520,7 @@ async fn large_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome> {
     // Again from scratch: the first sync-collection of a fresh Radicale collection builds the
     // server's history cache (measured with curl: 21 s, then 1 s), so the second run is what a
     // client pays on a server that has seen the calendar before.
-    let (again, _, warm) = sync_once(
-        ctx,
-        calendar,
-        SyncState::default(),
-        &QuirkProfile::default(),
-    )
-    .await?;
+    let (again, _, warm) = sync_once(ctx, calendar, SyncState::default(), &ctx.quirks()).await?;
     ensure(again.added.len() == count, || {
         format!("second sync got {} items", again.added.len())
     })?;
