@@ -1,14 +1,13 @@
 //! `cargo xtask demo`: the project at work on real data, through the real `caldav` binary.
 //!
 //! The seed trace's calendar objects (the five `calendar-data` bodies of its multiget answer)
-//! are extracted with `caldav_trace::seed` and `dav-xml` into a temporary folder and linted;
+//! are extracted with `test_support::seed` into a temporary folder and linted;
 //! then Radicale is installed and started on 127.0.0.1 and the real CLI discovers it, makes a
 //! calendar, uploads the five events, syncs them into a vdir folder, syncs a change from each
 //! side, and expands the recurring events; Radicale is stopped at the end (when the demo
 //! started it).
 
 use anyhow::{Context, Result, bail};
-use dav_xml::{Multistatus, QName};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -16,45 +15,11 @@ use std::time::Duration;
 
 use crate::{run, servers};
 
-/// The seed's calendar objects, as `(file name, iCalendar text)` in the trace's order.
-pub(crate) fn seed_objects() -> Result<Vec<(String, String)>> {
-    let mut objects: Vec<(String, String)> = Vec::new();
-    for exchange in caldav_trace::seed::exchanges().context("reading the seed trace")? {
-        let Some(response) = &exchange.response else {
-            continue;
-        };
-        let Ok(multistatus) = Multistatus::decode(response.body()) else {
-            continue;
-        };
-        for item in &multistatus.responses {
-            let (Some(href), Some(data)) = (item.href(), item.prop(&QName::CALDAV_CALENDAR_DATA))
-            else {
-                continue;
-            };
-            let text = data.text();
-            if text.trim().is_empty() {
-                continue;
-            }
-            let name = href
-                .as_str()
-                .trim_end_matches('/')
-                .rsplit('/')
-                .next()
-                .unwrap_or("object.ics")
-                .to_owned();
-            if !objects.iter().any(|(n, _)| *n == name) {
-                objects.push((name, text.into_owned()));
-            }
-        }
-    }
-    Ok(objects)
-}
-
 /// Writes the seed's objects into `dir` (created), returning their paths.
 pub(crate) fn write_seed_objects(dir: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut paths = Vec::new();
-    for (name, text) in seed_objects()? {
+    for (name, text) in test_support::seed::calendar_objects().context("reading the seed trace")? {
         let path = dir.join(&name);
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
         paths.push(path);

@@ -7,6 +7,7 @@
 //!   absolute and oddly encoded hrefs, PUT without ETag.
 //! - [`drive`] and [`drive_with`]: run any [`Machine`] until it settles, answering requests
 //!   in an order that exercises id matching (the newest request in flight first).
+//! - [`seed::calendar_objects`]: the seed trace's calendar objects.
 //! - [`Replay`]: answers requests from a recorded conversation (the seed), matched by
 //!   method, path, Depth and body semantics.
 //!
@@ -15,6 +16,7 @@
 
 pub mod fuzz;
 pub mod replay;
+pub mod seed;
 mod server;
 pub mod servers;
 pub mod tools;

@@ -9,7 +9,7 @@ use caldav_model::filter::{CompFilter, Filter, TimeRange, parse_utc};
 use caldav_model::property::names;
 use caldav_model::query::EvalOptions;
 use caldav_model::report::{CalendarQuery, PropRequest};
-use dav_xml::{Href, Multistatus, QName};
+use dav_xml::{Href, Multistatus};
 use http::Method;
 
 use crate::ctx::{member, refusal};
@@ -116,39 +116,14 @@ async fn round_trip_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome> {
     Ok(Outcome::Fail(comparison.describe()))
 }
 
-/// The seed's calendar objects, as `(name, text)` in the trace's order: the `calendar-data`
-/// of its recorded multistatus answers.
+/// The seed's calendar objects, as `(name, text)` in the trace's order, with the CRLF line
+/// ends XML parsing took from them restored.
 fn seed_objects() -> Result<Vec<(String, String)>, Outcome> {
-    let mut objects: Vec<(String, String)> = Vec::new();
-    for exchange in caldav_trace::seed::exchanges().step("the seed trace")? {
-        let Some(response) = &exchange.response else {
-            continue;
-        };
-        let Ok(multistatus) = Multistatus::decode(response.body()) else {
-            continue;
-        };
-        for item in &multistatus.responses {
-            let (Some(href), Some(data)) = (item.href(), item.prop(&QName::CALDAV_CALENDAR_DATA))
-            else {
-                continue;
-            };
-            let text = data.text();
-            if text.trim().is_empty() {
-                continue;
-            }
-            let name = href
-                .as_str()
-                .trim_end_matches('/')
-                .rsplit('/')
-                .next()
-                .unwrap_or("object.ics")
-                .to_owned();
-            if !objects.iter().any(|(n, _)| *n == name) {
-                objects.push((name, crlf(&text)));
-            }
-        }
-    }
-    Ok(objects)
+    let objects = test_support::seed::calendar_objects().step("the seed trace")?;
+    Ok(objects
+        .into_iter()
+        .map(|(name, text)| (name, crlf(&text)))
+        .collect())
 }
 
 /// `text` with CRLF line ends: XML parsing turned the stored objects' CRLF into LF (XML 1.0
