@@ -372,6 +372,11 @@ fn an_unreachable_server_exits_5() {
 fn an_account_from_the_config_file() {
     let server = server("radicale", "/");
     let (user, password) = server.user.clone().unwrap();
+    // A calendar of its own: the home may be empty otherwise (other tests' calendars come and
+    // go in parallel), and an empty listing would prove nothing about the account.
+    let name = unique("config");
+    server.ok(&["mkcalendar", &name]);
+    let _cleanup = Cleanup::new(&server, &name);
     let dir = temp_dir("config");
     let secret_file = dir.join("secret");
     std::fs::write(&secret_file, format!("{password}\n")).unwrap();
@@ -393,7 +398,11 @@ fn an_account_from_the_config_file() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("\"href\""));
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed.contains("\"href\"") && listed.contains(&name),
+        "{name} not in {listed}"
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_caldav"))
         .args(["--account", "nope", "ls"])
         .env("CALDAV_CONFIG", &config)
