@@ -224,13 +224,30 @@ fn misbehaved(what: impl Into<String>) -> Error {
     Error::ServerMisbehaved { what: what.into() }
 }
 
+/// What a flow of this module does with each answer: the state of one machine, without its
+/// bookkeeping.
+trait Steps {
+    /// Why a request was sent.
+    type Purpose: Copy;
+    /// What the flow produces.
+    type Outcome: Clone;
+
+    /// The answer to the request sent for `purpose` leads to the next request or the end.
+    fn on(
+        &mut self,
+        purpose: Self::Purpose,
+        response: &http::Response<Bytes>,
+    ) -> Result<Step<Self::Purpose, Self::Outcome>, Error>;
+}
+
 /// The bookkeeping every machine of this module shares: one request at a time, a next
 /// request or a final result after each answer.
 #[derive(Debug)]
-struct Flow<P, O> {
-    flight: InFlight<P>,
-    next: Option<(P, http::Request<Bytes>)>,
-    done: Option<Result<O, Error>>,
+struct Flow<S: Steps> {
+    steps: Option<S>,
+    flight: InFlight<S::Purpose>,
+    next: Option<(S::Purpose, http::Request<Bytes>)>,
+    done: Option<Result<S::Outcome, Error>>,
 }
 
 /// What an answer leads to.
@@ -241,20 +258,23 @@ enum Step<P, O> {
     Finish(O),
 }
 
-impl<P: Copy, O: Clone> Flow<P, O> {
-    fn start(first: Result<(P, http::Request<Bytes>), Error>) -> Self {
-        let (next, done) = match first {
-            Ok(first) => (Some(first), None),
-            Err(error) => (None, Some(Err(error))),
+impl<S: Steps> Flow<S> {
+    /// A flow in state `steps` that first sends `request`, or one that failed before sending
+    /// anything.
+    fn start(first: Result<(S, S::Purpose, http::Request<Bytes>), Error>) -> Self {
+        let (steps, next, done) = match first {
+            Ok((steps, purpose, request)) => (Some(steps), Some((purpose, request)), None),
+            Err(error) => (None, None, Some(Err(error))),
         };
         Flow {
+            steps,
             flight: InFlight::default(),
             next,
             done,
         }
     }
 
-    fn poll(&mut self) -> Output<O> {
+    fn poll(&mut self) -> Output<S::Outcome> {
         if let Some(done) = &self.done {
             return Output::Done(done.clone());
         }
@@ -276,7 +296,6 @@ impl<P: Copy, O: Clone> Flow<P, O> {
         &mut self,
         id: RequestId,
         answer: Result<http::Response<Bytes>, TransportFailure>,
-        on: impl FnOnce(P, &http::Response<Bytes>) -> Result<Step<P, O>, Error>,
     ) -> Result<(), UsageError> {
         if self.done.is_some() {
             return Err(UsageError::Done);
@@ -285,9 +304,10 @@ impl<P: Copy, O: Clone> Flow<P, O> {
             return result;
         }
         let purpose = self.flight.take(id)?;
-        let step = match answer {
-            Ok(response) => on(purpose, &response),
-            Err(failure) => Err(Error::Transport {
+        let step = match (answer, &mut self.steps) {
+            (Ok(response), Some(steps)) => steps.on(purpose, &response),
+            (Ok(_), None) => Err(misbehaved("answer without a request")),
+            (Err(failure), _) => Err(Error::Transport {
                 message: failure.message,
             }),
         };
@@ -298,6 +318,27 @@ impl<P: Copy, O: Clone> Flow<P, O> {
         }
         Ok(())
     }
+}
+
+/// Implements [`Machine`] for a public machine that is a `flow: Flow<_>` field.
+macro_rules! flow_machine {
+    ($machine:ty, $outcome:ty) => {
+        impl Machine for $machine {
+            type Outcome = $outcome;
+
+            fn poll(&mut self) -> Output<$outcome> {
+                self.flow.poll()
+            }
+
+            fn handle_answer(
+                &mut self,
+                id: RequestId,
+                answer: Result<http::Response<Bytes>, TransportFailure>,
+            ) -> Result<(), UsageError> {
+                self.flow.answer(id, answer)
+            }
+        }
+    };
 }
 
 fn get(url: &Uri) -> Result<http::Request<Bytes>, Error> {
@@ -428,8 +469,7 @@ struct WriteInner {
 /// ```
 #[derive(Debug)]
 pub struct ScheduleWriteMachine {
-    flow: Flow<WritePurpose, ScheduleWriteOutcome>,
-    inner: Option<WriteInner>,
+    flow: Flow<WriteInner>,
 }
 
 fn conditional(schedule_tag: Option<&String>, etag: Option<&String>) -> Vec<(HeaderName, String)> {
@@ -443,15 +483,10 @@ fn conditional(schedule_tag: Option<&String>, etag: Option<&String>) -> Vec<(Hea
 impl ScheduleWriteMachine {
     /// A machine for `config.write`.
     pub fn new(config: ScheduleWriteConfig) -> Self {
-        match Self::first(config) {
-            Ok((inner, request)) => Self {
-                flow: Flow::start(Ok((WritePurpose::Write, request))),
-                inner: Some(inner),
-            },
-            Err(error) => Self {
-                flow: Flow::start(Err(error)),
-                inner: None,
-            },
+        let first =
+            Self::first(config).map(|(inner, request)| (inner, WritePurpose::Write, request));
+        Self {
+            flow: Flow::start(first),
         }
     }
 
@@ -506,7 +541,10 @@ impl ScheduleWriteMachine {
     }
 }
 
-impl WriteInner {
+impl Steps for WriteInner {
+    type Purpose = WritePurpose;
+    type Outcome = ScheduleWriteOutcome;
+
     fn on(
         &mut self,
         purpose: WritePurpose,
@@ -569,25 +607,7 @@ impl WriteInner {
     }
 }
 
-impl Machine for ScheduleWriteMachine {
-    type Outcome = ScheduleWriteOutcome;
-
-    fn poll(&mut self) -> Output<ScheduleWriteOutcome> {
-        self.flow.poll()
-    }
-
-    fn handle_answer(
-        &mut self,
-        id: RequestId,
-        answer: Result<http::Response<Bytes>, TransportFailure>,
-    ) -> Result<(), UsageError> {
-        let Self { flow, inner } = self;
-        flow.answer(id, answer, |purpose, response| match inner {
-            Some(inner) => inner.on(purpose, response),
-            None => Err(misbehaved("answer without a request")),
-        })
-    }
-}
+flow_machine!(ScheduleWriteMachine, ScheduleWriteOutcome);
 
 // ---------------------------------------------------------------------------------------------
 // Attendee: the inbox.
@@ -766,8 +786,7 @@ struct InboxInner {
 /// ```
 #[derive(Debug)]
 pub struct InboxMachine {
-    flow: Flow<InboxPurpose, Vec<InboxItem>>,
-    inner: Option<InboxInner>,
+    flow: Flow<InboxInner>,
 }
 
 impl InboxMachine {
@@ -783,20 +802,17 @@ impl InboxMachine {
             )?;
             Ok((url, request))
         });
-        match first {
-            Ok((url, request)) => Self {
-                flow: Flow::start(Ok((InboxPurpose::List, request))),
-                inner: Some(InboxInner {
-                    config,
-                    url,
-                    members: Vec::new(),
-                    items: Vec::new(),
-                }),
-            },
-            Err(error) => Self {
-                flow: Flow::start(Err(error)),
-                inner: None,
-            },
+        let first = first.map(|(url, request)| {
+            let inner = InboxInner {
+                config,
+                url,
+                members: Vec::new(),
+                items: Vec::new(),
+            };
+            (inner, InboxPurpose::List, request)
+        });
+        Self {
+            flow: Flow::start(first),
         }
     }
 }
@@ -807,7 +823,7 @@ fn decode_multistatus(response: &http::Response<Bytes>) -> Result<Multistatus, E
 }
 
 impl InboxInner {
-    fn on(
+    fn advance(
         &mut self,
         purpose: InboxPurpose,
         response: &http::Response<Bytes>,
@@ -949,25 +965,20 @@ impl InboxInner {
     }
 }
 
-impl Machine for InboxMachine {
+impl Steps for InboxInner {
+    type Purpose = InboxPurpose;
     type Outcome = Vec<InboxItem>;
 
-    fn poll(&mut self) -> Output<Vec<InboxItem>> {
-        self.flow.poll()
-    }
-
-    fn handle_answer(
+    fn on(
         &mut self,
-        id: RequestId,
-        answer: Result<http::Response<Bytes>, TransportFailure>,
-    ) -> Result<(), UsageError> {
-        let Self { flow, inner } = self;
-        flow.answer(id, answer, |purpose, response| match inner {
-            Some(inner) => inner.on(purpose, response),
-            None => Err(misbehaved("answer without a request")),
-        })
+        purpose: InboxPurpose,
+        response: &http::Response<Bytes>,
+    ) -> Result<Step<InboxPurpose, Vec<InboxItem>>, Error> {
+        self.advance(purpose, response)
     }
 }
+
+flow_machine!(InboxMachine, Vec<InboxItem>);
 
 // ---------------------------------------------------------------------------------------------
 // Attendee: the reply.
@@ -1090,8 +1101,7 @@ const MAX_CANDIDATES: usize = 32;
 /// ```
 #[derive(Debug)]
 pub struct ReplyMachine {
-    flow: Flow<ReplyPurpose, ReplyOutcome>,
-    inner: ReplyInner,
+    flow: Flow<ReplyInner>,
 }
 
 impl ReplyMachine {
@@ -1103,10 +1113,11 @@ impl ReplyMachine {
             calendar: 0,
             candidates: Vec::new(),
         };
-        let first = inner.find_or_create(0);
+        let first = inner
+            .find_or_create(0)
+            .map(|(purpose, request)| (inner, purpose, request));
         Self {
             flow: Flow::start(first),
-            inner,
         }
     }
 }
@@ -1182,7 +1193,7 @@ impl ReplyInner {
         Ok((ReplyPurpose::Create, request))
     }
 
-    fn on(
+    fn advance(
         &mut self,
         purpose: ReplyPurpose,
         response: &http::Response<Bytes>,
@@ -1285,22 +1296,20 @@ impl ReplyInner {
     }
 }
 
-impl Machine for ReplyMachine {
+impl Steps for ReplyInner {
+    type Purpose = ReplyPurpose;
     type Outcome = ReplyOutcome;
 
-    fn poll(&mut self) -> Output<ReplyOutcome> {
-        self.flow.poll()
-    }
-
-    fn handle_answer(
+    fn on(
         &mut self,
-        id: RequestId,
-        answer: Result<http::Response<Bytes>, TransportFailure>,
-    ) -> Result<(), UsageError> {
-        let Self { flow, inner } = self;
-        flow.answer(id, answer, |purpose, response| inner.on(purpose, response))
+        purpose: ReplyPurpose,
+        response: &http::Response<Bytes>,
+    ) -> Result<Step<ReplyPurpose, ReplyOutcome>, Error> {
+        self.advance(purpose, response)
     }
 }
+
+flow_machine!(ReplyMachine, ReplyOutcome);
 
 // ---------------------------------------------------------------------------------------------
 // Free-busy.
@@ -1431,22 +1440,16 @@ struct FreeBusyInner {
 /// ```
 #[derive(Debug)]
 pub struct FreeBusyMachine {
-    flow: Flow<FreeBusyPurpose, FreeBusyOutcome>,
-    inner: Option<FreeBusyInner>,
+    flow: Flow<FreeBusyInner>,
 }
 
 impl FreeBusyMachine {
     /// A machine for `config`.
     pub fn new(config: FreeBusyConfig) -> Self {
-        match Self::first(&config) {
-            Ok((inner, first)) => Self {
-                flow: Flow::start(Ok(first)),
-                inner: Some(inner),
-            },
-            Err(error) => Self {
-                flow: Flow::start(Err(error)),
-                inner: None,
-            },
+        let first =
+            Self::first(&config).map(|(inner, (purpose, request))| (inner, purpose, request));
+        Self {
+            flow: Flow::start(first),
         }
     }
 
@@ -1507,9 +1510,12 @@ impl FreeBusyMachine {
     }
 }
 
-impl FreeBusyInner {
+impl Steps for FreeBusyInner {
+    type Purpose = FreeBusyPurpose;
+    type Outcome = FreeBusyOutcome;
+
     fn on(
-        &self,
+        &mut self,
         purpose: FreeBusyPurpose,
         response: &http::Response<Bytes>,
     ) -> Result<Step<FreeBusyPurpose, FreeBusyOutcome>, Error> {
@@ -1548,25 +1554,7 @@ impl FreeBusyInner {
     }
 }
 
-impl Machine for FreeBusyMachine {
-    type Outcome = FreeBusyOutcome;
-
-    fn poll(&mut self) -> Output<FreeBusyOutcome> {
-        self.flow.poll()
-    }
-
-    fn handle_answer(
-        &mut self,
-        id: RequestId,
-        answer: Result<http::Response<Bytes>, TransportFailure>,
-    ) -> Result<(), UsageError> {
-        let Self { flow, inner } = self;
-        flow.answer(id, answer, |purpose, response| match inner {
-            Some(inner) => inner.on(purpose, response),
-            None => Err(misbehaved("answer without a request")),
-        })
-    }
-}
+flow_machine!(FreeBusyMachine, FreeBusyOutcome);
 
 #[cfg(test)]
 mod tests {
