@@ -441,13 +441,12 @@ impl Machine for BootstrapMachine {
         id: RequestId,
         answer: Result<http::Response<Bytes>, TransportFailure>,
     ) -> Result<(), UsageError> {
-        if matches!(self.state, State::Done(_)) {
-            return Err(UsageError::Done);
-        }
-        if let Some(result) = self.flight.interim(id, &answer) {
-            return result;
-        }
-        let purpose = self.flight.take(id)?;
+        let Some(purpose) =
+            self.flight
+                .settle(matches!(self.state, State::Done(_)), id, &answer)?
+        else {
+            return Ok(());
+        };
         let response = match answer {
             Ok(response) => response,
             Err(_) if purpose == Purpose::Options => {

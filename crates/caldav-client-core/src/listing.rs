@@ -422,13 +422,9 @@ impl Machine for ListingMachine {
         id: RequestId,
         answer: Result<http::Response<Bytes>, TransportFailure>,
     ) -> Result<(), UsageError> {
-        if self.done.is_some() {
-            return Err(UsageError::Done);
-        }
-        if let Some(result) = self.flight.interim(id, &answer) {
-            return result;
-        }
-        let purpose = self.flight.take(id)?;
+        let Some(purpose) = self.flight.settle(self.done.is_some(), id, &answer)? else {
+            return Ok(());
+        };
         let result = match answer {
             Ok(response) => self.on_response(&purpose, &response),
             Err(failure) => Err(Error::Transport {

@@ -171,6 +171,24 @@ impl<P> InFlight<P> {
         })
     }
 
+    /// The purpose of the request an answer to `id` settles, or `None` when the answer is
+    /// interim and the request stays in flight; an error when the machine is `done` or the
+    /// id is not in flight. The prologue of every `handle_answer`.
+    pub(crate) fn settle(
+        &mut self,
+        done: bool,
+        id: RequestId,
+        answer: &Result<http::Response<Bytes>, TransportFailure>,
+    ) -> Result<Option<P>, UsageError> {
+        if done {
+            return Err(UsageError::Done);
+        }
+        match self.interim(id, answer) {
+            Some(result) => result.map(|()| None),
+            None => self.take(id).map(Some),
+        }
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.pending.len()
     }
@@ -288,6 +306,39 @@ pub(crate) fn key(base: &Uri, href: &dav_xml::Href) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn answer(status: u16) -> Result<http::Response<Bytes>, TransportFailure> {
+        Ok(http::Response::builder()
+            .status(status)
+            .body(Bytes::new())
+            .unwrap())
+    }
+
+    #[test]
+    fn settle_waits_past_interim_answers_and_refuses_unknown_ids() {
+        let mut flight = InFlight::default();
+        let id = flight.issue("list");
+        assert_eq!(flight.settle(false, id, &answer(102)), Ok(None));
+        assert_eq!(
+            flight.len(),
+            1,
+            "an interim answer keeps the request in flight"
+        );
+        assert_eq!(flight.settle(false, id, &answer(207)), Ok(Some("list")));
+        assert!(flight.is_empty());
+        assert_eq!(
+            flight.settle(false, id, &answer(207)),
+            Err(UsageError::UnknownId(id))
+        );
+        assert_eq!(
+            flight.settle(false, id, &answer(102)),
+            Err(UsageError::UnknownId(id))
+        );
+        let failed = Err(TransportFailure::new("reset"));
+        let other = flight.issue("get");
+        assert_eq!(flight.settle(true, other, &failed), Err(UsageError::Done));
+        assert_eq!(flight.settle(false, other, &failed), Ok(Some("get")));
+    }
 
     #[test]
     fn realm_quoted_and_bare() {

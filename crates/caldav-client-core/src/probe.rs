@@ -1234,13 +1234,9 @@ impl Machine for ProbeMachine {
         id: RequestId,
         answer: Result<http::Response<Bytes>, TransportFailure>,
     ) -> Result<(), UsageError> {
-        if self.done.is_some() {
-            return Err(UsageError::Done);
-        }
-        if let Some(result) = self.flight.interim(id, &answer) {
-            return result;
-        }
-        let (step, _url, sent) = self.flight.take(id)?;
+        let Some((step, _url, sent)) = self.flight.settle(self.done.is_some(), id, &answer)? else {
+            return Ok(());
+        };
         match &answer {
             Ok(response) => self.on_answer(&step, &sent, Ok(response)),
             Err(failure) => self.on_answer(&step, &sent, Err(&failure.message)),

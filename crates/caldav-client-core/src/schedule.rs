@@ -297,13 +297,9 @@ impl<S: Steps> Flow<S> {
         id: RequestId,
         answer: Result<http::Response<Bytes>, TransportFailure>,
     ) -> Result<(), UsageError> {
-        if self.done.is_some() {
-            return Err(UsageError::Done);
-        }
-        if let Some(result) = self.flight.interim(id, &answer) {
-            return result;
-        }
-        let purpose = self.flight.take(id)?;
+        let Some(purpose) = self.flight.settle(self.done.is_some(), id, &answer)? else {
+            return Ok(());
+        };
         let step = match (answer, &mut self.steps) {
             (Ok(response), Some(steps)) => steps.on(purpose, &response),
             (Ok(_), None) => Err(misbehaved("answer without a request")),
