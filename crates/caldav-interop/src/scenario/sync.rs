@@ -185,42 +185,11 @@ async fn sync_collection_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outco
             .find(|(name, _, _)| name == n)
             .map(|(_, h, e)| (h.clone(), e.clone()))
     };
-    let uid_d = format!("d-{}", ctx.run_id);
-    let added = ctx
-        .other_put(
-            &member(calendar, &d),
-            &event(&uid_d, "d", "20260106T090000Z"),
-            Some(("If-None-Match", "*")),
-        )
-        .await?;
-    ensure(added.status().is_success(), || {
-        format!("other client's PUT: {}", refusal(&added))
-    })?;
+    other_adds(ctx, calendar, "d", "20260106T090000Z").await?;
     let (b_href, b_etag) = etag(&b).ok_or_else(|| Outcome::Fail("b was not created".into()))?;
-    let uid_b = format!("b-{}", ctx.run_id);
-    let changed = ctx
-        .other_put(
-            b_href.as_str(),
-            &event(&uid_b, "b changed", "20260105T100000Z"),
-            Some(("If-Match", &b_etag)),
-        )
-        .await?;
-    ensure(changed.status().is_success(), || {
-        format!("other client's update: {}", refusal(&changed))
-    })?;
+    other_changes(ctx, &b_href, &b_etag, "b", "20260105T100000Z").await?;
     let (c_href, c_etag) = etag(&c).ok_or_else(|| Outcome::Fail("c was not created".into()))?;
-    let deleted = ctx
-        .send(
-            &ctx.other,
-            Method::DELETE,
-            c_href.as_str(),
-            &[("If-Match", &c_etag)],
-            Bytes::new(),
-        )
-        .await?;
-    ensure(deleted.status().is_success(), || {
-        format!("other client's DELETE: {}", refusal(&deleted))
-    })?;
+    other_deletes(ctx, &c_href, &c_etag).await?;
     let (second, _, cost2) = sync_once(ctx, calendar, state, &quirks).await?;
     ensure(second.method == SyncMethod::SyncCollection, || {
         format!("incremental sync by {:?}", second.method)
@@ -231,6 +200,60 @@ async fn sync_collection_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outco
          exactly those, in {} requests",
         cost1.requests, cost2.requests
     )))
+}
+
+/// Another client adds event `letter` (UID `<letter>-<run>`, starting at `start`) to
+/// `calendar`, as `<letter>-<run>.ics`.
+async fn other_adds(ctx: &Ctx, calendar: &Href, letter: &str, start: &str) -> Result<(), Outcome> {
+    let uid = format!("{letter}-{}", ctx.run_id);
+    let added = ctx
+        .other_put(
+            &member(calendar, &ics(letter, ctx)),
+            &event(&uid, letter, start),
+            Some(("If-None-Match", "*")),
+        )
+        .await?;
+    ensure(added.status().is_success(), || {
+        format!("other client's PUT: {}", refusal(&added))
+    })
+}
+
+/// Another client rewrites event `letter` at `href`, last seen as `etag`: a new summary and
+/// `start`.
+async fn other_changes(
+    ctx: &Ctx,
+    href: &Href,
+    etag: &str,
+    letter: &str,
+    start: &str,
+) -> Result<(), Outcome> {
+    let uid = format!("{letter}-{}", ctx.run_id);
+    let changed = ctx
+        .other_put(
+            href.as_str(),
+            &event(&uid, &format!("{letter} changed"), start),
+            Some(("If-Match", etag)),
+        )
+        .await?;
+    ensure(changed.status().is_success(), || {
+        format!("other client's update: {}", refusal(&changed))
+    })
+}
+
+/// Another client deletes `href`, last seen as `etag`.
+async fn other_deletes(ctx: &Ctx, href: &Href, etag: &str) -> Result<(), Outcome> {
+    let deleted = ctx
+        .send(
+            &ctx.other,
+            Method::DELETE,
+            href.as_str(),
+            &[("If-Match", etag)],
+            Bytes::new(),
+        )
+        .await?;
+    ensure(deleted.status().is_success(), || {
+        format!("other client's DELETE: {}", refusal(&deleted))
+    })
 }
 
 /// A token of the same shape that no server issued: the hex digits after the last `/`, `,`
@@ -270,33 +293,12 @@ async fn invalid_token_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome
     let (a, b, c) = (ics("a", ctx), ics("b", ctx), ics("c", ctx));
     expect("initial sync", &first, &[&a, &b], &[], &[])?;
     // Another client adds c and deletes a.
-    let uid_c = format!("c-{}", ctx.run_id);
-    let added = ctx
-        .other_put(
-            &member(calendar, &c),
-            &event(&uid_c, "c", "20260106T090000Z"),
-            Some(("If-None-Match", "*")),
-        )
-        .await?;
-    ensure(added.status().is_success(), || {
-        format!("other client's PUT: {}", refusal(&added))
-    })?;
+    other_adds(ctx, calendar, "c", "20260106T090000Z").await?;
     let (_, a_href, a_etag) = made
         .iter()
         .find(|(n, _, _)| *n == a)
         .ok_or_else(|| Outcome::Fail("a was not created".into()))?;
-    let deleted = ctx
-        .send(
-            &ctx.other,
-            Method::DELETE,
-            a_href.as_str(),
-            &[("If-Match", a_etag)],
-            Bytes::new(),
-        )
-        .await?;
-    ensure(deleted.status().is_success(), || {
-        format!("other client's DELETE: {}", refusal(&deleted))
-    })?;
+    other_deletes(ctx, a_href, a_etag).await?;
     let calendar_state = state
         .calendars
         .values_mut()
@@ -362,28 +364,8 @@ async fn fallback_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome> {
         .iter()
         .find(|(n, _, _)| *n == a)
         .ok_or_else(|| Outcome::Fail("a was not created".into()))?;
-    let uid_a = format!("a-{}", ctx.run_id);
-    let changed = ctx
-        .other_put(
-            a_href.as_str(),
-            &event(&uid_a, "a changed", "20260105T100000Z"),
-            Some(("If-Match", a_etag)),
-        )
-        .await?;
-    ensure(changed.status().is_success(), || {
-        format!("other client's update: {}", refusal(&changed))
-    })?;
-    let uid_c = format!("c-{}", ctx.run_id);
-    let added = ctx
-        .other_put(
-            &member(calendar, &c),
-            &event(&uid_c, "c", "20260106T090000Z"),
-            Some(("If-None-Match", "*")),
-        )
-        .await?;
-    ensure(added.status().is_success(), || {
-        format!("other client's PUT: {}", refusal(&added))
-    })?;
+    other_changes(ctx, a_href, a_etag, "a", "20260105T100000Z").await?;
+    other_adds(ctx, calendar, "c", "20260106T090000Z").await?;
     let (third, _, cost3) = sync_once(ctx, calendar, state, &quirks).await?;
     ensure(third.method == SyncMethod::EtagListing, || {
         format!("sync after changes by {:?}", third.method)
