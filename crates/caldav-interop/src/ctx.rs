@@ -467,6 +467,21 @@ impl Ctx {
     }
 
     /// Deletes the scenario's calendar; a failure to clean up fails the scenario.
+    /// Runs `body` in a fresh calendar ([`Ctx::scratch`]) and deletes the calendar after it
+    /// ([`Ctx::finish`]), whatever the body concluded.
+    pub(crate) async fn in_scratch(
+        &self,
+        tag: &str,
+        body: impl AsyncFnOnce(&Href) -> Result<Outcome, Outcome>,
+    ) -> Outcome {
+        let calendar = match self.scratch(tag).await {
+            Ok(c) => c,
+            Err(o) => return o,
+        };
+        let result = body(&calendar).await;
+        self.finish(&calendar, result).await
+    }
+
     pub(crate) async fn finish(
         &self,
         calendar: &Href,

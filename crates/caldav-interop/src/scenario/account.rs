@@ -70,12 +70,8 @@ async fn list(ctx: &Ctx) -> Result<Listing, Outcome> {
 
 /// A new calendar must show up in the listing.
 pub(crate) async fn listing(ctx: &Ctx) -> Outcome {
-    let calendar = match ctx.scratch("listing").await {
-        Ok(c) => c,
-        Err(o) => return o,
-    };
-    let result = listing_in(ctx, &calendar).await;
-    ctx.finish(&calendar, result).await
+    ctx.in_scratch("listing", async |calendar| listing_in(ctx, calendar).await)
+        .await
 }
 
 async fn listing_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome> {

@@ -88,12 +88,10 @@ fn round_trip_object(uid: &str) -> Result<String, Outcome> {
 
 /// A recurring event with overrides and X- properties, round-tripped.
 pub(crate) async fn round_trip(ctx: &Ctx) -> Outcome {
-    let calendar = match ctx.scratch("roundtrip").await {
-        Ok(c) => c,
-        Err(o) => return o,
-    };
-    let result = round_trip_in(ctx, &calendar).await;
-    ctx.finish(&calendar, result).await
+    ctx.in_scratch("roundtrip", async |calendar| {
+        round_trip_in(ctx, calendar).await
+    })
+    .await
 }
 
 async fn round_trip_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome> {
@@ -178,12 +176,8 @@ const CULPRIT_TRIES: usize = 40;
 
 /// The seed's objects uploaded and read back.
 pub(crate) async fn seed(ctx: &Ctx) -> Outcome {
-    let calendar = match ctx.scratch("seed").await {
-        Ok(c) => c,
-        Err(o) => return o,
-    };
-    let result = seed_in(ctx, &calendar).await;
-    ctx.finish(&calendar, result).await
+    ctx.in_scratch("seed", async |calendar| seed_in(ctx, calendar).await)
+        .await
 }
 
 async fn seed_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome> {
@@ -302,12 +296,10 @@ fn query_object(tag: &str, body: &str, run_id: &str) -> String {
 
 /// calendar-query with a time range, against our own evaluation.
 pub(crate) async fn time_range_query(ctx: &Ctx) -> Outcome {
-    let calendar = match ctx.scratch("query").await {
-        Ok(c) => c,
-        Err(o) => return o,
-    };
-    let result = time_range_query_in(ctx, &calendar).await;
-    ctx.finish(&calendar, result).await
+    ctx.in_scratch("query", async |calendar| {
+        time_range_query_in(ctx, calendar).await
+    })
+    .await
 }
 
 fn tags(set: &BTreeSet<&str>) -> String {

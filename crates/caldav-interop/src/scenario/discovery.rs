@@ -1,7 +1,7 @@
 //! RFC 6764 discovery: by SRV and TXT records (§3, §4) and by `/.well-known/caldav` (§5).
 
 use caldav_tokio::{Credentials, Driver, HttpClient, Resolver};
-use service_discovery::{DiscoveryMachine, DiscoveryOptions};
+use service_discovery::{Discovered, DiscoveryMachine, DiscoveryOptions};
 use test_support::servers::var;
 
 use crate::{Ctx, Outcome, Server, StepExt, ensure};
@@ -50,17 +50,7 @@ async fn srv_in(ctx: &Ctx) -> Result<Outcome, Outcome> {
     options.credentials_attached = true;
     let address = format!("{user}@{zone}");
     let mut machine = DiscoveryMachine::new(&address, options);
-    let found = driver
-        .run(&mut machine)
-        .await
-        .step("driver")?
-        .map_err(|e| {
-            let trail: Vec<String> = machine.trail().iter().map(ToString::to_string).collect();
-            Outcome::Fail(format!(
-                "discovery of {address}: {e}; trail: {}",
-                trail.join("; ")
-            ))
-        })?;
+    let found = discover(&driver, &mut machine, &address).await?;
     let expected_host = var("CALDAV_TEST_DNS_CALDAV_HOST");
     ensure(found.context.host() == Some(expected_host.as_str()), || {
         format!("landed on {}, not on {expected_host}", found.context)
@@ -68,17 +58,7 @@ async fn srv_in(ctx: &Ctx) -> Result<Outcome, Outcome> {
     ensure(found.context.scheme_str() == Some("https"), || {
         format!("landed on {} without TLS", found.context)
     })?;
-    let principal = found
-        .principal
-        .as_ref()
-        .map(|p| p.path().to_owned())
-        .unwrap_or_default();
-    ensure(principal == ctx.server.principal, || {
-        format!(
-            "principal {principal:?}, expected {:?} (context {})",
-            ctx.server.principal, found.context
-        )
-    })?;
+    let principal = expected_principal(ctx, &found)?;
     let steps: Vec<String> = machine.trail().iter().map(ToString::to_string).collect();
     Ok(Outcome::Pass(format!(
         "{address} -> {} (TLS, test CA), principal {principal}; trail: {}",
@@ -98,18 +78,7 @@ async fn well_known_in(ctx: &Ctx) -> Result<Outcome, Outcome> {
     options.credentials_attached = ctx.server.user.is_some();
     let start = format!("{}.well-known/caldav", ctx.base);
     let mut machine = DiscoveryMachine::new(&start, options);
-    let found = ctx
-        .driver
-        .run(&mut machine)
-        .await
-        .step("driver")?
-        .map_err(|e| {
-            let trail: Vec<String> = machine.trail().iter().map(ToString::to_string).collect();
-            Outcome::Fail(format!(
-                "discovery from {start}: {e}; trail: {}",
-                trail.join("; ")
-            ))
-        })?;
+    let found = discover(&ctx.driver, &mut machine, &start).await?;
     let first = found
         .hops
         .first()
@@ -117,6 +86,36 @@ async fn well_known_in(ctx: &Ctx) -> Result<Outcome, Outcome> {
     ensure(first.from.path() == "/.well-known/caldav", || {
         format!("first redirect from {}, not from .well-known", first.from)
     })?;
+    let principal = expected_principal(ctx, &found)?;
+    let hops: Vec<String> = found.hops.iter().map(ToString::to_string).collect();
+    let mut note = format!(
+        "{} -> context {}, principal {principal}",
+        hops.join(" -> "),
+        found.context.path()
+    );
+    if let Some(extra) = &ctx.server.well_known_note {
+        note.push_str(&format!(" ({extra})"));
+    }
+    Ok(Outcome::Pass(note))
+}
+
+/// Runs discovery from `start`; a failure names the trail the machine walked.
+async fn discover(
+    driver: &Driver,
+    machine: &mut DiscoveryMachine,
+    start: &str,
+) -> Result<Discovered, Outcome> {
+    driver.run(machine).await.step("driver")?.map_err(|e| {
+        let trail: Vec<String> = machine.trail().iter().map(ToString::to_string).collect();
+        Outcome::Fail(format!(
+            "discovery from {start}: {e}; trail: {}",
+            trail.join("; ")
+        ))
+    })
+}
+
+/// The path of the principal discovery found, if it is the test user's.
+fn expected_principal(ctx: &Ctx, found: &Discovered) -> Result<String, Outcome> {
     let principal = found
         .principal
         .as_ref()
@@ -128,14 +127,5 @@ async fn well_known_in(ctx: &Ctx) -> Result<Outcome, Outcome> {
             ctx.server.principal, found.context
         )
     })?;
-    let hops: Vec<String> = found.hops.iter().map(ToString::to_string).collect();
-    let mut note = format!(
-        "{} -> context {}, principal {principal}",
-        hops.join(" -> "),
-        found.context.path()
-    );
-    if let Some(extra) = &ctx.server.well_known_note {
-        note.push_str(&format!(" ({extra})"));
-    }
-    Ok(Outcome::Pass(note))
+    Ok(principal)
 }

@@ -66,12 +66,8 @@ async fn update(ctx: &Ctx, href: &Href, etag: &str, data: &str) -> Result<WriteO
 
 /// Create, read, update, delete.
 pub(crate) async fn crud(ctx: &Ctx) -> Outcome {
-    let calendar = match ctx.scratch("crud").await {
-        Ok(c) => c,
-        Err(o) => return o,
-    };
-    let result = crud_in(ctx, &calendar).await;
-    ctx.finish(&calendar, result).await
+    ctx.in_scratch("crud", async |calendar| crud_in(ctx, calendar).await)
+        .await
 }
 
 async fn crud_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome> {
@@ -129,12 +125,10 @@ async fn crud_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome> {
 
 /// Stale etags and creates over existing objects are conflicts.
 pub(crate) async fn conflict(ctx: &Ctx) -> Outcome {
-    let calendar = match ctx.scratch("conflict").await {
-        Ok(c) => c,
-        Err(o) => return o,
-    };
-    let result = conflict_in(ctx, &calendar).await;
-    ctx.finish(&calendar, result).await
+    ctx.in_scratch("conflict", async |calendar| {
+        conflict_in(ctx, calendar).await
+    })
+    .await
 }
 
 async fn conflict_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome> {

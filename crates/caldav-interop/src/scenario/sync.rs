@@ -158,12 +158,10 @@ fn ics(tag: &str, ctx: &Ctx) -> String {
 
 /// sync-collection, initial and incremental.
 pub(crate) async fn sync_collection(ctx: &Ctx) -> Outcome {
-    let calendar = match ctx.scratch("sync").await {
-        Ok(c) => c,
-        Err(o) => return o,
-    };
-    let result = sync_collection_in(ctx, &calendar).await;
-    ctx.finish(&calendar, result).await
+    ctx.in_scratch("sync", async |calendar| {
+        sync_collection_in(ctx, calendar).await
+    })
+    .await
 }
 
 async fn sync_collection_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome> {
@@ -275,12 +273,10 @@ fn bogus(token: &str) -> String {
 
 /// An invalid token leads to a full resync.
 pub(crate) async fn invalid_token(ctx: &Ctx) -> Outcome {
-    let calendar = match ctx.scratch("token").await {
-        Ok(c) => c,
-        Err(o) => return o,
-    };
-    let result = invalid_token_in(ctx, &calendar).await;
-    ctx.finish(&calendar, result).await
+    ctx.in_scratch("token", async |calendar| {
+        invalid_token_in(ctx, calendar).await
+    })
+    .await
 }
 
 async fn invalid_token_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome> {
@@ -331,12 +327,10 @@ async fn invalid_token_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome
 
 /// The ctag and etag fallback, sync-collection turned off.
 pub(crate) async fn fallback(ctx: &Ctx) -> Outcome {
-    let calendar = match ctx.scratch("fallback").await {
-        Ok(c) => c,
-        Err(o) => return o,
-    };
-    let result = fallback_in(ctx, &calendar).await;
-    ctx.finish(&calendar, result).await
+    ctx.in_scratch("fallback", async |calendar| {
+        fallback_in(ctx, calendar).await
+    })
+    .await
 }
 
 async fn fallback_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome> {
@@ -380,12 +374,8 @@ async fn fallback_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome> {
 
 /// A 2,000-event calendar, synced from scratch.
 pub(crate) async fn large(ctx: &Ctx) -> Outcome {
-    let calendar = match ctx.scratch("large").await {
-        Ok(c) => c,
-        Err(o) => return o,
-    };
-    let result = large_in(ctx, &calendar).await;
-    ctx.finish(&calendar, result).await
+    ctx.in_scratch("large", async |calendar| large_in(ctx, calendar).await)
+        .await
 }
 
 /// The large calendar's events: `(uid, text)`.
