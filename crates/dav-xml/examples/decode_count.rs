@@ -7,7 +7,7 @@
 //! or as escaped text with `&#13;` for each CR.
 //!
 //! `cargo run --release -p dav-xml --example decode_count -- [RESPONSES] [cdata|escaped]
-//! [whole|stream|floor]`. Only the decoding runs inside `decode_count::run`, so
+//! [whole|stream|floor] [REPEAT]`. Only the decoding runs inside `decode_count::run`, so
 //! `valgrind --tool=callgrind --toggle-collect='decode_count::run*'` counts it alone; `floor` is
 //! the benchmark's floor (a UTF-8 check and a bare quick-xml event loop).
 
@@ -187,17 +187,33 @@ fn run_floor(body: &[u8]) -> Found {
     }
 }
 
+// An example, not the protocol crate: the repetitions are timed.
+#[allow(clippy::disallowed_methods)]
 fn main() {
     let mut args = std::env::args().skip(1);
     let responses = args.next().and_then(|n| n.parse().ok()).unwrap_or(1_000);
     let escaped = args.next().as_deref() == Some("escaped");
     let mode = args.next().unwrap_or_else(|| "whole".to_owned());
+    // Repetitions, for a rough wall-time look on a quiet machine (instruction counts decide).
+    let repeat: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(1);
     let body = document(responses, escaped);
-    let found = match mode.as_str() {
+    let run = || match mode.as_str() {
         "stream" => run_stream(&body),
         "floor" => run_floor(&body),
         _ => run_whole(&body),
     };
+    let mut times = Vec::with_capacity(repeat);
+    let mut found = Found::default();
+    for _ in 0..repeat.max(1) {
+        let start = std::time::Instant::now();
+        found = run();
+        times.push(start.elapsed());
+    }
+    times.sort();
+    if repeat > 1 {
+        let median = times.get(times.len() / 2).copied().unwrap_or_default();
+        println!("median of {repeat} runs: {median:?}");
+    }
     println!(
         "{} bytes, {} responses, {} etags, {} bytes of calendar data ({mode})",
         body.len(),
