@@ -84,6 +84,10 @@ pub(crate) struct Line<'a> {
     /// Names and parameters that lie in it can borrow from the input rather than be copied
     /// out of the unfolded line.
     pub(crate) head: Option<&'a str>,
+    /// For a folded line of UTF-8 input: all its physical lines (line breaks and fold marks
+    /// included), borrowed from the input, so that a part of it that lies within one physical
+    /// line can borrow from there (see [`lift`]).
+    pub(crate) source: Option<&'a str>,
 }
 
 /// What the lexer reports: a line, or a deviation to forgive or refuse.
@@ -174,6 +178,7 @@ impl<'a> Lexer<'a> {
                     base: 0,
                 },
                 head: None,
+                source: None,
             })));
         }
         // Room for one continuation as long as the first line (the usual fold at 75 octets),
@@ -215,7 +220,13 @@ impl<'a> Lexer<'a> {
             }
         };
         let head = self.text.and_then(|t| t.get(start..end));
-        Ok(Some(Event::Line(Line { text, pos, head })))
+        let source = self.text.and_then(|t| t.get(start..next));
+        Ok(Some(Event::Line(Line {
+            text,
+            pos,
+            head,
+            source,
+        })))
     }
 
     fn check_length(&self, len: usize, line: u32) -> Result<(), Error> {
@@ -543,6 +554,144 @@ fn split_with<'s>(
     })
 }
 
+/// The most parameters [`split_canonical`] takes; a line with more takes the general path.
+pub(crate) const CANONICAL_PARAMS: usize = 8;
+
+/// A content line in canonical form, as byte ranges of its text.
+#[derive(Default)]
+pub(crate) struct Canonical {
+    /// Where the name ends (it starts the line).
+    pub(crate) name_end: usize,
+    /// Name start, name end, value start and value end of each parameter (a quoted value
+    /// without its quotes); the first `param_count` are set.
+    pub(crate) params: [[usize; 4]; CANONICAL_PARAMS],
+    pub(crate) param_count: usize,
+    /// Where the value starts (after the `:`).
+    pub(crate) value_offset: usize,
+}
+
+/// Splits a line in the canonical form most input is in: uppercase names, at most
+/// `max_params` (and [`CANONICAL_PARAMS`]) parameters of one value each that needs no
+/// RFC 6868 decoding, no control character. `None` for any other line, which [`split`] then
+/// reads; where this one succeeds, [`split`] finds the same parts and nothing to forgive, so
+/// the common line skips the general machinery (deviations, lists of values, positions).
+pub(crate) fn split_canonical(text: &str, max_params: usize, out: &mut Canonical) -> Option<()> {
+    let b = text.as_bytes();
+    let name_end = scan_upper_name(b, 0);
+    if name_end == 0 || !b.first().is_some_and(u8::is_ascii_alphanumeric) {
+        return None;
+    }
+    out.name_end = name_end;
+    out.param_count = 0;
+    let mut i = name_end;
+    loop {
+        match b.get(i) {
+            Some(b':') => break,
+            Some(b';') => {}
+            _ => return None,
+        }
+        let pstart = i + 1;
+        let pend = scan_upper_name(b, pstart);
+        if pend == pstart || b.get(pend) != Some(&b'=') {
+            return None;
+        }
+        let (vstart, vend);
+        if b.get(pend + 1) == Some(&b'"') {
+            vstart = pend + 2;
+            let rest = b.get(vstart..)?;
+            let close = memchr::memchr(b'"', rest)?;
+            if rest
+                .get(..close)?
+                .iter()
+                .any(|&c| class(c) & (CTL | CARET) != 0)
+            {
+                return None;
+            }
+            vend = vstart + close;
+            i = vend + 1;
+        } else {
+            vstart = pend + 1;
+            let rest = b.get(vstart..)?;
+            let stop = rest.iter().position(|&c| class(c) & UNQUOTED_STOP != 0)?;
+            vend = vstart + stop;
+            i = vend;
+        }
+        if out.param_count >= max_params {
+            return None;
+        }
+        *out.params.get_mut(out.param_count)? = [pstart, pend, vstart, vend];
+        out.param_count += 1;
+    }
+    out.value_offset = i + 1;
+    if find_ctl(b.get(out.value_offset..)?).is_some() {
+        return None;
+    }
+    Some(())
+}
+
+/// The end of the run of uppercase name characters (`A-Z`, digits, `-`) from `i`.
+fn scan_upper_name(b: &[u8], i: usize) -> usize {
+    let rest = b.get(i..).unwrap_or_default();
+    i + rest
+        .iter()
+        .position(|&c| class(c) & (NAME | LOWER) != NAME)
+        .unwrap_or(rest.len())
+}
+
+/// The physical lines of a folded line, to find where a part of its unfolded text lies in
+/// the input: the first [`Segments::MAX`], which is where nearly every part lies.
+pub(crate) struct Segments<'a> {
+    source: &'a str,
+    /// Where each physical line starts in the unfolded text and in `source`, and its length.
+    at: [(usize, usize, usize); Segments::MAX],
+    count: usize,
+}
+
+impl<'a> Segments<'a> {
+    const MAX: usize = 4;
+
+    /// The physical lines of `source`, a folded line's physical text (line breaks and fold
+    /// marks included).
+    pub(crate) fn new(source: &'a str) -> Segments<'a> {
+        let src = source.as_bytes();
+        let mut out = Segments {
+            source,
+            at: [(0, 0, 0); Segments::MAX],
+            count: 0,
+        };
+        let (mut at_text, mut at_src) = (0, 0);
+        for slot in &mut out.at {
+            let Some(rest) = src.get(at_src..) else { break };
+            let nl = memchr::memchr(b'\n', rest).map_or(src.len(), |n| at_src + n);
+            let end = if nl > at_src && src.get(nl - 1) == Some(&b'\r') {
+                nl - 1
+            } else {
+                nl
+            };
+            *slot = (at_text, at_src, end - at_src);
+            out.count += 1;
+            at_text += end - at_src;
+            // Past the line break and the continuation's leading space or tab.
+            at_src = nl + 2;
+            if at_src > src.len() {
+                break;
+            }
+        }
+        out
+    }
+
+    /// The part `start..end` of the unfolded text, borrowed from the input when it lies
+    /// within one physical line, else `None`.
+    pub(crate) fn lift(&self, start: usize, end: usize) -> Option<&'a str> {
+        let segments = self.at.get(..self.count).unwrap_or_default();
+        let &(text, src, _) = segments
+            .iter()
+            .find(|&&(text, _, len)| start >= text && end <= text + len)?;
+        let from = src + (start - text);
+        self.source.get(from..from + (end - start))
+    }
+}
+
 /// Byte classes for the scanning loops: one table lookup per byte instead of a chain of tests.
 const NAME: u8 = 1;
 const LOWER: u8 = 2;
@@ -782,6 +931,100 @@ mod tests {
             let mut f = Vec::new();
             let cl = split(&line, false, 4, &mut f).unwrap();
             assert_eq!(cl.params[0].values, [v], "{line}");
+        }
+    }
+
+    /// Name, parameters (name, value) and value offset of a canonical line.
+    type Parts = (String, Vec<(String, String)>, usize);
+
+    /// What the canonical splitter finds, as the general one gives it.
+    fn canonical_parts(text: &str, max: usize) -> Option<Parts> {
+        let mut c = Canonical::default();
+        split_canonical(text, max, &mut c)?;
+        let params = c
+            .params
+            .get(..c.param_count)
+            .unwrap()
+            .iter()
+            .map(|&[n0, n1, v0, v1]| (text[n0..n1].to_owned(), text[v0..v1].to_owned()))
+            .collect();
+        Some((text[..c.name_end].to_owned(), params, c.value_offset))
+    }
+
+    #[test]
+    fn canonical_split_takes_only_canonical_lines() {
+        let (name, params, at) =
+            canonical_parts(r#"ATTENDEE;CN="Doe, J";ROLE=CHAIR:mailto:j@x"#, 10).unwrap();
+        assert_eq!((name.as_str(), at), ("ATTENDEE", 32));
+        assert_eq!(params[0], ("CN".to_owned(), "Doe, J".to_owned()));
+        for other in [
+            "summary:x",
+            "X;p=1:v",
+            "X;P=a,b:v",
+            "X;P=a^nb:v",
+            "X;P=\"a^'\":v",
+            "X ;P=1:v",
+            "X:a\u{1}b",
+            "-X:v",
+            "X;P=1;Q=2:v",
+        ] {
+            assert!(canonical_parts(other, 1).is_none(), "{other}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Where the canonical splitter takes a line, the general one (strict or lenient)
+        /// reads the same parts and forgives nothing.
+        #[test]
+        fn canonical_split_agrees_with_the_general_one(
+            text in "[A-Za-z0-9;:,=\"^\\ \t\u{1}é-]{0,40}",
+            max in 1usize..4,
+        ) {
+            let Some((name, params, at)) = canonical_parts(&text, max) else {
+                return Ok(());
+            };
+            for lenient in [false, true] {
+                let mut forgiven = Vec::new();
+                let cl = split(&text, lenient, max, &mut forgiven).unwrap();
+                proptest::prop_assert!(forgiven.is_empty());
+                proptest::prop_assert_eq!(cl.name, name.as_str());
+                proptest::prop_assert_eq!(cl.value_offset, at);
+                let general: Vec<_> = cl
+                    .params
+                    .iter()
+                    .map(|p| (p.name.to_string(), p.values.iter().map(|v| v.to_string()).collect::<Vec<_>>()))
+                    .collect();
+                let fast: Vec<_> = params.iter().map(|(n, v)| (n.clone(), vec![v.clone()])).collect();
+                proptest::prop_assert_eq!(general, fast);
+            }
+        }
+
+        /// A part of a folded line is borrowed from where it lies in the input, or not at all.
+        #[test]
+        fn segments_lift_what_lies_in_one_physical_line(
+            line in "[a-z;:=]{1,30}",
+            cuts in proptest::collection::vec(1usize..30, 0..6),
+            start in 0usize..40,
+            len in 0usize..20,
+        ) {
+            let mut source = String::new();
+            let mut cut_at: Vec<usize> = cuts.into_iter().filter(|&c| c < line.len()).collect();
+            cut_at.sort_unstable();
+            cut_at.dedup();
+            let mut last = 0;
+            for c in cut_at {
+                source.push_str(&line[last..c]);
+                source.push_str("\r\n ");
+                last = c;
+            }
+            source.push_str(&line[last..]);
+            source.push_str("\r\n");
+            let end = start + len;
+            if end <= line.len()
+                && let Some(part) = Segments::new(&source).lift(start, end)
+            {
+                proptest::prop_assert_eq!(part, &line[start..end]);
+            }
         }
     }
 }

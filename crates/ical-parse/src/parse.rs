@@ -4,7 +4,9 @@ use crate::component::{Calendar, Component, missing};
 use crate::contentline::{self, ContentLine, Event, Lexer, Line, LinePos};
 use crate::error::{Error, ErrorKind, Limit, Warning};
 use crate::occurrence::{self, Rules, Seen, Violation};
-use crate::property::{Parameter, Property, own_name, rebase, uppercase};
+use crate::property::{
+    Parameter, ParameterValues, Property, own_name, own_value, rebase, uppercase,
+};
 use crate::value::{self, ValueType, split_list};
 use std::borrow::Cow;
 
@@ -198,6 +200,7 @@ fn parse_input<'a>(
         root: Calendar::default(),
         components: 0,
         forgiven: Vec::new(),
+        canonical: contentline::Canonical::default(),
     };
     let mut lexer = Lexer::new(input, text, options.limits.max_line_bytes);
     while let Some(event) = lexer.next_event()? {
@@ -232,6 +235,8 @@ struct Parser<'a> {
     root: Calendar<'a>,
     components: usize,
     forgiven: Vec<(usize, ErrorKind)>,
+    /// The parts of the line being read, when it is in canonical form.
+    canonical: contentline::Canonical,
 }
 
 impl<'a> Parser<'a> {
@@ -260,10 +265,16 @@ impl<'a> Parser<'a> {
     }
 
     fn line(&mut self, line: Line<'a>) -> Result<(), Error> {
+        let max_params = self.limits.max_parameters_per_property;
+        let line = match canonical(line, max_params, &mut self.canonical) {
+            Ok(property) => return self.dispatch(property),
+            Err(line) => line,
+        };
         let Line {
             mut text,
             mut pos,
             head: mut first,
+            source: _,
         } = line;
         // A byte order mark inside the stream (files concatenated) carries no data either.
         if !text
@@ -297,7 +308,6 @@ impl<'a> Parser<'a> {
         self.forgiven.clear();
         let mut forgiven = std::mem::take(&mut self.forgiven);
         let lenient = self.lenient;
-        let max_params = self.limits.max_parameters_per_property;
         let split = match text {
             Cow::Borrowed(t) => contentline::split(t, lenient, max_params, &mut forgiven)
                 .map(|cl| build(cl, &pos))
@@ -332,6 +342,11 @@ impl<'a> Parser<'a> {
                 return self.push_property(raw);
             }
         };
+        self.dispatch(property)
+    }
+
+    /// Takes a line's property: a component's BEGIN or END, or a property of the open one.
+    fn dispatch(&mut self, property: Property<'a>) -> Result<(), Error> {
         if property.is("BEGIN") {
             self.begin(property)
         } else if property.is("END") {
@@ -643,6 +658,83 @@ fn build<'s>(cl: ContentLine<'s>, pos: &LinePos<'_>) -> Property<'s> {
         raw_value: Cow::Borrowed(cl.value),
         line,
         value_column,
+    }
+}
+
+/// The property of a line in canonical form (see [`contentline::split_canonical`]), built
+/// without the general splitter; the line itself otherwise.
+fn canonical<'a>(
+    line: Line<'a>,
+    max_params: usize,
+    c: &mut contentline::Canonical,
+) -> Result<Property<'a>, Line<'a>> {
+    if contentline::split_canonical(&line.text, max_params, c).is_none() {
+        return Err(line);
+    }
+    let (l, value_column) = line.pos.position(c.value_offset);
+    let ranges = c.params.get(..c.param_count).unwrap_or_default();
+    match line.text {
+        Cow::Borrowed(t) => {
+            let part = |from: usize, to: usize| Cow::Borrowed(t.get(from..to).unwrap_or_default());
+            Ok(Property {
+                name: part(0, c.name_end),
+                params: ranges
+                    .iter()
+                    .map(|&[n0, n1, v0, v1]| {
+                        Parameter::with_parameter_values(
+                            part(n0, n1),
+                            ParameterValues::one(part(v0, v1)),
+                        )
+                    })
+                    .collect(),
+                raw_value: part(c.value_offset, t.len()),
+                line: l,
+                value_column,
+            })
+        }
+        Cow::Owned(t) => {
+            let Some(source) = line.source else {
+                return Err(Line {
+                    text: Cow::Owned(t),
+                    ..line
+                });
+            };
+            // A folded line: each part borrows from the input where it lies within one
+            // physical line, and is copied where a fold cuts it.
+            let segments = contentline::Segments::new(source);
+            let part =
+                |from: usize, to: usize, own: fn(Cow<'_, str>) -> Cow<'static, str>| match segments
+                    .lift(from, to)
+                {
+                    Some(s) => Cow::Borrowed(s),
+                    None => own(Cow::Borrowed(t.get(from..to).unwrap_or_default())),
+                };
+            let name = part(0, c.name_end, own_name);
+            let params = ranges
+                .iter()
+                .map(|&[n0, n1, v0, v1]| {
+                    Parameter::with_parameter_values(
+                        part(n0, n1, own_name),
+                        ParameterValues::one(part(v0, v1, own_value)),
+                    )
+                })
+                .collect();
+            let raw_value = match segments.lift(c.value_offset, t.len()) {
+                Some(s) => Cow::Borrowed(s),
+                None => {
+                    let mut t = t;
+                    t.drain(..c.value_offset.min(t.len()));
+                    Cow::Owned(t)
+                }
+            };
+            Ok(Property {
+                name,
+                params,
+                raw_value,
+                line: l,
+                value_column,
+            })
+        }
     }
 }
 

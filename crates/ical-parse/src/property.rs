@@ -60,16 +60,22 @@ impl<'a> ParameterValues<'a> {
         ParameterValues::default()
     }
 
+    /// One value.
+    pub(crate) fn one(value: Cow<'a, str>) -> ParameterValues<'a> {
+        ParameterValues(Values::One([value]))
+    }
+
     /// Appends a value.
     pub fn push(&mut self, value: Cow<'a, str>) {
-        self.0 = match std::mem::take(&mut self.0) {
-            Values::Many(v) if v.is_empty() => Values::One([value]),
-            Values::One([first]) => Values::Many(vec![first, value]),
-            Values::Many(mut v) => {
-                v.push(value);
-                Values::Many(v)
+        match &mut self.0 {
+            Values::Many(v) if !v.is_empty() => v.push(value),
+            Values::Many(_) => self.0 = Values::One([value]),
+            Values::One(_) => {
+                if let Values::One([first]) = std::mem::take(&mut self.0) {
+                    self.0 = Values::Many(vec![first, value]);
+                }
             }
-        };
+        }
     }
 
     /// The values as a slice.
@@ -85,10 +91,12 @@ impl<'a> ParameterValues<'a> {
     /// [`Parameter::rebase`]).
     fn rebase<'h>(self, line: &str, head: Option<&'h str>) -> ParameterValues<'h> {
         ParameterValues(match self.0 {
-            Values::One([v]) => Values::One([rebase(v, line, head, own)]),
-            Values::Many(v) => {
-                Values::Many(v.into_iter().map(|v| rebase(v, line, head, own)).collect())
-            }
+            Values::One([v]) => Values::One([rebase(v, line, head, own_value)]),
+            Values::Many(v) => Values::Many(
+                v.into_iter()
+                    .map(|v| rebase(v, line, head, own_value))
+                    .collect(),
+            ),
         })
     }
 
@@ -96,8 +104,8 @@ impl<'a> ParameterValues<'a> {
     #[must_use]
     pub fn into_owned(self) -> ParameterValues<'static> {
         ParameterValues(match self.0 {
-            Values::One([v]) => Values::One([own(v)]),
-            Values::Many(v) => Values::Many(v.into_iter().map(own).collect()),
+            Values::One([v]) => Values::One([own_value(v)]),
+            Values::Many(v) => Values::Many(v.into_iter().map(own_value).collect()),
         })
     }
 }
@@ -266,7 +274,7 @@ pub(crate) fn own_name(name: Cow<'_, str>) -> Cow<'static, str> {
 
 /// An owned parameter value; an enumerated one of RFC 5545 §3.2 (`PARTSTAT=NEEDS-ACTION`)
 /// borrows a static copy, as the values of a folded ATTENDEE line mostly are.
-fn own(value: Cow<'_, str>) -> Cow<'static, str> {
+pub(crate) fn own_value(value: Cow<'_, str>) -> Cow<'static, str> {
     match value {
         Cow::Owned(s) => Cow::Owned(s),
         Cow::Borrowed(s) => match static_value(s) {
