@@ -93,8 +93,11 @@ pub struct QuirkProfile {
     /// 404 (QUIRKS #13): the sync machine checks an omitted href with a GET instead of asking
     /// the multiget again.
     pub multiget_omits_missing: bool,
-    /// Most hrefs in one multiget (QUIRKS #13: Zoho caps at 1,000; Cyrus stalls per request,
-    /// so bigger is faster there).
+    /// Most hrefs in one multiget: the server's or the user's cap (QUIRKS #13: Zoho refuses
+    /// more than 1,000). The sync machine sends batches as large as this, the expected answer
+    /// size ([`crate::sync::SyncConfig::max_multiget_bytes`]) and its requests in flight allow:
+    /// every request has a fixed cost on the server (Radicale serves them one at a time,
+    /// Cyrus stalls per request on a reused connection), so fewer is faster.
     pub multiget_batch_size: usize,
     /// The server honours `If-None-Match: *` on PUT (Google does not, QUIRKS #7, #18): when
     /// off, a create is sent without it.
@@ -150,7 +153,7 @@ impl Default for QuirkProfile {
             multiget: true,
             multiget_404_on_missing_href: false,
             multiget_omits_missing: false,
-            multiget_batch_size: 100,
+            multiget_batch_size: 1000,
             if_none_match: true,
             trust_put_etag: true,
             put_etag_missing: false,

@@ -9,9 +9,11 @@
 //!    state so that deletions are found;
 //! 3. where sync-collection is absent or the empty token is refused, a `CS:getctag` check, then
 //!    a Depth:1 `DAV:getetag` listing diffed against the known state;
-//! 4. changed items fetched with `CALDAV:calendar-multiget` in batches, several in flight;
-//!    hrefs a multiget leaves out are asked again, then reported as missing; servers that
-//!    refuse multiget are read with GET.
+//! 4. changed items fetched with `CALDAV:calendar-multiget` (RFC 4791 §7.9) in batches as
+//!    large as the limits allow (the profile's cap on hrefs, the expected answer size from the
+//!    listed `DAV:getcontentlength` or an estimate), spread over the requests in flight when
+//!    there are many; a batch refused with 413 is halved; hrefs a multiget leaves out are
+//!    asked again, then reported as missing; servers that refuse multiget are read with GET.
 //!
 //! A calendar's new token is committed only when its sync is complete, so a sync interrupted
 //! at any point and restarted from the last persisted state ends in the same result. A
@@ -52,6 +54,10 @@ const RESOURCETYPE: QName = names::RESOURCETYPE;
 const SYNC_TOKEN: QName = names::SYNC_TOKEN;
 const GETCTAG: QName = names::GETCTAG;
 const CALENDAR_DATA: QName = names::CALENDAR_DATA;
+/// `DAV:getcontentlength` (RFC 4918 §15.4): what a multiget of the member will weigh.
+const GETCONTENTLENGTH: QName = QName::from_static(dav_xml::name::DAV, "getcontentlength");
+/// The members' properties a listing asks for.
+const MEMBER_PROPS: [QName; 4] = [GETETAG, GETCONTENTTYPE, RESOURCETYPE, GETCONTENTLENGTH];
 
 /// What is known locally about synced calendars: plain data for the caller to persist.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,6 +136,13 @@ pub struct SyncConfig {
     /// Hand out a [`Checkpoint`] after every applied fetch batch (see the module docs). Off:
     /// the state changes only when the machine is done.
     pub checkpoints: bool,
+    /// The expected size of one multiget answer, in bytes of calendar data: batches are cut
+    /// so that the members' listed `DAV:getcontentlength` (or
+    /// [`SyncConfig::estimated_item_bytes`] where the listing gave none) stays below it. It
+    /// bounds the memory one answer takes; a single larger member still goes alone.
+    pub max_multiget_bytes: u64,
+    /// What a member whose listing gave no `DAV:getcontentlength` is expected to weigh.
+    pub estimated_item_bytes: u64,
 }
 
 impl SyncConfig {
@@ -145,6 +158,8 @@ impl SyncConfig {
             max_pages: 1000,
             max_items: 1_000_000,
             checkpoints: false,
+            max_multiget_bytes: 16 << 20,
+            estimated_item_bytes: 2 << 10,
         }
     }
 
@@ -239,11 +254,12 @@ pub struct Checkpoint {
     pub items: Vec<Item>,
 }
 
-/// A listed member: its href as sent and the etag the listing gave.
+/// A listed member: its href as sent, and the etag and size the listing gave.
 #[derive(Debug, Clone)]
 struct Member {
     href: Href,
     etag: Option<String>,
+    size: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -494,10 +510,74 @@ impl Machine for SyncMachine {
     }
 }
 
+/// What one member's `<response>` adds to a multiget answer beyond its calendar data (href,
+/// etag, propstat markup, escaping of the data's few markup characters).
+const RESPONSE_OVERHEAD: u64 = 256;
+
+/// How the members to fetch are cut into multigets (RFC 4791 §7.9).
+///
+/// Every request costs a server a fixed price (a connection where it closes them, the
+/// authentication, the collection's lookup), so batches are as large as the limits allow: the
+/// profile's cap on hrefs per multiget, and the expected answer size, which bounds what one
+/// answer holds in memory. Where several requests may be in flight, a large fetch is spread
+/// over them so that a server that serves connections in parallel can.
+#[derive(Debug, Clone, Copy)]
+struct Batching {
+    /// Most hrefs in one multiget ([`QuirkProfile::multiget_batch_size`]).
+    max_hrefs: usize,
+    /// Most expected bytes in one answer ([`SyncConfig::max_multiget_bytes`]).
+    max_bytes: u64,
+    /// Requests that may be in flight at once ([`SyncConfig::max_in_flight`]).
+    lanes: usize,
+}
+
+/// Fewer hrefs than this are not split across lanes: below it the fixed cost of a request is
+/// a large part of its time.
+const MIN_SPREAD_HREFS: usize = 250;
+
+impl Batching {
+    /// The lengths of consecutive batches of members whose expected sizes are `sizes`.
+    fn split(self, sizes: &[u64]) -> Vec<usize> {
+        let count = sizes.len();
+        if count == 0 {
+            return Vec::new();
+        }
+        let weight = |size: u64| size.saturating_add(RESPONSE_OVERHEAD);
+        let total = sizes
+            .iter()
+            .map(|s| weight(*s))
+            .fold(0, u64::saturating_add);
+        let max_bytes = self.max_bytes.max(1);
+        let max_hrefs = self.max_hrefs.max(1);
+        let by_bytes = usize::try_from(total.div_ceil(max_bytes)).unwrap_or(usize::MAX);
+        let by_lanes = self.lanes.max(1).min(count / MIN_SPREAD_HREFS).max(1);
+        let batches = count.div_ceil(max_hrefs).max(by_bytes).max(by_lanes);
+        let target = count.div_ceil(batches).clamp(1, max_hrefs);
+        let mut lengths = Vec::with_capacity(batches);
+        let (mut len, mut bytes) = (0usize, 0u64);
+        for size in sizes {
+            let size = weight(*size);
+            if len > 0 && (len >= target || bytes.saturating_add(size) > max_bytes) {
+                lengths.push(len);
+                (len, bytes) = (0, 0);
+            }
+            len += 1;
+            bytes = bytes.saturating_add(size);
+        }
+        lengths.push(len);
+        lengths
+    }
+}
+
 fn text_prop(response: &Response, name: QName) -> Option<String> {
     let text = response.prop(&name)?.text();
     let text = text.trim();
     (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// The member's listed `DAV:getcontentlength`, if the server gave a number.
+fn content_length(response: &Response) -> Option<u64> {
+    text_prop(response, GETCONTENTLENGTH)?.parse().ok()
 }
 
 fn is_collection(response: &Response) -> bool {
@@ -645,7 +725,7 @@ impl Run {
                 &self.url,
                 Some(Depth::Zero),
                 &headers,
-                body::sync_collection(token, &[GETETAG, GETCONTENTTYPE, RESOURCETYPE]),
+                body::sync_collection(token, &MEMBER_PROPS),
             ),
             Purpose::Ctag => dav_request(
                 propfind,
@@ -659,7 +739,14 @@ impl Run {
                 &self.url,
                 Some(Depth::One),
                 &headers,
-                body::propfind(&[GETETAG, GETCONTENTTYPE, RESOURCETYPE, GETCTAG, SYNC_TOKEN]),
+                body::propfind(&[
+                    GETETAG,
+                    GETCONTENTTYPE,
+                    RESOURCETYPE,
+                    GETCONTENTLENGTH,
+                    GETCTAG,
+                    SYNC_TOKEN,
+                ]),
             ),
             Purpose::Multiget { keys, .. } => {
                 // Multiget answers are never minimal: the data is the point. No Depth: the
@@ -752,6 +839,7 @@ impl Run {
                     let member = Member {
                         href: href.clone(),
                         etag: text_prop(entry, GETETAG),
+                        size: content_length(entry),
                     };
                     if !self.add_member(config, k, member) {
                         return;
@@ -837,6 +925,7 @@ impl Run {
                         Member {
                             href: Href::new(item.href.as_str()),
                             etag: Some(item.etag.clone()),
+                            size: None,
                         },
                     )
                 })
@@ -873,6 +962,7 @@ impl Run {
             let member = Member {
                 href: href.clone(),
                 etag: text_prop(entry, GETETAG),
+                size: content_length(entry),
             };
             if !self.add_member(config, k, member) {
                 return;
@@ -899,11 +989,24 @@ impl Run {
 
     fn enqueue_fetch(&mut self, config: &SyncConfig, keys: Vec<String>, round: usize) {
         if config.quirks.multiget {
-            for chunk in keys.chunks(config.quirks.batch_size()) {
-                self.queue.push_back(Purpose::Multiget {
-                    keys: chunk.to_vec(),
-                    round,
-                });
+            let sizes: Vec<u64> = keys
+                .iter()
+                .map(|k| {
+                    self.wanted
+                        .get(k)
+                        .and_then(|m| m.size)
+                        .unwrap_or(config.estimated_item_bytes)
+                })
+                .collect();
+            let plan = Batching {
+                max_hrefs: config.quirks.batch_size(),
+                max_bytes: config.max_multiget_bytes,
+                lanes: config.max_in_flight.max(1),
+            };
+            let mut keys = keys.into_iter();
+            for len in plan.split(&sizes) {
+                let keys: Vec<String> = keys.by_ref().take(len).collect();
+                self.queue.push_back(Purpose::Multiget { keys, round });
             }
         } else {
             self.queue
@@ -921,6 +1024,18 @@ impl Run {
         let status = response.status();
         if status == StatusCode::UNAUTHORIZED || status.is_server_error() {
             self.fail(status_error(&self.url, response));
+            return;
+        }
+        if status == StatusCode::PAYLOAD_TOO_LARGE && keys.len() > 1 {
+            // The server (or a proxy in front of it) refuses a request or an answer this large:
+            // the same hrefs in two halves, down to one, before reading any one by one.
+            let mut keys = keys;
+            let second = keys.split_off(keys.len() / 2);
+            self.queue.push_back(Purpose::Multiget { keys, round });
+            self.queue.push_back(Purpose::Multiget {
+                keys: second,
+                round,
+            });
             return;
         }
         if status != StatusCode::MULTI_STATUS {
@@ -1129,5 +1244,69 @@ impl Run {
             method: self.method,
         };
         self.result = Some(Ok((changes, new_state)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn plan(max_hrefs: usize, max_bytes: u64, lanes: usize) -> Batching {
+        Batching {
+            max_hrefs,
+            max_bytes,
+            lanes,
+        }
+    }
+
+    #[test]
+    fn a_small_fetch_is_one_multiget() {
+        assert_eq!(plan(1000, 8 << 20, 4).split(&[900; 200]), [200]);
+        assert!(plan(1000, 8 << 20, 4).split(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_large_fetch_is_spread_over_the_lanes() {
+        assert_eq!(plan(1000, 8 << 20, 4).split(&[900; 2000]), [500; 4]);
+        assert_eq!(plan(1000, 8 << 20, 1).split(&[900; 2000]), [1000, 1000]);
+        assert_eq!(plan(5000, 8 << 20, 1).split(&[900; 2000]), [2000]);
+    }
+
+    #[test]
+    fn the_cap_on_hrefs_holds() {
+        assert_eq!(plan(100, 8 << 20, 4).split(&[900; 250]), [84, 84, 82]);
+        assert_eq!(plan(0, 8 << 20, 0).split(&[1; 3]), [1, 1, 1]);
+    }
+
+    #[test]
+    fn large_members_make_smaller_batches() {
+        // 100 KiB each: 8 MiB holds 81 of them with their markup.
+        let lengths = plan(1000, 8 << 20, 1).split(&[100 << 10; 200]);
+        assert_eq!(lengths.iter().sum::<usize>(), 200);
+        assert!(lengths.iter().all(|l| *l <= 81), "{lengths:?}");
+        // One member above the bound still goes, alone.
+        assert_eq!(plan(1000, 1000, 1).split(&[10, 5000, 10]), [1, 1, 1]);
+    }
+
+    proptest! {
+        #[test]
+        fn batches_cover_every_member_within_the_limits(
+            sizes in proptest::collection::vec(0u64..200_000, 0..3000),
+            max_hrefs in 0usize..1500,
+            max_bytes in 0u64..(16 << 20),
+            lanes in 0usize..8,
+        ) {
+            let lengths = plan(max_hrefs, max_bytes, lanes).split(&sizes);
+            prop_assert_eq!(lengths.iter().sum::<usize>(), sizes.len());
+            let mut at = 0;
+            for len in lengths {
+                prop_assert!(len >= 1 && len <= max_hrefs.max(1));
+                let batch = &sizes[at..at + len];
+                let bytes: u64 = batch.iter().map(|s| s + RESPONSE_OVERHEAD).sum();
+                prop_assert!(len == 1 || bytes <= max_bytes.max(1));
+                at += len;
+            }
+        }
     }
 }

@@ -34,10 +34,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     config.allow_plain_http_credentials = true;
     let config = config.with_credentials(Credentials::password(user, password));
     let driver = Driver::new(HttpClient::new(config)?).with_max_in_flight(in_flight);
-    let mut machine = Core(SyncMachine::new(
-        SyncConfig::new(base.parse()?, vec![Href::new(path)]).with_quirks(quirks),
-        SyncState::default(),
-    ));
+    let mut sync = SyncConfig::new(base.parse()?, vec![Href::new(path)]).with_quirks(quirks);
+    sync.max_in_flight = in_flight;
+    let mut machine = Core(SyncMachine::new(sync, SyncState::default()));
     let start = Instant::now();
     let outcome = driver
         .run(&mut machine)

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
 
+mod batching;
 mod bootstrap;
 mod probe;
 mod quirks;
