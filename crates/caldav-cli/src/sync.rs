@@ -19,7 +19,6 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use caldav_client_core::RequestId;
-use caldav_client_core::listing::Collection;
 use caldav_client_core::sync::{ChangeSet, Item, SyncConfig, SyncMachine, SyncOutcome};
 use caldav_client_core::write::{WriteConfig, WriteMachine, WriteOutcome, WriteRequest};
 use caldav_tokio::{Drive, Step};
@@ -32,8 +31,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::account::Global;
-use crate::remote::{EXIT_CONFLICT, EXIT_NETWORK, Session, calendar_name, find_calendar};
-use crate::vdir::{self, CalendarRecord, LocalChange, State};
+use crate::remote::{EXIT_CONFLICT, EXIT_NETWORK, Session};
+use crate::vdir::{self, CalendarRecord, Discovery, KnownCalendar, LocalChange, State};
 
 /// What to do when both sides changed an item.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -163,11 +162,15 @@ struct Run<'a> {
     on_conflict: OnConflict,
     progress: Progress,
     since_save: usize,
+    /// Files written since the last save, made durable just before it.
+    pending: vdir::Pending,
 }
 
 impl Run<'_> {
     fn save(&mut self) -> Result<()> {
         self.since_save = 0;
+        // The files first, then the state that claims them.
+        self.pending.flush()?;
         vdir::save_state(&self.root, &self.state)
     }
 
@@ -197,7 +200,8 @@ impl Run<'_> {
     fn keep_local_copy(&mut self, dir: &Path, file: &str, local: &str) -> Result<String> {
         let stem = file.strip_suffix(".ics").unwrap_or(file);
         let copy = vdir::unique_name(&format!("{stem}-conflict.ics"), &|n| dir.join(n).exists());
-        vdir::write_atomic(&dir.join(&copy), with_new_uid(local).as_bytes())?;
+        self.pending
+            .write(&dir.join(&copy), with_new_uid(local).as_bytes())?;
         Ok(copy)
     }
 
@@ -239,20 +243,14 @@ impl Run<'_> {
                     self.conflict(tally, &folder, &file, "deleted on the server, edited here");
                     if self.on_conflict == OnConflict::KeepBoth {
                         // The local version lives on as a new item.
-                        self.record(key)?.items.remove(&file);
+                        self.record(key)?.remove(&file);
                         local.insert(file.clone(), LocalChange::Created { file });
                     }
                 }
                 _ => {
                     local.remove(&file);
-                    match std::fs::remove_file(dir.join(&file)) {
-                        Ok(()) => {}
-                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                        Err(e) => {
-                            return Err(e).with_context(|| format!("removing {folder}/{file}"));
-                        }
-                    }
-                    self.record(key)?.items.remove(&file);
+                    self.pending.remove(&dir.join(&file))?;
+                    self.record(key)?.remove(&file);
                     tally.down_deleted += 1;
                 }
             }
@@ -323,7 +321,7 @@ impl Run<'_> {
             }
             None => {}
         }
-        let new = vdir::write_item(
+        let new = self.pending.write_item(
             dir,
             &file,
             item.href.as_str(),
@@ -335,7 +333,7 @@ impl Run<'_> {
         } else {
             tally.down_new += 1;
         }
-        self.record(key)?.items.insert(file, new);
+        self.record(key)?.insert(file, new);
         Ok(())
     }
 
@@ -409,7 +407,7 @@ impl Run<'_> {
                         && format!("{error}").contains("not found")
                     {
                         // Already gone on the server: the deletion is done.
-                        self.record(key)?.items.remove(&file);
+                        self.record(key)?.remove(&file);
                         tally.up_deleted += 1;
                     } else {
                         tally.errors += 1;
@@ -429,10 +427,10 @@ impl Run<'_> {
                     } else {
                         tally.up_changed += 1;
                     }
-                    self.record(key)?.items.insert(file, new);
+                    self.record(key)?.insert(file, new);
                 }
                 WriteOutcome::Deleted { .. } => {
-                    self.record(key)?.items.remove(&file);
+                    self.record(key)?.remove(&file);
                     tally.up_deleted += 1;
                 }
                 WriteOutcome::Conflict(conflict) => {
@@ -477,7 +475,7 @@ impl Run<'_> {
                 theirs.etag.as_deref(),
                 mine,
             )?;
-            self.record(key)?.items.insert(file.to_owned(), new);
+            self.record(key)?.insert(file.to_owned(), new);
             return Ok(());
         }
         let what = match (change, &theirs.data) {
@@ -495,7 +493,8 @@ impl Run<'_> {
         if matches!(change, LocalChange::Created { .. }) {
             // Two different objects share a UID: the local one gets its own.
             if let Some(mine) = mine {
-                vdir::write_atomic(&dir.join(file), with_new_uid(&mine).as_bytes())?;
+                self.pending
+                    .write(&dir.join(file), with_new_uid(&mine).as_bytes())?;
                 queue.push_back(LocalChange::Created {
                     file: file.to_owned(),
                 });
@@ -509,13 +508,18 @@ impl Run<'_> {
                     queue.push_back(LocalChange::Created { file: copy });
                 }
                 let etag = theirs.etag.unwrap_or_default();
-                let new =
-                    vdir::write_item(dir, file, theirs.href.as_str(), &etag, data.as_bytes())?;
-                self.record(key)?.items.insert(file.to_owned(), new);
+                let new = self.pending.write_item(
+                    dir,
+                    file,
+                    theirs.href.as_str(),
+                    &etag,
+                    data.as_bytes(),
+                )?;
+                self.record(key)?.insert(file.to_owned(), new);
             }
             None => {
                 // Gone on the server: the local version is uploaded as a new object.
-                self.record(key)?.items.remove(file);
+                self.record(key)?.remove(file);
                 queue.push_back(LocalChange::Created {
                     file: file.to_owned(),
                 });
@@ -640,17 +644,86 @@ fn record_for(path: &Path, href: &str, etag: Option<&str>, data: &str) -> Result
     })
 }
 
-/// `caldav sync [CALENDAR...] DIR`.
+/// `caldav sync [CALENDAR...] DIR`; `rediscover` ignores the folder's discovery cache.
 pub(crate) async fn sync(
     global: &Global,
     names: &[String],
     root: &Path,
     on_conflict: OnConflict,
+    rediscover: bool,
 ) -> Result<ExitCode> {
     let session = Session::open(global).await?;
-    let result = sync_in(&session, names, root, on_conflict).await;
+    let mut result = sync_in(&session, names, root, on_conflict, rediscover).await;
+    if let Ok(Pass::Stale) = result {
+        // A calendar is not where the cache says: what was fetched is saved, the rest is
+        // done again from a fresh discovery.
+        result = sync_in(&session, names, root, on_conflict, true).await;
+    }
     session.finish()?;
-    result
+    match result? {
+        Pass::Done(code) => Ok(code),
+        Pass::Stale => bail!("the calendars moved while they were being discovered; run again"),
+    }
+}
+
+/// How one pass of a sync ended.
+enum Pass {
+    /// The sync ran; the process exits with this code.
+    Done(ExitCode),
+    /// The discovery cache sent a calendar's REPORT where the calendar no longer is.
+    Stale,
+}
+
+/// Whether a calendar's failed sync says that the calendar is no longer at its href, or no
+/// longer ours to read: discovery may find where it went (RFC 4918 §9.1, RFC 6578 §3.2).
+fn is_stale(error: &caldav_client_core::Error) -> bool {
+    use caldav_client_core::Error as E;
+    match error {
+        E::NotFound { .. } => true,
+        E::Status { status, .. } => matches!(status, 301 | 302 | 303 | 307 | 308 | 403 | 410),
+        E::Precondition { status, .. } => *status == 403,
+        _ => false,
+    }
+}
+
+/// The account's calendars, from the folder's discovery cache when it is usable, else from
+/// a fresh bootstrap and listing (which is cached). Returns whether the cache answered.
+async fn known_calendars(
+    session: &Session,
+    state: &mut State,
+    names: &[String],
+    rediscover: bool,
+) -> Result<(Vec<KnownCalendar>, bool)> {
+    let context = session.context.to_string();
+    if !rediscover
+        && let Some(cached) = &state.discovery
+        && cached.context == context
+        && cached.quirks == session.quirks
+        && names
+            .iter()
+            .all(|n| cached.calendars.iter().any(|c| c.is_named(n)))
+    {
+        return Ok((cached.calendars.clone(), true));
+    }
+    let account = session.account().await?;
+    let all = session.calendars(&account).await?;
+    let discovery = Discovery::of(&session.context, &session.quirks, &account, &all);
+    let calendars = discovery.calendars.clone();
+    state.discovery = Some(discovery);
+    Ok((calendars, false))
+}
+
+/// The calendar `name` names (display name or last href segment).
+fn find_known<'a>(calendars: &'a [KnownCalendar], name: &str) -> Result<&'a KnownCalendar> {
+    let matches: Vec<&KnownCalendar> = calendars.iter().filter(|c| c.is_named(name)).collect();
+    match matches.as_slice() {
+        [one] => Ok(one),
+        [] => {
+            let known: Vec<String> = calendars.iter().map(KnownCalendar::name).collect();
+            bail!("no calendar {name:?} (calendars: {})", known.join(", "))
+        }
+        _ => bail!("{name:?} names several calendars; use the last segment of its href"),
+    }
 }
 
 async fn sync_in(
@@ -658,7 +731,8 @@ async fn sync_in(
     names: &[String],
     root: &Path,
     on_conflict: OnConflict,
-) -> Result<ExitCode> {
+    rediscover: bool,
+) -> Result<Pass> {
     std::fs::create_dir_all(root).with_context(|| format!("creating {}", root.display()))?;
     let mut state = vdir::load_state(root)?;
     let server = session.base.to_string();
@@ -671,26 +745,29 @@ async fn sync_in(
             state.server
         );
     }
-    let account = session.account().await?;
-    let all = session.calendars(&account).await?;
-    let chosen: Vec<Collection> = if names.is_empty() {
+    let (all, from_cache) = known_calendars(session, &mut state, names, rediscover).await?;
+    let chosen: Vec<KnownCalendar> = if names.is_empty() {
         all.clone()
     } else {
         names
             .iter()
-            .map(|n| find_calendar(&all, n).cloned())
+            .map(|n| find_known(&all, n).cloned())
             .collect::<Result<_>>()?
     };
     if chosen.is_empty() {
         bail!("the account has no calendar to sync");
     }
+    let chosen: Vec<(Href, KnownCalendar)> = chosen
+        .into_iter()
+        .map(|c| (Href::new(c.href.clone()), c))
+        .collect();
 
     // Folders and local changes, before the server's changes touch anything.
     let mut local_changes: BTreeMap<String, BTreeMap<String, LocalChange>> = BTreeMap::new();
-    for calendar in &chosen {
-        let key = calendar.href.canonical();
+    for (href, calendar) in &chosen {
+        let key = href.canonical();
         if !state.calendars.contains_key(&key) {
-            let wanted = vdir::name_from_href(calendar.href.as_str(), false);
+            let wanted = vdir::name_from_href(href.as_str(), false);
             let taken: Vec<String> = state.calendars.values().map(|r| r.folder.clone()).collect();
             let mut folder = wanted.clone();
             let mut n = 2;
@@ -698,13 +775,9 @@ async fn sync_in(
                 folder = format!("{wanted}-{n}");
                 n += 1;
             }
-            state.calendars.insert(
-                key.clone(),
-                CalendarRecord {
-                    folder,
-                    ..CalendarRecord::default()
-                },
-            );
+            state
+                .calendars
+                .insert(key.clone(), CalendarRecord::new(folder));
         }
         let record = state
             .calendars
@@ -712,7 +785,7 @@ async fn sync_in(
             .context("calendar record vanished")?;
         let dir = vdir::calendar_dir(root, &record.folder);
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        vdir::write_meta(&dir, "displayname", &calendar_name(calendar))?;
+        vdir::write_meta(&dir, "displayname", &calendar.name())?;
         if let Some(color) = &calendar.color {
             vdir::write_meta(&dir, "color", color)?;
         }
@@ -724,7 +797,7 @@ async fn sync_in(
     }
     vdir::save_state(root, &state)?;
 
-    let hrefs: Vec<Href> = chosen.iter().map(|c| c.href.clone()).collect();
+    let hrefs: Vec<Href> = chosen.iter().map(|(href, _)| href.clone()).collect();
     let machine = SyncMachine::new(
         SyncConfig::new(session.base.clone(), hrefs)
             .with_checkpoints()
@@ -738,6 +811,7 @@ async fn sync_in(
         on_conflict,
         progress: Progress::new(),
         since_save: 0,
+        pending: vdir::Pending::new(root),
     };
     run.progress.start("from server", 0);
     let mut driven = Checkpointing {
@@ -762,13 +836,24 @@ async fn sync_in(
         ..
     } = driven;
     let new_sync_state = machine.into_state();
+    if from_cache
+        && outcome
+            .calendars
+            .iter()
+            .any(|c| c.result.as_ref().is_err_and(is_stale))
+    {
+        // What checkpoints delivered is kept; the next pass starts from a fresh discovery.
+        run.state.discovery = None;
+        run.save()?;
+        return Ok(Pass::Stale);
+    }
 
     let mut total = Tally::default();
     let mut failed = false;
     let mut network = false;
     let mut summaries = Vec::new();
-    for (calendar, result) in chosen.iter().zip(&outcome.calendars) {
-        let key = calendar.href.canonical();
+    for ((href, calendar), result) in chosen.iter().zip(&outcome.calendars) {
+        let key = href.canonical();
         let mut local = local_changes.remove(&key).unwrap_or_default();
         let mut tally = tallies.remove(&key).unwrap_or_default();
         let none = BTreeMap::new();
@@ -785,10 +870,10 @@ async fn sync_in(
             }
             Err(error) => {
                 run.progress
-                    .line(&format!("error: {}: {error}", calendar_name(calendar)));
+                    .line(&format!("error: {}: {error}", calendar.name()));
                 network |= matches!(error, caldav_client_core::Error::Transport { .. });
                 failed = true;
-                summaries.push((calendar_name(calendar), tally));
+                summaries.push((calendar.name(), tally));
                 continue;
             }
         }
@@ -797,7 +882,7 @@ async fn sync_in(
             run.state.sync.calendars.insert(key.clone(), cal.clone());
         }
         run.save()?;
-        match run.upload(&key, &calendar.href, local, &mut tally).await {
+        match run.upload(&key, href, local, &mut tally).await {
             Ok(()) => {}
             Err(error) => {
                 run.save()?;
@@ -806,7 +891,7 @@ async fn sync_in(
             }
         }
         run.save()?;
-        summaries.push((calendar_name(calendar), tally));
+        summaries.push((calendar.name(), tally));
     }
     run.progress.finish();
     for (name, t) in &summaries {
@@ -825,15 +910,15 @@ async fn sync_in(
         total.errors += t.errors;
     }
     if network {
-        return Ok(ExitCode::from(EXIT_NETWORK));
+        return Ok(Pass::Done(ExitCode::from(EXIT_NETWORK)));
     }
     if failed || total.errors > 0 {
-        return Ok(ExitCode::from(1));
+        return Ok(Pass::Done(ExitCode::from(1)));
     }
     if total.conflicts > 0 {
-        return Ok(ExitCode::from(EXIT_CONFLICT));
+        return Ok(Pass::Done(ExitCode::from(EXIT_CONFLICT)));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Pass::Done(ExitCode::SUCCESS))
 }
 
 #[cfg(test)]

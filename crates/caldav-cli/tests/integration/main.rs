@@ -6,6 +6,7 @@
     clippy::indexing_slicing
 )]
 
+mod discovery_cache;
 mod env;
 mod faults;
 mod ics;
