@@ -35,6 +35,24 @@ pub(crate) struct Rules {
     one_of_components: &'static [&'static str],
     /// How to name them in an error.
     components_named: &'static str,
+    /// For each name length, the bits of the names in `once` of that length: most names
+    /// are ruled out by one lookup, the rest after a comparison or two.
+    by_len: [u32; MAX_NAME],
+}
+
+/// One more than the longest name in any `once` list.
+const MAX_NAME: usize = 24;
+
+/// [`Rules::by_len`] of `once`.
+#[allow(clippy::indexing_slicing)] // evaluated at compile time: out of bounds fails the build
+const fn by_len(once: &[&str]) -> [u32; MAX_NAME] {
+    let mut out = [0u32; MAX_NAME];
+    let mut i = 0;
+    while i < once.len() {
+        out[once[i].len()] |= 1 << i;
+        i += 1;
+    }
+    out
 }
 
 /// A component's properties seen so far that [`Rules::once`] lists: one bit each.
@@ -68,14 +86,19 @@ pub(crate) fn rules(name: &str) -> Option<&'static Rules> {
 
 impl Rules {
     fn bit(&self, name: &str) -> u32 {
-        // Length and first letter rule out nearly every candidate without a comparison call.
-        let first = name.as_bytes().first();
-        self.once
-            .iter()
-            .position(|known| {
-                known.len() == name.len() && known.as_bytes().first() == first && *known == name
-            })
-            .map_or(0, |i| 1 << i)
+        let mut candidates = self.by_len.get(name.len()).copied().unwrap_or(0);
+        while candidates != 0 {
+            let i = candidates.trailing_zeros();
+            if self
+                .once
+                .get(i as usize)
+                .is_some_and(|known| *known == name)
+            {
+                return 1 << i;
+            }
+            candidates &= candidates - 1;
+        }
+        0
     }
 
     /// Notes a property named `name` (uppercase); `false` when it MUST NOT occur more than
@@ -126,29 +149,32 @@ impl Rules {
 const NO_COMPONENTS: &[&str] = &[];
 
 /// §3.6.1.
+const VEVENT_ONCE: &[&str] = &[
+    "DTSTAMP",
+    "UID",
+    "DTSTART",
+    "CLASS",
+    "CREATED",
+    "DESCRIPTION",
+    "GEO",
+    "LAST-MODIFIED",
+    "LOCATION",
+    "ORGANIZER",
+    "PRIORITY",
+    "SEQUENCE",
+    "STATUS",
+    "SUMMARY",
+    "TRANSP",
+    "URL",
+    "RECURRENCE-ID",
+    "DTEND",
+    "DURATION",
+    "COLOR",
+];
+
 static VEVENT: Rules = Rules {
-    once: &[
-        "DTSTAMP",
-        "UID",
-        "DTSTART",
-        "CLASS",
-        "CREATED",
-        "DESCRIPTION",
-        "GEO",
-        "LAST-MODIFIED",
-        "LOCATION",
-        "ORGANIZER",
-        "PRIORITY",
-        "SEQUENCE",
-        "STATUS",
-        "SUMMARY",
-        "TRANSP",
-        "URL",
-        "RECURRENCE-ID",
-        "DTEND",
-        "DURATION",
-        "COLOR",
-    ],
+    once: VEVENT_ONCE,
+    by_len: by_len(VEVENT_ONCE),
     required: 2,
     exclusive: &[("DTEND", "DURATION")],
     needs: &[],
@@ -157,30 +183,33 @@ static VEVENT: Rules = Rules {
 };
 
 /// §3.6.2.
+const VTODO_ONCE: &[&str] = &[
+    "DTSTAMP",
+    "UID",
+    "CLASS",
+    "COMPLETED",
+    "CREATED",
+    "DESCRIPTION",
+    "DTSTART",
+    "GEO",
+    "LAST-MODIFIED",
+    "LOCATION",
+    "ORGANIZER",
+    "PERCENT-COMPLETE",
+    "PRIORITY",
+    "RECURRENCE-ID",
+    "SEQUENCE",
+    "STATUS",
+    "SUMMARY",
+    "URL",
+    "DUE",
+    "DURATION",
+    "COLOR",
+];
+
 static VTODO: Rules = Rules {
-    once: &[
-        "DTSTAMP",
-        "UID",
-        "CLASS",
-        "COMPLETED",
-        "CREATED",
-        "DESCRIPTION",
-        "DTSTART",
-        "GEO",
-        "LAST-MODIFIED",
-        "LOCATION",
-        "ORGANIZER",
-        "PERCENT-COMPLETE",
-        "PRIORITY",
-        "RECURRENCE-ID",
-        "SEQUENCE",
-        "STATUS",
-        "SUMMARY",
-        "URL",
-        "DUE",
-        "DURATION",
-        "COLOR",
-    ],
+    once: VTODO_ONCE,
+    by_len: by_len(VTODO_ONCE),
     required: 2,
     exclusive: &[("DUE", "DURATION")],
     needs: &[("DURATION", "DTSTART")],
@@ -189,22 +218,25 @@ static VTODO: Rules = Rules {
 };
 
 /// §3.6.3 (DESCRIPTION may occur more than once in a journal entry).
+const VJOURNAL_ONCE: &[&str] = &[
+    "DTSTAMP",
+    "UID",
+    "CLASS",
+    "CREATED",
+    "DTSTART",
+    "LAST-MODIFIED",
+    "ORGANIZER",
+    "RECURRENCE-ID",
+    "SEQUENCE",
+    "STATUS",
+    "SUMMARY",
+    "URL",
+    "COLOR",
+];
+
 static VJOURNAL: Rules = Rules {
-    once: &[
-        "DTSTAMP",
-        "UID",
-        "CLASS",
-        "CREATED",
-        "DTSTART",
-        "LAST-MODIFIED",
-        "ORGANIZER",
-        "RECURRENCE-ID",
-        "SEQUENCE",
-        "STATUS",
-        "SUMMARY",
-        "URL",
-        "COLOR",
-    ],
+    once: VJOURNAL_ONCE,
+    by_len: by_len(VJOURNAL_ONCE),
     required: 2,
     exclusive: &[],
     needs: &[],
@@ -213,16 +245,19 @@ static VJOURNAL: Rules = Rules {
 };
 
 /// §3.6.4.
+const VFREEBUSY_ONCE: &[&str] = &[
+    "DTSTAMP",
+    "UID",
+    "CONTACT",
+    "DTSTART",
+    "DTEND",
+    "ORGANIZER",
+    "URL",
+];
+
 static VFREEBUSY: Rules = Rules {
-    once: &[
-        "DTSTAMP",
-        "UID",
-        "CONTACT",
-        "DTSTART",
-        "DTEND",
-        "ORGANIZER",
-        "URL",
-    ],
+    once: VFREEBUSY_ONCE,
+    by_len: by_len(VFREEBUSY_ONCE),
     required: 2,
     exclusive: &[],
     needs: &[],
@@ -231,19 +266,22 @@ static VFREEBUSY: Rules = Rules {
 };
 
 /// §3.4, §3.6 and RFC 7986 §5 (UID, LAST-MODIFIED, URL, REFRESH-INTERVAL, SOURCE, COLOR).
+const VCALENDAR_ONCE: &[&str] = &[
+    "PRODID",
+    "VERSION",
+    "CALSCALE",
+    "METHOD",
+    "UID",
+    "LAST-MODIFIED",
+    "URL",
+    "REFRESH-INTERVAL",
+    "SOURCE",
+    "COLOR",
+];
+
 static VCALENDAR: Rules = Rules {
-    once: &[
-        "PRODID",
-        "VERSION",
-        "CALSCALE",
-        "METHOD",
-        "UID",
-        "LAST-MODIFIED",
-        "URL",
-        "REFRESH-INTERVAL",
-        "SOURCE",
-        "COLOR",
-    ],
+    once: VCALENDAR_ONCE,
+    by_len: by_len(VCALENDAR_ONCE),
     required: 2,
     exclusive: &[],
     needs: &[],
@@ -252,8 +290,11 @@ static VCALENDAR: Rules = Rules {
 };
 
 /// §3.6.5.
+const VTIMEZONE_ONCE: &[&str] = &["TZID", "LAST-MODIFIED", "TZURL"];
+
 static VTIMEZONE: Rules = Rules {
-    once: &["TZID", "LAST-MODIFIED", "TZURL"],
+    once: VTIMEZONE_ONCE,
+    by_len: by_len(VTIMEZONE_ONCE),
     required: 1,
     exclusive: &[],
     needs: &[],
@@ -262,8 +303,11 @@ static VTIMEZONE: Rules = Rules {
 };
 
 /// §3.6.5, `standardc` and `daylightc` (all three REQUIRED).
+const TZ_RULE_ONCE: &[&str] = &["DTSTART", "TZOFFSETTO", "TZOFFSETFROM"];
+
 static TZ_RULE: Rules = Rules {
-    once: &["DTSTART", "TZOFFSETTO", "TZOFFSETFROM"],
+    once: TZ_RULE_ONCE,
+    by_len: by_len(TZ_RULE_ONCE),
     required: 3,
     exclusive: &[],
     needs: &[],
@@ -272,8 +316,11 @@ static TZ_RULE: Rules = Rules {
 };
 
 /// §3.6.6: DURATION and REPEAT are optional, "but if one occurs, so MUST the other".
+const VALARM_ONCE: &[&str] = &["ACTION", "TRIGGER", "DURATION", "REPEAT"];
+
 static VALARM: Rules = Rules {
-    once: &["ACTION", "TRIGGER", "DURATION", "REPEAT"],
+    once: VALARM_ONCE,
+    by_len: by_len(VALARM_ONCE),
     required: 2,
     exclusive: &[],
     needs: &[("DURATION", "REPEAT"), ("REPEAT", "DURATION")],

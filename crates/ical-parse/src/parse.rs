@@ -466,7 +466,8 @@ impl<'a> Parser<'a> {
         else {
             return Ok(());
         };
-        component.properties = self.properties.drain(start..).collect();
+        // One allocation at the final size and one copy.
+        component.properties = self.properties.split_off(start.min(self.properties.len()));
         if let Some(rules) = rules {
             let children = component.components.iter().map(|c| c.name.as_ref());
             for violation in rules.violations(seen, children) {
@@ -576,7 +577,9 @@ impl<'a> Parser<'a> {
                 }
                 result
             }
-            _ => property.value().map(drop),
+            _ => value::Value::parse(value_type, raw)
+                .map(drop)
+                .map_err(|e| property.locate(e, 0)),
         };
         if let Err(error) = checked {
             self.deviate(error)?;

@@ -638,7 +638,8 @@ impl<'a> Property<'a> {
         value::parse_integer(&self.raw_value).map_err(|e| self.locate(e, 0))
     }
 
-    fn locate(&self, error: Error, offset: usize) -> Error {
+    /// `error` (found at byte `offset` of the value) at the value's line and column.
+    pub(crate) fn locate(&self, error: Error, offset: usize) -> Error {
         let column = self
             .value_column
             .saturating_add(u32::try_from(offset).unwrap_or(u32::MAX));

@@ -332,11 +332,12 @@ impl Recur {
                 return Err(err(offset, RecurErrorKind::ExpectedPart));
             };
             let voff = offset + name.len() + 1;
+            // Rule parts are nearly always written in uppercase: an exact match first.
             let Some((bit, pname)) = PARTS
                 .iter()
-                .enumerate()
-                .find(|(_, p)| p.eq_ignore_ascii_case(name))
-                .map(|(i, p)| (1u32 << i, *p))
+                .position(|p| *p == name)
+                .or_else(|| PARTS.iter().position(|p| p.eq_ignore_ascii_case(name)))
+                .and_then(|i| Some((1u32 << i, *PARTS.get(i)?)))
             else {
                 if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
                 {
