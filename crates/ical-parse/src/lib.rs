@@ -11,7 +11,8 @@
 //!   RFC 6868-escaped parameter values are copied. [`Calendar::into_owned`] detaches it.
 //! - **Strict or lenient** ([`Mode`]): strict follows RFC 5545's grammar, including how often
 //!   §3.6 lets each property occur (UID and DTSTAMP exactly once in VEVENT, VTODO, VJOURNAL
-//!   and VFREEBUSY, PRODID and VERSION in VCALENDAR, no second SUMMARY, ...); names are
+//!   and VFREEBUSY, PRODID and VERSION in VCALENDAR, no second SUMMARY, what each VALARM
+//!   ACTION needs, the VAVAILABILITY and AVAILABLE rules of RFC 7953, ...); names are
 //!   case-insensitive (§3.1), so `begin:vevent` is legal and written back in uppercase.
 //!   Lenient accepts what real servers and clients send (LF line ends, a BOM, folds inside
 //!   UTF-8 sequences, blank lines, whitespace around names, bare components, missing or

@@ -1,5 +1,7 @@
 //! How often each property may occur in the components RFC 5545 names (§3.4, §3.6.1–§3.6.6),
-//! with the calendar properties RFC 7986 §5 adds.
+//! with the calendar properties RFC 7986 §5 adds, and in RFC 7953's VAVAILABILITY and
+//! AVAILABLE (§3.1, §3.1.1). A VALARM also follows the rules of its ACTION (§3.6.6:
+//! `audioprop`, `dispprop`, `emailprop`), checked when it closes.
 //!
 //! ```text
 //! eventprop  = *(
@@ -19,6 +21,10 @@
 //! second occurrence is reported at its own line, a missing property at the component's
 //! BEGIN line when the component closes. Strict parsing rejects both; lenient parsing keeps
 //! the component as it is and reports each as a warning.
+
+use crate::component::{Component, missing};
+use crate::error::{Error, ErrorKind};
+use crate::property::Property;
 
 /// The occurrence rules of one component.
 pub(crate) struct Rules {
@@ -80,6 +86,8 @@ pub(crate) fn rules(name: &str) -> Option<&'static Rules> {
         "VTIMEZONE" => &VTIMEZONE,
         "STANDARD" | "DAYLIGHT" => &TZ_RULE,
         "VALARM" => &VALARM,
+        "VAVAILABILITY" => &VAVAILABILITY,
+        "AVAILABLE" => &AVAILABLE,
         _ => return None,
     })
 }
@@ -327,6 +335,118 @@ static VALARM: Rules = Rules {
     one_of_components: NO_COMPONENTS,
     components_named: "",
 };
+
+/// RFC 7953 §3.1 (`availabilityprop`): DURATION only with DTSTART, never with DTEND.
+const VAVAILABILITY_ONCE: &[&str] = &[
+    "DTSTAMP",
+    "UID",
+    "BUSYTYPE",
+    "CLASS",
+    "CREATED",
+    "DESCRIPTION",
+    "DTSTART",
+    "LAST-MODIFIED",
+    "LOCATION",
+    "ORGANIZER",
+    "PRIORITY",
+    "SEQUENCE",
+    "SUMMARY",
+    "URL",
+    "DTEND",
+    "DURATION",
+];
+
+static VAVAILABILITY: Rules = Rules {
+    once: VAVAILABILITY_ONCE,
+    by_len: by_len(VAVAILABILITY_ONCE),
+    required: 2,
+    exclusive: &[("DTEND", "DURATION")],
+    needs: &[("DURATION", "DTSTART")],
+    one_of_components: NO_COMPONENTS,
+    components_named: "",
+};
+
+/// RFC 7953 §3.1.1 (`availableprop`): DTSTAMP, DTSTART and UID REQUIRED; DTEND or DURATION,
+/// never both.
+const AVAILABLE_ONCE: &[&str] = &[
+    "DTSTAMP",
+    "DTSTART",
+    "UID",
+    "DTEND",
+    "DURATION",
+    "CREATED",
+    "DESCRIPTION",
+    "LAST-MODIFIED",
+    "LOCATION",
+    "RECURRENCE-ID",
+    "RRULE",
+    "SUMMARY",
+];
+
+static AVAILABLE: Rules = Rules {
+    once: AVAILABLE_ONCE,
+    by_len: by_len(AVAILABLE_ONCE),
+    required: 3,
+    exclusive: &[("DTEND", "DURATION")],
+    needs: &[],
+    one_of_components: NO_COMPONENTS,
+    components_named: "",
+};
+
+/// What a VALARM's ACTION asks of it beyond the rules every VALARM follows (RFC 5545
+/// §3.6.6), as errors in the order of their lines: `audioprop` allows one ATTACH;
+/// `dispprop` needs one DESCRIPTION; `emailprop` needs one DESCRIPTION, one SUMMARY and at
+/// least one ATTENDEE. Other actions (IANA or X- names) ask for nothing more.
+///
+/// ```text
+/// audioprop  = *( action / trigger / duration / repeat / attach / x-prop / iana-prop )
+/// dispprop   = *( action / description / trigger / duration / repeat / x-prop / iana-prop )
+/// emailprop  = *( action / description / trigger / summary / attendee /
+///                 duration / repeat / attach / x-prop / iana-prop )
+/// ```
+pub(crate) fn alarm_violations(alarm: &Component<'_>) -> Vec<Error> {
+    let Some(action) = alarm.property("ACTION") else {
+        return Vec::new();
+    };
+    // Enumerated values are case-insensitive (§2).
+    let action = action.raw_value.trim_end_matches([' ', '\t']);
+    let (once, required, at_least_one): (&[&'static str], &[&'static str], &[&'static str]) =
+        if action.eq_ignore_ascii_case("AUDIO") {
+            (&["ATTACH"], &[], &[])
+        } else if action.eq_ignore_ascii_case("DISPLAY") {
+            (&["DESCRIPTION"], &["DESCRIPTION"], &[])
+        } else if action.eq_ignore_ascii_case("EMAIL") {
+            (
+                &["DESCRIPTION", "SUMMARY"],
+                &["DESCRIPTION", "SUMMARY"],
+                &["ATTENDEE"],
+            )
+        } else {
+            return Vec::new();
+        };
+    let mut out: Vec<Error> = required
+        .iter()
+        .chain(at_least_one)
+        .filter(|name| alarm.property(name).is_none())
+        .map(|name| missing(alarm, name))
+        .collect();
+    let mut again: Vec<&Property<'_>> = once
+        .iter()
+        .filter_map(|name| alarm.properties_named(name).nth(1))
+        .collect();
+    again.sort_by_key(|p| p.line);
+    out.extend(again.into_iter().map(|p| {
+        Error::new(
+            p.line,
+            1,
+            ErrorKind::DuplicateProperty {
+                component: alarm.name.to_string(),
+                property: p.name.to_string(),
+            },
+        )
+    }));
+    out
+}
 
 #[cfg(test)]
 mod tests {

@@ -496,6 +496,11 @@ impl<'a> Parser<'a> {
                 self.deviate(error)?;
             }
         }
+        if component.name == "VALARM" {
+            for error in occurrence::alarm_violations(&component) {
+                self.deviate(error)?;
+            }
+        }
         match self.stack.last_mut() {
             Some(parent) => parent.component.components.push(component),
             None => self.root.components.push(component),

@@ -221,6 +221,128 @@ fn cases() -> Vec<(&'static str, Vec<u8>, u32, u32, ErrorKind)> {
             missing("VALARM", "REPEAT"),
         ),
         (
+            "DISPLAY VALARM without DESCRIPTION (§3.6.6 dispprop)",
+            event("BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT5M\r\nEND:VALARM\r\n").into_bytes(),
+            7,
+            1,
+            missing("VALARM", "DESCRIPTION"),
+        ),
+        (
+            "DISPLAY VALARM with a second DESCRIPTION (§3.6.6 dispprop)",
+            event(
+                "BEGIN:VALARM\r\naction:display\r\nTRIGGER:-PT5M\r\nDESCRIPTION:a\r\n\
+                 DESCRIPTION:b\r\nEND:VALARM\r\n",
+            )
+            .into_bytes(),
+            11,
+            1,
+            ErrorKind::DuplicateProperty {
+                component: "VALARM".into(),
+                property: "DESCRIPTION".into(),
+            },
+        ),
+        (
+            "EMAIL VALARM without SUMMARY (§3.6.6 emailprop)",
+            event(
+                "BEGIN:VALARM\r\nACTION:EMAIL\r\nTRIGGER:-PT5M\r\nDESCRIPTION:d\r\n\
+                 ATTENDEE:mailto:a@example.com\r\nEND:VALARM\r\n",
+            )
+            .into_bytes(),
+            7,
+            1,
+            missing("VALARM", "SUMMARY"),
+        ),
+        (
+            "EMAIL VALARM without ATTENDEE (§3.6.6 emailprop)",
+            event(
+                "BEGIN:VALARM\r\nTRIGGER:-PT5M\r\nDESCRIPTION:d\r\nSUMMARY:s\r\n\
+                 ACTION:EMAIL\r\nEND:VALARM\r\n",
+            )
+            .into_bytes(),
+            7,
+            1,
+            missing("VALARM", "ATTENDEE"),
+        ),
+        (
+            "AUDIO VALARM with a second ATTACH (§3.6.6 audioprop)",
+            event(
+                "BEGIN:VALARM\r\nACTION:AUDIO\r\nTRIGGER:-PT5M\r\n\
+                 ATTACH:https://example.com/a.aud\r\nATTACH:https://example.com/b.aud\r\n\
+                 END:VALARM\r\n",
+            )
+            .into_bytes(),
+            11,
+            1,
+            ErrorKind::DuplicateProperty {
+                component: "VALARM".into(),
+                property: "ATTACH".into(),
+            },
+        ),
+        (
+            "VAVAILABILITY without UID (RFC 7953 §3.1)",
+            format!(
+                "{HEAD}BEGIN:VAVAILABILITY\r\nDTSTAMP:20240101T000000Z\r\nEND:VAVAILABILITY\r\n{TAIL}"
+            )
+            .into_bytes(),
+            4,
+            1,
+            missing("VAVAILABILITY", "UID"),
+        ),
+        (
+            "VAVAILABILITY with DURATION but no DTSTART (RFC 7953 §3.1)",
+            format!(
+                "{HEAD}BEGIN:VAVAILABILITY\r\nUID:a\r\nDTSTAMP:20240101T000000Z\r\n\
+                 DURATION:P7D\r\nEND:VAVAILABILITY\r\n{TAIL}"
+            )
+            .into_bytes(),
+            4,
+            1,
+            missing("VAVAILABILITY", "DTSTART"),
+        ),
+        (
+            "VAVAILABILITY with a second BUSYTYPE (RFC 7953 §3.1)",
+            format!(
+                "{HEAD}BEGIN:VAVAILABILITY\r\nUID:a\r\nDTSTAMP:20240101T000000Z\r\n\
+                 BUSYTYPE:BUSY\r\nBUSYTYPE:BUSY-UNAVAILABLE\r\nEND:VAVAILABILITY\r\n{TAIL}"
+            )
+            .into_bytes(),
+            8,
+            1,
+            ErrorKind::DuplicateProperty {
+                component: "VAVAILABILITY".into(),
+                property: "BUSYTYPE".into(),
+            },
+        ),
+        (
+            "AVAILABLE without DTSTART (RFC 7953 §3.1.1)",
+            format!(
+                "{HEAD}BEGIN:VAVAILABILITY\r\nUID:a\r\nDTSTAMP:20240101T000000Z\r\n\
+                 BEGIN:AVAILABLE\r\nUID:b\r\nDTSTAMP:20240101T000000Z\r\n\
+                 DTEND:20240101T170000Z\r\nEND:AVAILABLE\r\nEND:VAVAILABILITY\r\n{TAIL}"
+            )
+            .into_bytes(),
+            7,
+            1,
+            missing("AVAILABLE", "DTSTART"),
+        ),
+        (
+            "AVAILABLE with DTEND and DURATION (RFC 7953 §3.1.1)",
+            format!(
+                "{HEAD}BEGIN:VAVAILABILITY\r\nUID:a\r\nDTSTAMP:20240101T000000Z\r\n\
+                 BEGIN:AVAILABLE\r\nUID:b\r\nDTSTAMP:20240101T000000Z\r\n\
+                 DTSTART:20240101T090000Z\r\nDTEND:20240101T170000Z\r\nDURATION:PT8H\r\n\
+                 END:AVAILABLE\r\nEND:VAVAILABILITY\r\n{TAIL}"
+            )
+            .into_bytes(),
+            12,
+            1,
+            ErrorKind::ExclusiveProperties {
+                component: "AVAILABLE".into(),
+                first: "DTEND",
+                second: "DURATION",
+            },
+        ),
+        (
             "VTIMEZONE without STANDARD or DAYLIGHT (§3.6.5)",
             format!("{HEAD}BEGIN:VTIMEZONE\r\nTZID:X\r\nEND:VTIMEZONE\r\n{TAIL}").into_bytes(),
             4,
@@ -408,4 +530,34 @@ fn limits_stop_the_parse_with_an_error() {
         (e.line, e.kind),
         (17, ErrorKind::LimitExceeded(Limit::Depth))
     );
+}
+
+/// RFC 5545 §3.6.6 and RFC 7953 §3.1: what each alarm action and an availability needs, and
+/// no more: complete alarms of each action, an X- action, and an availability with its
+/// AVAILABLE periods pass strict parsing.
+#[test]
+fn strict_accepts_complete_alarms_and_availability() {
+    let alarms = event(
+        "BEGIN:VALARM\r\nACTION:AUDIO\r\nTRIGGER:-PT5M\r\nEND:VALARM\r\n\
+         BEGIN:VALARM\r\nACTION:AUDIO\r\nTRIGGER:-PT5M\r\nATTACH:https://example.com/a\r\n\
+         DURATION:PT1M\r\nREPEAT:2\r\nEND:VALARM\r\n\
+         BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT5M\r\nDESCRIPTION:d\r\nEND:VALARM\r\n\
+         BEGIN:VALARM\r\nACTION:EMAIL\r\nTRIGGER:-PT5M\r\nDESCRIPTION:d\r\nSUMMARY:s\r\n\
+         ATTENDEE:mailto:a@example.com\r\nATTENDEE:mailto:b@example.com\r\n\
+         ATTACH:https://example.com/1\r\nATTACH:https://example.com/2\r\nEND:VALARM\r\n\
+         BEGIN:VALARM\r\nACTION:X-SPEAK\r\nTRIGGER:-PT5M\r\nEND:VALARM\r\n",
+    );
+    let parsed = parse_bytes_with(alarms.as_bytes(), &ParseOptions::strict()).unwrap();
+    assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+    let availability = format!(
+        "{HEAD}BEGIN:VAVAILABILITY\r\nUID:a\r\nDTSTAMP:20240101T000000Z\r\n\
+         DTSTART:20240101T000000Z\r\nDURATION:P30D\r\nBUSYTYPE:BUSY\r\nCOMMENT:1\r\nCOMMENT:2\r\n\
+         BEGIN:AVAILABLE\r\nUID:b\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T090000Z\r\n\
+         DTEND:20240101T170000Z\r\nRRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR\r\n\
+         EXDATE:20240102T090000Z\r\nEXDATE:20240103T090000Z\r\nEND:AVAILABLE\r\n\
+         BEGIN:AVAILABLE\r\nUID:c\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240106T090000Z\r\n\
+         END:AVAILABLE\r\nEND:VAVAILABILITY\r\n{TAIL}"
+    );
+    let parsed = parse_bytes_with(availability.as_bytes(), &ParseOptions::strict()).unwrap();
+    assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
 }
