@@ -88,6 +88,10 @@ pub(crate) struct Line<'a> {
     /// included), borrowed from the input, so that a part of it that lies within one physical
     /// line can borrow from there (see [`lift`]).
     pub(crate) source: Option<&'a str>,
+    /// Whether the text is the lexer's unfolding buffer ([`Lexer::unfolded`]) rather than
+    /// `text` (a folded line of UTF-8 input: the buffer is reused from line to line, and
+    /// only what must be owned is copied out of it).
+    pub(crate) buffered: bool,
 }
 
 /// What the lexer reports: a line, or a deviation to forgive or refuse.
@@ -107,6 +111,8 @@ pub(crate) struct Lexer<'a> {
     max_line: usize,
     seen_bare_lf: bool,
     pending: std::collections::VecDeque<Error>,
+    /// The unfolded text of the last folded line of UTF-8 input.
+    unfolded: String,
 }
 
 impl<'a> Lexer<'a> {
@@ -120,6 +126,7 @@ impl<'a> Lexer<'a> {
             max_line,
             seen_bare_lf: false,
             pending: std::collections::VecDeque::new(),
+            unfolded: String::new(),
         };
         if input.starts_with(b"\xEF\xBB\xBF") {
             lexer.pos = 3;
@@ -179,11 +186,21 @@ impl<'a> Lexer<'a> {
                 },
                 head: None,
                 source: None,
+                buffered: false,
             })));
         }
-        // Room for one continuation as long as the first line (the usual fold at 75 octets),
-        // so most folded lines take one allocation, not one per continuation.
-        let mut buf = Unfolded::new(end.saturating_sub(start).saturating_mul(2), self.text);
+        let mut buf = match self.text {
+            Some(t) => {
+                let mut reused = std::mem::take(&mut self.unfolded);
+                reused.clear();
+                Unfolded::Text(reused, t)
+            }
+            // Room for one continuation as long as the first line (the usual fold at 75
+            // octets), so most folded lines take one allocation, not one per continuation.
+            None => Unfolded::Bytes(Vec::with_capacity(
+                end.saturating_sub(start).saturating_mul(2),
+            )),
+        };
         buf.push(self.input, start, end);
         let mut folds = [usize::MAX; 2];
         let mut count = 0;
@@ -210,6 +227,18 @@ impl<'a> Lexer<'a> {
             folds,
             base: 0,
         };
+        let head = self.text.and_then(|t| t.get(start..end));
+        let source = self.text.and_then(|t| t.get(start..next));
+        if let Unfolded::Text(s, _) = buf {
+            self.unfolded = s;
+            return Ok(Some(Event::Line(Line {
+                text: Cow::Borrowed(""),
+                pos,
+                head,
+                source,
+                buffered: true,
+            })));
+        }
         let text = match buf.finish() {
             Ok(s) => Cow::Owned(s),
             Err(e) => {
@@ -219,14 +248,18 @@ impl<'a> Lexer<'a> {
                 Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned())
             }
         };
-        let head = self.text.and_then(|t| t.get(start..end));
-        let source = self.text.and_then(|t| t.get(start..next));
         Ok(Some(Event::Line(Line {
             text,
             pos,
             head,
             source,
+            buffered: false,
         })))
+    }
+
+    /// The unfolded text of the last line reported as [`Line::buffered`].
+    pub(crate) fn unfolded(&self) -> &str {
+        &self.unfolded
     }
 
     fn check_length(&self, len: usize, line: u32) -> Result<(), Error> {
@@ -267,14 +300,7 @@ enum Unfolded<'a> {
     Bytes(Vec<u8>),
 }
 
-impl<'a> Unfolded<'a> {
-    fn new(capacity: usize, text: Option<&'a str>) -> Unfolded<'a> {
-        match text {
-            Some(t) => Unfolded::Text(String::with_capacity(capacity), t),
-            None => Unfolded::Bytes(Vec::with_capacity(capacity)),
-        }
-    }
-
+impl Unfolded<'_> {
     fn push(&mut self, input: &[u8], start: usize, end: usize) {
         if let Unfolded::Text(s, t) = self {
             match t.get(start..end) {
@@ -853,7 +879,12 @@ mod tests {
         let mut out = Vec::new();
         while let Some(event) = lexer.next_event().unwrap() {
             if let Event::Line(l) = event {
-                out.push((l.text.into_owned(), l.pos.line));
+                let text = if l.buffered {
+                    lexer.unfolded().to_owned()
+                } else {
+                    l.text.into_owned()
+                };
+                out.push((text, l.pos.line));
             }
         }
         out
@@ -1024,6 +1055,22 @@ mod tests {
                 && let Some(part) = Segments::new(&source).lift(start, end)
             {
                 proptest::prop_assert_eq!(part, &line[start..end]);
+            }
+        }
+    }
+
+    #[test]
+    fn find_ctl_finds_the_first_control_character_at_every_position() {
+        for len in 0..40 {
+            let clean = "a\té".repeat(len).into_bytes();
+            assert_eq!(find_ctl(&clean), None);
+            for at in 0..clean.len() {
+                for ctl in [0x00, 0x0A, 0x1F, 0x7F] {
+                    let mut bytes = clean.clone();
+                    bytes[at] = ctl;
+                    let first = bytes.iter().position(|&c| is_ctl(c));
+                    assert_eq!(find_ctl(&bytes), first, "{len} {at} {ctl}");
+                }
             }
         }
     }

@@ -405,34 +405,50 @@ static AVAILABLE: Rules = Rules {
 ///                 duration / repeat / attach / x-prop / iana-prop )
 /// ```
 pub(crate) fn alarm_violations(alarm: &Component<'_>) -> Vec<Error> {
-    let Some(action) = alarm.property("ACTION") else {
+    // One pass over the properties (names are uppercase in a parsed component): for each of
+    // DESCRIPTION, SUMMARY, ATTENDEE and ATTACH, how often it occurs and its second one.
+    const COUNTED: [&str; 4] = ["DESCRIPTION", "SUMMARY", "ATTENDEE", "ATTACH"];
+    let mut action = None;
+    let mut count = [0usize; 4];
+    let mut second: [Option<&Property<'_>>; 4] = [None; 4];
+    for p in &alarm.properties {
+        if p.name == "ACTION" {
+            action = action.or(Some(p));
+        } else if let Some(i) = COUNTED.iter().position(|n| p.name == *n)
+            && let (Some(n), Some(s)) = (count.get_mut(i), second.get_mut(i))
+        {
+            *n += 1;
+            if *n == 2 {
+                *s = Some(p);
+            }
+        }
+    }
+    let Some(action) = action else {
         return Vec::new();
     };
     // Enumerated values are case-insensitive (§2).
     let action = action.raw_value.trim_end_matches([' ', '\t']);
-    let (once, required, at_least_one): (&[&'static str], &[&'static str], &[&'static str]) =
-        if action.eq_ignore_ascii_case("AUDIO") {
-            (&["ATTACH"], &[], &[])
-        } else if action.eq_ignore_ascii_case("DISPLAY") {
-            (&["DESCRIPTION"], &["DESCRIPTION"], &[])
-        } else if action.eq_ignore_ascii_case("EMAIL") {
-            (
-                &["DESCRIPTION", "SUMMARY"],
-                &["DESCRIPTION", "SUMMARY"],
-                &["ATTENDEE"],
-            )
-        } else {
-            return Vec::new();
-        };
-    let mut out: Vec<Error> = required
+    // Which of COUNTED may occur once at most, and which are REQUIRED.
+    let (once, required): ([bool; 4], [bool; 4]) = if action.eq_ignore_ascii_case("AUDIO") {
+        ([false, false, false, true], [false; 4])
+    } else if action.eq_ignore_ascii_case("DISPLAY") {
+        ([true, false, false, false], [true, false, false, false])
+    } else if action.eq_ignore_ascii_case("EMAIL") {
+        ([true, true, false, false], [true, true, true, false])
+    } else {
+        return Vec::new();
+    };
+    let mut out: Vec<Error> = COUNTED
         .iter()
-        .chain(at_least_one)
-        .filter(|name| alarm.property(name).is_none())
-        .map(|name| missing(alarm, name))
+        .zip(required)
+        .zip(count)
+        .filter(|((_, required), count)| *required && *count == 0)
+        .map(|((name, _), _)| missing(alarm, name))
         .collect();
-    let mut again: Vec<&Property<'_>> = once
+    let mut again: Vec<&Property<'_>> = second
         .iter()
-        .filter_map(|name| alarm.properties_named(name).nth(1))
+        .zip(once)
+        .filter_map(|(second, once)| second.filter(|_| once))
         .collect();
     again.sort_by_key(|p| p.line);
     out.extend(again.into_iter().map(|p| {

@@ -203,10 +203,15 @@ fn parse_input<'a>(
         canonical: contentline::Canonical::default(),
     };
     let mut lexer = Lexer::new(input, text, options.limits.max_line_bytes);
+    let max_params = options.limits.max_parameters_per_property;
     while let Some(event) = lexer.next_event()? {
         match event {
             Event::Deviation(error) => parser.deviate(error)?,
-            Event::Line(line) => parser.line(line)?,
+            Event::Line(line) if line.buffered => parser.folded_line(line, lexer.unfolded())?,
+            Event::Line(line) => match canonical(&line, max_params, &mut parser.canonical) {
+                Some(property) => parser.dispatch(property)?,
+                None => parser.line(line)?,
+            },
         }
     }
     parser.finish()
@@ -264,17 +269,29 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// A folded line whose unfolded text is `unfolded` (the lexer's buffer).
+    fn folded_line(&mut self, line: Line<'a>, unfolded: &str) -> Result<(), Error> {
+        let max_params = self.limits.max_parameters_per_property;
+        if let Some(property) = canonical_folded(&line, unfolded, max_params, &mut self.canonical) {
+            return self.dispatch(property);
+        }
+        self.line(Line {
+            text: Cow::Owned(unfolded.to_owned()),
+            buffered: false,
+            ..line
+        })
+    }
+
+    /// A line the canonical splitter did not take (see [`canonical`]).
+    #[inline(never)]
     fn line(&mut self, line: Line<'a>) -> Result<(), Error> {
         let max_params = self.limits.max_parameters_per_property;
-        let line = match canonical(line, max_params, &mut self.canonical) {
-            Ok(property) => return self.dispatch(property),
-            Err(line) => line,
-        };
         let Line {
             mut text,
             mut pos,
             head: mut first,
             source: _,
+            buffered: _,
         } = line;
         // A byte order mark inside the stream (files concatenated) carries no data either.
         if !text
@@ -670,80 +687,67 @@ fn build<'s>(cl: ContentLine<'s>, pos: &LinePos<'_>) -> Property<'s> {
 }
 
 /// The property of a line in canonical form (see [`contentline::split_canonical`]), built
-/// without the general splitter; the line itself otherwise.
+/// without the general splitter; `None` for another line.
 fn canonical<'a>(
-    line: Line<'a>,
+    line: &Line<'a>,
     max_params: usize,
     c: &mut contentline::Canonical,
-) -> Result<Property<'a>, Line<'a>> {
-    if contentline::split_canonical(&line.text, max_params, c).is_none() {
-        return Err(line);
-    }
+) -> Option<Property<'a>> {
+    let Cow::Borrowed(t) = line.text else {
+        return None;
+    };
+    contentline::split_canonical(t, max_params, c)?;
     let (l, value_column) = line.pos.position(c.value_offset);
     let ranges = c.params.get(..c.param_count).unwrap_or_default();
-    match line.text {
-        Cow::Borrowed(t) => {
-            let part = |from: usize, to: usize| Cow::Borrowed(t.get(from..to).unwrap_or_default());
-            Ok(Property {
-                name: part(0, c.name_end),
-                params: ranges
-                    .iter()
-                    .map(|&[n0, n1, v0, v1]| {
-                        Parameter::with_parameter_values(
-                            part(n0, n1),
-                            ParameterValues::one(part(v0, v1)),
-                        )
-                    })
-                    .collect(),
-                raw_value: part(c.value_offset, t.len()),
-                line: l,
-                value_column,
+    let part = |from: usize, to: usize| Cow::Borrowed(t.get(from..to).unwrap_or_default());
+    Some(Property {
+        name: part(0, c.name_end),
+        params: ranges
+            .iter()
+            .map(|&[n0, n1, v0, v1]| {
+                Parameter::with_parameter_values(part(n0, n1), ParameterValues::one(part(v0, v1)))
             })
-        }
-        Cow::Owned(t) => {
-            let Some(source) = line.source else {
-                return Err(Line {
-                    text: Cow::Owned(t),
-                    ..line
-                });
-            };
-            // A folded line: each part borrows from the input where it lies within one
-            // physical line, and is copied where a fold cuts it.
-            let segments = contentline::Segments::new(source);
-            let part =
-                |from: usize, to: usize, own: fn(Cow<'_, str>) -> Cow<'static, str>| match segments
-                    .lift(from, to)
-                {
-                    Some(s) => Cow::Borrowed(s),
-                    None => own(Cow::Borrowed(t.get(from..to).unwrap_or_default())),
-                };
-            let name = part(0, c.name_end, own_name);
-            let params = ranges
-                .iter()
-                .map(|&[n0, n1, v0, v1]| {
-                    Parameter::with_parameter_values(
-                        part(n0, n1, own_name),
-                        ParameterValues::one(part(v0, v1, own_value)),
-                    )
-                })
-                .collect();
-            let raw_value = match segments.lift(c.value_offset, t.len()) {
-                Some(s) => Cow::Borrowed(s),
-                None => {
-                    let mut t = t;
-                    t.drain(..c.value_offset.min(t.len()));
-                    Cow::Owned(t)
-                }
-            };
-            Ok(Property {
-                name,
-                params,
-                raw_value,
-                line: l,
-                value_column,
+            .collect(),
+        raw_value: part(c.value_offset, t.len()),
+        line: l,
+        value_column,
+    })
+}
+
+/// The property of a folded line in canonical form, its unfolded text `t`: each part borrows
+/// from the input where it lies within one physical line, and is copied where a fold cuts it.
+fn canonical_folded<'a>(
+    line: &Line<'a>,
+    t: &str,
+    max_params: usize,
+    c: &mut contentline::Canonical,
+) -> Option<Property<'a>> {
+    let source = line.source?;
+    contentline::split_canonical(t, max_params, c)?;
+    let (l, value_column) = line.pos.position(c.value_offset);
+    let ranges = c.params.get(..c.param_count).unwrap_or_default();
+    let segments = contentline::Segments::new(source);
+    let part = |from: usize, to: usize, own: fn(Cow<'_, str>) -> Cow<'static, str>| match segments
+        .lift(from, to)
+    {
+        Some(s) => Cow::Borrowed(s),
+        None => own(Cow::Borrowed(t.get(from..to).unwrap_or_default())),
+    };
+    Some(Property {
+        name: part(0, c.name_end, own_name),
+        params: ranges
+            .iter()
+            .map(|&[n0, n1, v0, v1]| {
+                Parameter::with_parameter_values(
+                    part(n0, n1, own_name),
+                    ParameterValues::one(part(v0, v1, own_value)),
+                )
             })
-        }
-    }
+            .collect(),
+        raw_value: part(c.value_offset, t.len(), |v| Cow::Owned(v.into_owned())),
+        line: l,
+        value_column,
+    })
 }
 
 /// What a folded line's property keeps before its value: owned, so that the line's buffer
