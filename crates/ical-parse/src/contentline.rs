@@ -30,6 +30,16 @@ pub(crate) struct LinePos<'a> {
 }
 
 impl LinePos<'_> {
+    /// The position of a line that is not folded, starting on `line`.
+    pub(crate) fn unfolded(line: u32) -> LinePos<'static> {
+        LinePos {
+            line,
+            physical: &[],
+            folds: [usize::MAX; 2],
+            base: 0,
+        }
+    }
+
     /// Accounts for `by` bytes cut from the start of the text.
     pub(crate) fn shift(&mut self, by: usize) {
         self.base = self.base.saturating_add(by);
@@ -39,18 +49,22 @@ impl LinePos<'_> {
     ///
     /// A folded line's continuations are found again in its physical bytes: errors are rare,
     /// so no list of folds is kept for every line.
+    #[inline]
     pub(crate) fn position(&self, offset: usize) -> (u32, u32) {
-        let mut offset = offset.saturating_add(self.base);
+        let offset = offset.saturating_add(self.base);
         match self.folds {
-            [first, _] if offset < first => return (self.line, col(offset)),
-            [first, second] if offset < second => {
-                return (
-                    self.line.saturating_add(1),
-                    col(offset - first).saturating_add(1),
-                );
-            }
-            _ => {}
+            [first, _] if offset < first => (self.line, col(offset)),
+            [first, second] if offset < second => (
+                self.line.saturating_add(1),
+                col(offset - first).saturating_add(1),
+            ),
+            _ => self.position_after_folds(offset),
         }
+    }
+
+    /// [`LinePos::position`] past the first two folds, found again in the physical bytes.
+    #[inline(never)]
+    fn position_after_folds(&self, mut offset: usize) -> (u32, u32) {
         let mut rest = self.physical;
         let mut line = self.line;
         // A continuation's content starts at column 2: its leading space or tab is column 1.
@@ -154,6 +168,33 @@ impl<'a> Lexer<'a> {
             }
             None => (at, self.input.len(), self.input.len()),
         }
+    }
+
+    /// The next line with its line number when it is the usual kind: UTF-8 input, not
+    /// folded, within the length limit, and nothing to report before or with it (the first
+    /// bare LF is reported by [`Lexer::next_event`]). `None` leaves the lexer as it was, for
+    /// [`Lexer::next_event`] to read the line.
+    #[inline]
+    pub(crate) fn next_simple(&mut self) -> Option<(&'a str, u32)> {
+        if !self.pending.is_empty() {
+            return None;
+        }
+        let text = self.text?;
+        let rest = self.input.get(self.pos..)?;
+        let i = memchr::memchr(b'\n', rest)?;
+        let crlf = i > 0 && rest.get(i - 1) == Some(&b'\r');
+        if !crlf && !self.seen_bare_lf {
+            return None;
+        }
+        let len = if crlf { i - 1 } else { i };
+        if len > self.max_line || matches!(rest.get(i + 1), Some(b' ' | b'\t')) {
+            return None;
+        }
+        let line = text.get(self.pos..self.pos + len)?;
+        self.pos += i + 1;
+        let number = self.line;
+        self.line = self.line.saturating_add(1);
+        Some((line, number))
     }
 
     /// The next line or deviation; `Ok(None)` at the end.

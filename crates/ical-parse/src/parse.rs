@@ -204,7 +204,24 @@ fn parse_input<'a>(
     };
     let mut lexer = Lexer::new(input, text, options.limits.max_line_bytes);
     let max_params = options.limits.max_parameters_per_property;
-    while let Some(event) = lexer.next_event()? {
+    loop {
+        // The usual line takes the shortest way: no event, no line record.
+        if let Some((text, number)) = lexer.next_simple() {
+            match canonical_line(text, number, max_params, &mut parser.canonical) {
+                Some(property) => parser.dispatch(property)?,
+                None => parser.line(Line {
+                    text: Cow::Borrowed(text),
+                    pos: LinePos::unfolded(number),
+                    head: None,
+                    source: None,
+                    buffered: false,
+                })?,
+            }
+            continue;
+        }
+        let Some(event) = lexer.next_event()? else {
+            break;
+        };
         match event {
             Event::Deviation(error) => parser.deviate(error)?,
             Event::Line(line) if line.buffered => parser.folded_line(line, lexer.unfolded())?,
@@ -375,6 +392,16 @@ impl<'a> Parser<'a> {
     }
 
     fn component_name(&mut self, property: &Property<'a>) -> Result<Option<Cow<'a, str>>, Error> {
+        // The usual name (`VEVENT`) is taken as it is.
+        if property.params.is_empty()
+            && !property.raw_value.is_empty()
+            && property
+                .raw_value
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Ok(Some(property.raw_value.clone()));
+        }
         let at = |kind| Error::new(property.line, property.value_column, kind);
         if !property.params.is_empty() {
             self.deviate(at(ErrorKind::Expected("no parameters on BEGIN or END")))?;
@@ -431,8 +458,13 @@ impl<'a> Parser<'a> {
                 ErrorKind::OutsideCalendar(name.to_string()),
             ))?;
         }
-        let mut component = Component::new(name);
-        component.line = property.line;
+        // The name is uppercase already (see `component_name`).
+        let component = Component {
+            name,
+            properties: Vec::new(),
+            components: Vec::new(),
+            line: property.line,
+        };
         self.stack.push(Open {
             rules: occurrence::rules(&component.name),
             component,
@@ -711,6 +743,30 @@ fn canonical<'a>(
         raw_value: part(c.value_offset, t.len()),
         line: l,
         value_column,
+    })
+}
+
+/// [`canonical`] for a line that is not folded, `text` on line `number`.
+fn canonical_line<'a>(
+    text: &'a str,
+    number: u32,
+    max_params: usize,
+    c: &mut contentline::Canonical,
+) -> Option<Property<'a>> {
+    contentline::split_canonical(text, max_params, c)?;
+    let ranges = c.params.get(..c.param_count).unwrap_or_default();
+    let part = |from: usize, to: usize| Cow::Borrowed(text.get(from..to).unwrap_or_default());
+    Some(Property {
+        name: part(0, c.name_end),
+        params: ranges
+            .iter()
+            .map(|&[n0, n1, v0, v1]| {
+                Parameter::with_parameter_values(part(n0, n1), ParameterValues::one(part(v0, v1)))
+            })
+            .collect(),
+        raw_value: part(c.value_offset, text.len()),
+        line: number,
+        value_column: crate::error::col(c.value_offset),
     })
 }
 
