@@ -127,6 +127,8 @@ pub(crate) struct Lexer<'a> {
     pending: std::collections::VecDeque<Error>,
     /// The unfolded text of the last folded line of UTF-8 input.
     unfolded: String,
+    /// Where the physical lines of that line lie.
+    segments: Segments<'a>,
 }
 
 impl<'a> Lexer<'a> {
@@ -141,6 +143,7 @@ impl<'a> Lexer<'a> {
             seen_bare_lf: false,
             pending: std::collections::VecDeque::new(),
             unfolded: String::new(),
+            segments: Segments::default(),
         };
         if input.starts_with(b"\xEF\xBB\xBF") {
             lexer.pos = 3;
@@ -245,6 +248,8 @@ impl<'a> Lexer<'a> {
         buf.push(self.input, start, end);
         let mut folds = [usize::MAX; 2];
         let mut count = 0;
+        let mut segments = Segments::default();
+        segments.note(0, 0, end - start);
         while matches!(self.input.get(next), Some(b' ' | b'\t')) {
             let this_line = self.line;
             let (s, e, n) = self.physical(next + 1);
@@ -257,6 +262,7 @@ impl<'a> Lexer<'a> {
                 *fold = buf.len();
                 count += 1;
             }
+            segments.note(buf.len(), s - start, e - s);
             buf.push(self.input, s, e);
             self.check_length(buf.len(), first_line)?;
             next = n;
@@ -272,6 +278,8 @@ impl<'a> Lexer<'a> {
         let source = self.text.and_then(|t| t.get(start..next));
         if let Unfolded::Text(s, _) = buf {
             self.unfolded = s;
+            segments.source = source.unwrap_or_default();
+            self.segments = segments;
             return Ok(Some(Event::Line(Line {
                 text: Cow::Borrowed(""),
                 pos,
@@ -301,6 +309,11 @@ impl<'a> Lexer<'a> {
     /// The unfolded text of the last line reported as [`Line::buffered`].
     pub(crate) fn unfolded(&self) -> &str {
         &self.unfolded
+    }
+
+    /// Where the physical lines of the last line reported as [`Line::buffered`] lie.
+    pub(crate) fn segments(&self) -> &Segments<'a> {
+        &self.segments
     }
 
     fn check_length(&self, len: usize, line: u32) -> Result<(), Error> {
@@ -707,6 +720,7 @@ fn scan_upper_name(b: &[u8], i: usize) -> usize {
 
 /// The physical lines of a folded line, to find where a part of its unfolded text lies in
 /// the input: the first [`Segments::MAX`], which is where nearly every part lies.
+#[derive(Default)]
 pub(crate) struct Segments<'a> {
     source: &'a str,
     /// Where each physical line starts in the unfolded text and in `source`, and its length.
@@ -717,8 +731,18 @@ pub(crate) struct Segments<'a> {
 impl<'a> Segments<'a> {
     const MAX: usize = 4;
 
+    /// Notes a physical line: where it starts in the unfolded text and in the source, and
+    /// its length.
+    fn note(&mut self, text: usize, source: usize, len: usize) {
+        if let Some(slot) = self.at.get_mut(self.count) {
+            *slot = (text, source, len);
+            self.count += 1;
+        }
+    }
+
     /// The physical lines of `source`, a folded line's physical text (line breaks and fold
-    /// marks included).
+    /// marks included), found again (the lexer notes them as it unfolds).
+    #[cfg(test)]
     pub(crate) fn new(source: &'a str) -> Segments<'a> {
         let src = source.as_bytes();
         let mut out = Segments {
@@ -1111,6 +1135,29 @@ mod tests {
                     bytes[at] = ctl;
                     let first = bytes.iter().position(|&c| is_ctl(c));
                     assert_eq!(find_ctl(&bytes), first, "{len} {at} {ctl}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn lexer_notes_the_segments_it_unfolds() {
+        for input in [
+            "X:abc\r\n def\r\n\tg\r\nY:1\r\n",
+            "ATTENDEE;CN=\"A\r\n B\":mailto:a@x\n",
+            "D:1\r\n 2\r\n 3\r\n 4\r\n 5\r\n 6\r\n",
+            "E:x\r\n ",
+        ] {
+            let mut lexer = Lexer::new(input.as_bytes(), Some(input), 1 << 20);
+            while let Some(event) = lexer.next_event().unwrap() {
+                if let Event::Line(line) = event
+                    && line.buffered
+                {
+                    let found = Segments::new(line.source.unwrap());
+                    let noted = lexer.segments();
+                    assert_eq!(noted.count, found.count, "{input:?}");
+                    assert_eq!(noted.at, found.at, "{input:?}");
+                    assert_eq!(noted.source, found.source, "{input:?}");
                 }
             }
         }

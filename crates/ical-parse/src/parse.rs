@@ -224,7 +224,9 @@ fn parse_input<'a>(
         };
         match event {
             Event::Deviation(error) => parser.deviate(error)?,
-            Event::Line(line) if line.buffered => parser.folded_line(line, lexer.unfolded())?,
+            Event::Line(line) if line.buffered => {
+                parser.folded_line(line, lexer.unfolded(), lexer.segments())?
+            }
             Event::Line(line) => match canonical(&line, max_params, &mut parser.canonical) {
                 Some(property) => parser.dispatch(property)?,
                 None => parser.line(line)?,
@@ -287,9 +289,16 @@ impl<'a> Parser<'a> {
     }
 
     /// A folded line whose unfolded text is `unfolded` (the lexer's buffer).
-    fn folded_line(&mut self, line: Line<'a>, unfolded: &str) -> Result<(), Error> {
+    fn folded_line(
+        &mut self,
+        line: Line<'a>,
+        unfolded: &str,
+        segments: &contentline::Segments<'a>,
+    ) -> Result<(), Error> {
         let max_params = self.limits.max_parameters_per_property;
-        if let Some(property) = canonical_folded(&line, unfolded, max_params, &mut self.canonical) {
+        if let Some(property) =
+            canonical_folded(&line, unfolded, segments, max_params, &mut self.canonical)
+        {
             return self.dispatch(property);
         }
         self.line(Line {
@@ -775,14 +784,14 @@ fn canonical_line<'a>(
 fn canonical_folded<'a>(
     line: &Line<'a>,
     t: &str,
+    segments: &contentline::Segments<'a>,
     max_params: usize,
     c: &mut contentline::Canonical,
 ) -> Option<Property<'a>> {
-    let source = line.source?;
+    line.source?;
     contentline::split_canonical(t, max_params, c)?;
     let (l, value_column) = line.pos.position(c.value_offset);
     let ranges = c.params.get(..c.param_count).unwrap_or_default();
-    let segments = contentline::Segments::new(source);
     let part = |from: usize, to: usize, own: fn(Cow<'_, str>) -> Cow<'static, str>| match segments
         .lift(from, to)
     {
