@@ -390,13 +390,14 @@ impl<'a> Parser<'a> {
 
     /// Takes a line's property: a component's BEGIN or END, or a property of the open one.
     fn dispatch(&mut self, property: Property<'a>) -> Result<(), Error> {
-        if property.is("BEGIN") {
-            self.begin(property)
-        } else if property.is("END") {
-            self.end(property)
-        } else {
-            self.check_value(&property)?;
-            self.push_property(property)
+        // Names and parameter names are uppercase once parsed: exact comparisons suffice.
+        match property.name.as_ref() {
+            "BEGIN" => self.begin(property),
+            "END" => self.end(property),
+            _ => {
+                self.check_value(&property)?;
+                self.push_property(property)
+            }
         }
     }
 
@@ -613,12 +614,16 @@ impl<'a> Parser<'a> {
 
     /// Checks the value against its type's grammar (§3.3) and the property's rules.
     fn check_value(&mut self, property: &Property<'_>) -> Result<(), Error> {
-        let value_type = property.value_type();
+        // `Property::value_type`, with the exact comparison a parsed (uppercase) name allows.
+        let value_type = match property.params.iter().find(|p| p.name == "VALUE") {
+            Some(p) => ValueType::from_name(p.value()),
+            None => crate::property::default_value_type(&property.name),
+        };
         let raw = property.raw_value.as_ref();
         let checked = match value_type {
             ValueType::Unknown | ValueType::CalAddress | ValueType::Uri => Ok(()),
-            _ if property.is("GEO") => property.geo().map(drop),
-            _ if property.is("REQUEST-STATUS") => Ok(()),
+            _ if property.name == "GEO" => property.geo().map(drop),
+            _ if property.name == "REQUEST-STATUS" => Ok(()),
             ValueType::Text => check_text(raw).map_err(|o| {
                 Error::new(
                     0,
@@ -648,7 +653,7 @@ impl<'a> Parser<'a> {
             self.deviate(error)?;
         }
         if matches!(value_type, ValueType::DateTime | ValueType::Period)
-            && property.tzid().is_some()
+            && property.params.iter().any(|p| p.name == "TZID")
             && split_list(raw).any(|v| v.split('/').next().is_some_and(|s| s.ends_with('Z')))
         {
             self.deviate(Error::new(
