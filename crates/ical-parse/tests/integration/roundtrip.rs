@@ -167,3 +167,44 @@ proptest! {
         let _ = parse_with(&text, &ParseOptions::strict());
     }
 }
+
+/// A fold at any byte of a line (and several folds) reads as the unfolded line: the parts a
+/// fold does not cut borrow from the input, the others are copied, and the model is the same.
+#[test]
+fn a_fold_anywhere_reads_as_the_unfolded_line() {
+    let lines = [
+        r#"ATTENDEE;CUTYPE=INDIVIDUAL;CN="Doe, Jane";X-A=b:mailto:jane@example.com"#,
+        r"DESCRIPTION:Agenda\nBudget\, Größe\; notes",
+        "DTSTART;TZID=Europe/Berlin:20240105T090000",
+    ];
+    for line in lines {
+        let plain = format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:1\r\n\
+             DTSTAMP:20240101T000000Z\r\n{line}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        );
+        let expected = parse_with(&plain, &ParseOptions::strict()).unwrap();
+        let cuts: Vec<usize> = (1..line.len())
+            .filter(|&i| line.is_char_boundary(i))
+            .collect();
+        for (n, &cut) in cuts.iter().enumerate() {
+            // One fold at `cut`, and a second one further on with a tab.
+            let second = cuts.get(n + 7).copied();
+            let mut folded = format!("{}\r\n {}", &line[..cut], &line[cut..]);
+            if let Some(second) = second {
+                folded = format!(
+                    "{}\r\n {}\r\n\t{}",
+                    &line[..cut],
+                    &line[cut..second],
+                    &line[second..]
+                );
+            }
+            let text = plain.replace(line, &folded);
+            let parsed = parse_with(&text, &ParseOptions::strict()).unwrap();
+            assert_eq!(parsed.calendar, expected.calendar, "{folded:?}");
+            assert_eq!(parsed.warnings, expected.warnings, "{folded:?}");
+            let lf = text.replace("\r\n", "\n");
+            let lenient = parse_with(&lf, &ParseOptions::lenient()).unwrap();
+            assert_eq!(lenient.calendar, expected.calendar, "{folded:?}");
+        }
+    }
+}
