@@ -97,11 +97,10 @@ impl Rules {
         let mut candidates = self.by_len.get(name.len()).copied().unwrap_or(0);
         while candidates != 0 {
             let i = candidates.trailing_zeros();
-            if self
-                .once
-                .get(i as usize)
-                .is_some_and(|known| *known == name)
-            {
+            // The first byte rules out most candidates of the same length without a call.
+            if self.once.get(i as usize).is_some_and(|known| {
+                known.as_bytes().first() == name.as_bytes().first() && *known == name
+            }) {
                 return 1 << i;
             }
             candidates &= candidates - 1;

@@ -694,6 +694,10 @@ fn shift_error(error: Error, property: &Property<'_>, offset: usize) -> Error {
 /// The offset of the first backslash not followed by `\ ; , n N`.
 fn check_text(raw: &str) -> Result<(), usize> {
     let b = raw.as_bytes();
+    // A short value is searched faster byte by byte than by a call to memchr.
+    if b.len() < 16 && !b.contains(&b'\\') {
+        return Ok(());
+    }
     let mut from = 0;
     while let Some(i) = memchr::memchr(b'\\', b.get(from..).unwrap_or_default()) {
         let at = from + i;
