@@ -237,6 +237,18 @@ impl Scope {
         self.marks.push(self.bindings.len());
     }
 
+    /// How many elements are open.
+    pub(crate) fn depth(&self) -> usize {
+        self.marks.len()
+    }
+
+    /// Closes open elements until `depth` are left.
+    pub(crate) fn close_to(&mut self, depth: usize) {
+        while self.marks.len() > depth {
+            self.close();
+        }
+    }
+
     /// Closes the innermost element, dropping its declarations.
     pub(crate) fn close(&mut self) {
         if let Some(mark) = self.marks.pop() {
@@ -516,9 +528,39 @@ pub(crate) fn build_absorbing(
     input: &str,
     scope: &mut Scope,
     limits: &Limits,
+    budget: ElementBudget,
+    absorb: Option<&mut Absorb<'_>>,
+) -> Result<Option<Element>, Error> {
+    build_tokens(input, scope, limits, budget, absorb, false).map(|(root, _)| root)
+}
+
+/// Builds the first element of `input`, which may go on after it, and returns it (or `None`
+/// when `absorb` took it) with the byte length it spans. Used by the stream decoder to decode
+/// the complete children of a multistatus in one pass over what it holds.
+///
+/// # Errors
+///
+/// As [`build_absorbing`]; [`Error::UnexpectedEof`] when the element does not end in `input`.
+/// After an error, `scope` may hold the element's declarations: the caller restores it
+/// ([`Scope::depth`], [`Scope::close_to`]).
+pub(crate) fn build_prefix(
+    input: &str,
+    scope: &mut Scope,
+    limits: &Limits,
+    budget: ElementBudget,
+    absorb: Option<&mut Absorb<'_>>,
+) -> Result<(Option<Element>, usize), Error> {
+    build_tokens(input, scope, limits, budget, absorb, true)
+}
+
+fn build_tokens(
+    input: &str,
+    scope: &mut Scope,
+    limits: &Limits,
     mut budget: ElementBudget,
     mut absorb: Option<&mut Absorb<'_>>,
-) -> Result<Option<Element>, Error> {
+    stop_at_root: bool,
+) -> Result<(Option<Element>, usize), Error> {
     let mut lexer = Lexer::new(input);
     let base_depth = scope.marks.len();
     let mut stack: Vec<Open<'_>> = Vec::new();
@@ -529,6 +571,9 @@ pub(crate) fn build_absorbing(
     let mut pending: Option<Cow<'_, str>> = None;
     loop {
         let at = lexer.position();
+        if stop_at_root && root_closed {
+            return Ok((root, at));
+        }
         let offset = at as u64;
         let Some(token) = lexer.next_token()? else {
             break;
@@ -660,7 +705,7 @@ pub(crate) fn build_absorbing(
         scope.close();
     }
     if root_closed && stack.is_empty() {
-        Ok(root)
+        Ok((root, input.len()))
     } else {
         Err(Error::UnexpectedEof {
             offset: input.len() as u64,

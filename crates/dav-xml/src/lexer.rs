@@ -54,6 +54,11 @@ impl<'a> Lexer<'a> {
         Self { input, pos: 0 }
     }
 
+    /// Resumes walking `input` at byte `pos`, which must start a token.
+    pub(crate) fn at(input: &'a str, pos: usize) -> Self {
+        Self { input, pos }
+    }
+
     /// Byte offset of the next token.
     pub(crate) fn position(&self) -> usize {
         self.pos

@@ -10,17 +10,20 @@
 //! incomplete tag or text run), so memory is bounded by the largest response, never by the
 //! document, and [`Limits::max_response_bytes`] caps even that.
 //!
-//! A light scanner finds the boundaries of markup and the children of the multistatus; each
-//! complete child is then decoded by the same tree builder as [`Multistatus::decode`], with the
-//! namespace declarations of its ancestors in scope. The result equals whole decoding.
+//! The children of the multistatus that a chunk holds whole are decoded in one pass by the
+//! same tree builder as [`Multistatus::decode`], with the namespace declarations of their
+//! ancestors in scope; the builder says where each ends. Anything else (the envelope around
+//! them, a child cut by the end of a chunk, a child that fails) goes to a light scanner that
+//! finds the boundaries of markup, keeps the bytes of the child until its end tag arrives and
+//! then hands it to the same builder. The result equals whole decoding, errors included.
 
 use std::collections::VecDeque;
 
 use quick_xml::events::BytesStart;
 
-use crate::element::{Absorb, Child, ElementBudget, Scope, build_absorbing};
+use crate::element::{Absorb, Child, ElementBudget, Scope, build_absorbing, build_prefix};
 use crate::error::{Error, LimitKind};
-use crate::lexer::find_terminator;
+use crate::lexer::{Token, find_terminator};
 use crate::limits::Limits;
 use crate::multistatus::{Multistatus, Response};
 use crate::name::QName;
@@ -252,6 +255,16 @@ impl StreamDecoder {
                     limit: LimitKind::ResponseBytes,
                 });
             }
+            // Not while the scanner is inside an item it has begun: feeding a long tag in
+            // small chunks would otherwise have it read again and again.
+            if self.segment.is_none()
+                && self.searched <= self.pos
+                && !self.root_closed
+                && self.multistatus_depth == Some(self.open.len())
+                && self.decode_children()
+            {
+                continue;
+            }
             let start = self.pos;
             match self.scan()? {
                 Item::Incomplete => {
@@ -289,6 +302,73 @@ impl StreamDecoder {
                 }
             }
         }
+    }
+
+    /// Decodes the complete children of the multistatus that start at `pos`, in one pass: the
+    /// tree builder reads each from the buffer and says where it ends, so these bytes are never
+    /// scanned first. Stops at the first child that is incomplete or fails, at the
+    /// multistatus' end tag and at anything else the scanner must judge, and leaves that to
+    /// the scanner, which then goes on exactly as it would have without this pass (and
+    /// reports any error). Returns whether it got past anything.
+    fn decode_children(&mut self) -> bool {
+        let buf = std::mem::take(&mut self.buf);
+        let from = self.pos;
+        // The longest valid prefix: a chunk may end inside a character. (`from_utf8` has a
+        // fast path for ASCII that `utf8_chunks` lacks.)
+        let tail = buf.get(from..).unwrap_or_default();
+        let text = match std::str::from_utf8(tail) {
+            Ok(text) => text,
+            Err(e) => std::str::from_utf8(tail.get(..e.valid_up_to()).unwrap_or_default())
+                .unwrap_or_default(),
+        };
+        let mut limits = self.limits.clone();
+        limits.max_depth = limits.max_depth.saturating_sub(self.open.len());
+        let mut lexer = crate::lexer::Lexer::new(text);
+        let done = loop {
+            let at = lexer.position();
+            let Ok(Some(token)) = lexer.next_token() else {
+                break at;
+            };
+            match token {
+                Token::Start { .. } => {
+                    let Some(child_text) = text.get(at..) else {
+                        break at;
+                    };
+                    let depth = self.scope.depth();
+                    let mut child = None;
+                    let mut sink = |finished: Child| child = Some(finished);
+                    let mut absorb = Absorb::root(&mut sink);
+                    let built = build_prefix(
+                        child_text,
+                        &mut self.scope,
+                        &limits,
+                        ElementBudget::new(&self.limits),
+                        Some(&mut absorb),
+                    );
+                    let Ok((_, len)) = built else {
+                        self.scope.close_to(depth);
+                        break at;
+                    };
+                    match child {
+                        Some(Child::Response(response)) => self.ready.push_back(response),
+                        Some(Child::Element(element)) => self.rest.absorb(element),
+                        None => {}
+                    }
+                    lexer = crate::lexer::Lexer::at(text, at + len);
+                }
+                // Text that runs to the end may go on in the next chunk: the scanner's.
+                Token::Text(_) if lexer.position() >= text.len() => break at,
+                // Beside the children of the multistatus, text and markup carry nothing.
+                Token::Text(_) | Token::CData(_) | Token::Skipped => {}
+                Token::End(_) | Token::DocType => break at,
+            }
+        };
+        self.buf = buf;
+        if done == 0 {
+            return false;
+        }
+        self.next(from + done);
+        true
     }
 
     fn next(&mut self, end: usize) {
@@ -586,4 +666,31 @@ impl StreamDecoder {
 
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn complete_children_are_decoded_in_one_pass_up_to_the_cut_one() {
+        let head = "<d:multistatus xmlns:d=\"DAV:\">";
+        let one =
+            "<d:response><d:href>/a</d:href><d:status>HTTP/1.1 200 OK</d:status></d:response>";
+        let mut decoder = StreamDecoder::new();
+        decoder.feed(head.as_bytes()).unwrap();
+        assert_eq!(decoder.multistatus_depth, Some(1));
+        // Put two whole responses and half a third in the buffer without running `advance`.
+        let cut = format!("{one}<!-- c -->\n{one}{}", &one[..30]);
+        decoder.buf.extend_from_slice(cut.as_bytes());
+        assert!(decoder.decode_children());
+        assert_eq!(decoder.ready.len(), 2);
+        assert_eq!(decoder.pos, cut.len() - 30);
+        assert_eq!(decoder.searched, decoder.pos);
+        // Nothing whole left: no progress, and the scope is as it was.
+        assert!(!decoder.decode_children());
+        assert_eq!(decoder.scope.depth(), 1);
+        decoder.feed(&one.as_bytes()[30..]).unwrap();
+        assert_eq!(decoder.ready.len(), 3);
+    }
 }

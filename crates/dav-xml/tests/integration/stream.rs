@@ -182,3 +182,98 @@ fn buffer_shrinks_after_a_large_response() {
         decoder.buffered_capacity()
     );
 }
+
+/// Responses with what the one-pass path must step over or hand to the scanner: comments, a
+/// processing instruction and text between them, declarations on a response, an empty child,
+/// CDATA split around `]]>` and holding CRLF, `&#13;`, and multi-byte characters.
+const MIXED: &str = "<?xml version=\"1.0\"?>\r\n<d:multistatus xmlns:d=\"DAV:\">\r\n\
+  <!-- first --><d:response xmlns:c=\"urn:ietf:params:xml:ns:caldav\"><d:href>/ä/1.ics</d:href>\
+  <d:propstat><d:prop><d:getetag>\"1\"</d:getetag><c:calendar-data><![CDATA[A\r\nB]]]]>\
+  <![CDATA[>C\r\n]]></c:calendar-data></d:prop><d:status>HTTP/1.1 200 OK</d:status>\
+  </d:propstat></d:response>\r\n<?pi x?> text \r\n<d:x/><d:response><d:href>/€/2.ics</d:href>\
+  <d:propstat><d:prop><d:getetag>&quot;2&quot;</d:getetag><c:calendar-data \
+  xmlns:c='urn:ietf:params:xml:ns:caldav'>D&#13;\r\nE&#13;\n😀</c:calendar-data></d:prop>\
+  <d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response><d:response><d:href>/3\
+  </d:href><d:status>HTTP/1.1 404 Not Found</d:status></d:response>\r\n\
+  <d:sync-token>s</d:sync-token></d:multistatus>\r\n";
+
+#[test]
+fn one_pass_children_equal_whole_at_every_split() {
+    let body = MIXED.as_bytes();
+    let whole = Multistatus::decode(body).unwrap();
+    assert_eq!(whole.responses.len(), 3);
+    let data = |i: usize| {
+        whole.responses[i]
+            .prop(&dav_xml::QName::CALDAV_CALENDAR_DATA)
+            .unwrap()
+            .text()
+            .into_owned()
+    };
+    assert_eq!(data(0), "A\nB]]>C\n");
+    assert_eq!(data(1), "D\r\nE\r\n😀");
+    assert_eq!(stream([body]).unwrap(), whole);
+    assert_eq!(stream(body.chunks(1)).unwrap(), whole);
+    for cut in 0..=body.len() {
+        assert_eq!(
+            stream(split_at(body, &[cut])).unwrap(),
+            whole,
+            "cut at {cut}"
+        );
+    }
+    for size in [2, 3, 7, 64, 100, 333] {
+        assert_eq!(
+            stream(body.chunks(size)).unwrap(),
+            whole,
+            "chunks of {size}"
+        );
+    }
+}
+
+#[test]
+fn one_pass_and_scanner_agree_on_big_documents() {
+    let body = big_multiget(60);
+    let whole = Multistatus::decode(&body).unwrap();
+    for size in [1, 5, 511, 4096, 64 * 1024, body.len()] {
+        assert_eq!(
+            stream(body.chunks(size)).unwrap(),
+            whole,
+            "chunks of {size}"
+        );
+    }
+}
+
+#[test]
+fn a_failing_child_reports_the_error_of_whole_decoding_at_any_chunking() {
+    // The third response has an unknown entity, the fourth would be fine.
+    let mut body = String::from("<d:multistatus xmlns:d=\"DAV:\">");
+    for i in 0..4 {
+        let href = if i == 2 { "&bogus;" } else { "/ok" };
+        body.push_str(&format!(
+            "<d:response><d:href>{href}</d:href><d:status>HTTP/1.1 200 OK</d:status></d:response>"
+        ));
+    }
+    body.push_str("</d:multistatus>");
+    let body = body.as_bytes();
+    let want = Multistatus::decode(body).unwrap_err();
+    assert!(matches!(want, Error::Entity { .. }), "{want:?}");
+    for size in [1, 9, 64, body.len()] {
+        assert_eq!(
+            stream(body.chunks(size)).unwrap_err(),
+            want,
+            "chunks of {size}"
+        );
+    }
+}
+
+#[test]
+fn a_mismatched_end_tag_inside_a_child_fails_at_any_chunking() {
+    let body = b"<d:multistatus xmlns:d=\"DAV:\"><d:response><d:href>/a</d:hre></d:response></d:multistatus>";
+    let want = Multistatus::decode(body).unwrap_err();
+    for size in [1, 4, body.len()] {
+        assert_eq!(
+            stream(body.chunks(size)).unwrap_err(),
+            want,
+            "chunks of {size}"
+        );
+    }
+}
