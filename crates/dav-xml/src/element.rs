@@ -27,7 +27,7 @@ use quick_xml::events::BytesStart;
 use crate::error::{Error, LimitKind};
 use crate::lexer::{self, Lexer, Token};
 use crate::limits::Limits;
-use crate::multistatus::{PropStat, Response};
+use crate::multistatus::{PropStat, Response, href_from_text, parse_status_line};
 use crate::name::{QName, intern_str};
 
 /// An XML element with its attributes and content.
@@ -522,6 +522,54 @@ struct Envelope {
     propstat: PropStat,
 }
 
+impl Envelope {
+    /// Reads an href of the response or a status of the response or the propstat when the
+    /// element just opened is one and holds nothing but text, straight from the tokens that
+    /// follow (`lexer` stands after its start tag). Returns the lexer past its end tag, or
+    /// `None` to build it as an element (the result is the same).
+    fn take_text_child<'a>(
+        &mut self,
+        name: &QName,
+        parent: Kind,
+        raw: &str,
+        lexer: &Lexer<'a>,
+        limits: &Limits,
+    ) -> Result<Option<Lexer<'a>>, Error> {
+        let is_href = *name == QName::DAV_HREF && parent == Kind::Response;
+        let is_status =
+            *name == QName::DAV_STATUS && matches!(parent, Kind::Response | Kind::PropStat);
+        if !is_href && !is_status {
+            return Ok(None);
+        }
+        let mut ahead = lexer.clone();
+        let at = ahead.position();
+        let (text, end) = match ahead.next_token() {
+            Ok(Some(Token::Text(text))) => (text, ahead.next_token()),
+            Ok(Some(Token::End(end))) => ("", Ok(Some(Token::End(end)))),
+            _ => return Ok(None),
+        };
+        if !matches!(end, Ok(Some(Token::End(end))) if end == raw) {
+            return Ok(None);
+        }
+        let offset = at as u64;
+        let text = lexer::text(text, offset)?;
+        if text.len() > limits.max_text_bytes {
+            return Err(Error::Limit {
+                offset,
+                limit: LimitKind::TextBytes,
+            });
+        }
+        if is_href {
+            self.response.hrefs.push(href_from_text(text));
+        } else if parent == Kind::Response {
+            self.response.status = parse_status_line(&text);
+        } else {
+            self.propstat.status = parse_status_line(&text);
+        }
+        Ok(Some(ahead))
+    }
+}
+
 /// Builds the tree of the single root element in `input`, handing the children of a
 /// multistatus to `absorb`. Returns the root, or `None` when `absorb` took it.
 pub(crate) fn build_absorbing(
@@ -601,6 +649,17 @@ fn build_tokens(
                 )?;
                 pending = None;
                 let kind = kind_of(&element.name, &stack, absorb.as_deref_mut());
+                if !empty
+                    && kind == Kind::Tree
+                    && let Some(parent) = stack.last().map(|open| open.kind)
+                    && let Some(ahead) =
+                        envelope.take_text_child(&element.name, parent, raw, &lexer, limits)?
+                {
+                    // An href or status read straight into the envelope: no element, no node.
+                    scope.close();
+                    lexer = ahead;
+                    continue;
+                }
                 if empty {
                     scope.close();
                     root_closed |= stack.is_empty();

@@ -44,6 +44,7 @@ pub(crate) enum Token<'a> {
 }
 
 /// Walks a document from the start, one token at a time.
+#[derive(Clone)]
 pub(crate) struct Lexer<'a> {
     input: &'a str,
     pos: usize,

@@ -174,8 +174,13 @@ fn href(mut element: Element) -> Href {
             element.text().into_owned()
         }
     };
-    let trimmed = text.trim();
-    if trimmed.len() == text.len() {
+    href_from_text(text)
+}
+
+/// An href from its element's decoded text, surrounding whitespace removed.
+pub(crate) fn href_from_text(text: impl Into<String> + AsRef<str>) -> Href {
+    let trimmed = text.as_ref().trim();
+    if trimmed.len() == text.as_ref().len() {
         Href::new(text)
     } else {
         Href::new(trimmed)

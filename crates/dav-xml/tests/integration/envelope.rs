@@ -74,6 +74,62 @@ fn text_and_unknown_children_around_the_envelope() {
 }
 
 #[test]
+fn href_and_status_in_every_shape_read_like_the_tree() {
+    // Text only (read straight into the response), and everything that is built as an
+    // element first: CDATA, a comment, a child, attributes, declarations, an empty tag.
+    let shapes = [
+        "<d:href>/a</d:href><d:status>HTTP/1.1 200 OK</d:status>",
+        "<d:href> /a%20b \r\n</d:href><d:status> HTTP/1.1 404 Not Found </d:status>",
+        "<d:href>/&amp;&#x41;</d:href><d:status>HTTP/1.1&#32;200 OK</d:status>",
+        "<d:href></d:href><d:status></d:status>",
+        "<d:href/><d:status/>",
+        "<d:href><![CDATA[/c]]></d:href><d:status><![CDATA[HTTP/1.1 200 OK]]></d:status>",
+        "<d:href>/a<!-- c -->b</d:href><d:status>HTTP/1.1 <!-- c -->201 Created</d:status>",
+        "<d:href>/a<x:i/>b</d:href><d:status>HTTP/1.1 <x:i/>200 OK</d:status>",
+        "<d:href x:a='1'>/a</d:href><d:status xmlns:y='urn:y'>HTTP/1.1 200 OK</d:status>",
+        "<d:href>/a</d:href ><d:status>HTTP/1.1 200 OK</d:status >",
+        "<d:href>/1</d:href><d:href>/2</d:href><d:status>HTTP/1.1 200 OK</d:status><d:status>x</d:status>",
+    ];
+    for shape in shapes {
+        let body = format!(
+            "<d:multistatus xmlns:d='DAV:' xmlns:x='urn:x'><d:response>{shape}\
+             <d:propstat><d:prop/>{shape}</d:propstat></d:response></d:multistatus>"
+        );
+        let body = body.as_bytes();
+        let whole = Multistatus::decode(body).unwrap();
+        assert_eq!(whole, via_tree(body), "{shape}");
+        assert_eq!(stream(body.chunks(1)).unwrap(), whole, "{shape}");
+        assert_eq!(stream([body]).unwrap(), whole, "{shape}");
+    }
+    for bad in [
+        "<d:href>&bogus;</d:href>",
+        "<d:status>&#0;</d:status>",
+        "<d:href>/a</d:hre>",
+    ] {
+        let body =
+            format!("<d:multistatus xmlns:d='DAV:'><d:response>{bad}</d:response></d:multistatus>");
+        let body = body.as_bytes();
+        let error = Multistatus::decode(body).unwrap_err();
+        assert_eq!(stream([body]).unwrap_err(), error, "{bad}");
+        assert_eq!(stream(body.chunks(1)).unwrap_err(), error, "{bad}");
+    }
+}
+
+#[test]
+fn an_href_longer_than_the_text_limit_is_refused() {
+    let mut limits = dav_xml::Limits::default();
+    limits.max_text_bytes = 8;
+    let body =
+        b"<multistatus xmlns='DAV:'><response><href>/123456789</href></response></multistatus>";
+    assert!(matches!(
+        Multistatus::decode_with(body, &limits),
+        Err(dav_xml::Error::Limit { offset: 42, .. })
+    ));
+    let ok = b"<multistatus xmlns='DAV:'><response><href>/1234567</href></response></multistatus>";
+    assert!(Multistatus::decode_with(ok, &limits).is_ok());
+}
+
+#[test]
 fn errors_inside_the_envelope_are_still_errors() {
     for body in [
         &b"<multistatus xmlns='DAV:'><response>&bogus;<href>/a</href></response></multistatus>"[..],
