@@ -227,7 +227,13 @@ pub(crate) fn utf8(input: &[u8]) -> Result<&str, Error> {
 pub(crate) struct Scope {
     bindings: Vec<(String, Cow<'static, str>)>,
     marks: Vec<usize>,
+    /// Raw element names already resolved under the current bindings (static names only):
+    /// a multistatus repeats a handful of names thousands of times.
+    resolved: Vec<(String, QName)>,
 }
+
+/// How many resolved names [`Scope`] remembers.
+const RESOLVED: usize = 16;
 
 const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 
@@ -251,8 +257,11 @@ impl Scope {
 
     /// Closes the innermost element, dropping its declarations.
     pub(crate) fn close(&mut self) {
-        if let Some(mark) = self.marks.pop() {
+        if let Some(mark) = self.marks.pop()
+            && mark < self.bindings.len()
+        {
             self.bindings.truncate(mark);
+            self.resolved.clear();
         }
     }
 
@@ -260,6 +269,7 @@ impl Scope {
         let namespace =
             intern_str(namespace).map_or_else(|| Cow::Owned(namespace.to_owned()), Cow::Borrowed);
         self.bindings.push((prefix.to_owned(), namespace));
+        self.resolved.clear();
     }
 
     fn lookup(&self, prefix: &str) -> Option<Cow<'static, str>> {
@@ -280,7 +290,18 @@ impl Scope {
     }
 
     /// Resolves a raw `prefix:local` element name (unprefixed: default namespace).
-    pub(crate) fn resolve_element(&self, raw: &str, offset: u64) -> Result<QName, Error> {
+    pub(crate) fn resolve_element(&mut self, raw: &str, offset: u64) -> Result<QName, Error> {
+        if let Some((_, name)) = self.resolved.iter().find(|(seen, _)| seen == raw) {
+            return Ok(name.clone());
+        }
+        let name = self.resolve_uncached(raw, offset)?;
+        if name.is_static() && self.resolved.len() < RESOLVED {
+            self.resolved.push((raw.to_owned(), name.clone()));
+        }
+        Ok(name)
+    }
+
+    fn resolve_uncached(&self, raw: &str, offset: u64) -> Result<QName, Error> {
         // Names are short: a loop beats `split_once`'s searcher.
         let colon = raw.bytes().position(|b| b == b':');
         let (prefix, local) = match colon {
@@ -995,6 +1016,38 @@ mod tests {
                 "{body:?}"
             );
         }
+    }
+
+    #[test]
+    fn remembered_names_follow_redeclarations() {
+        let mut scope = Scope::default();
+        scope.open();
+        scope.declare("d", "DAV:");
+        assert_eq!(scope.resolve_element("d:href", 0).unwrap(), QName::DAV_HREF);
+        assert_eq!(scope.resolve_element("d:href", 0).unwrap(), QName::DAV_HREF);
+        scope.open();
+        scope.declare("d", "urn:other");
+        let inner = scope.resolve_element("d:href", 0).unwrap();
+        assert_eq!(inner, QName::new("urn:other", "href"));
+        scope.open();
+        // No declarations: what was resolved stays valid.
+        assert_eq!(scope.resolve_element("d:href", 0).unwrap(), inner);
+        scope.close();
+        scope.close();
+        assert_eq!(scope.resolve_element("d:href", 0).unwrap(), QName::DAV_HREF);
+        scope.close();
+        assert!(scope.resolve_element("d:href", 0).is_err());
+        let tree = Element::decode(
+            b"<a:x xmlns:a='DAV:'><a:href/><a:y xmlns:a='urn:y'><a:href/></a:y><a:href/></a:x>",
+        )
+        .unwrap();
+        let names: Vec<_> = tree.elements().map(|e| e.name.to_string()).collect();
+        assert_eq!(names, ["{DAV:}href", "{urn:y}y", "{DAV:}href"]);
+        let y = tree.child(&QName::new("urn:y", "y")).unwrap();
+        assert_eq!(
+            y.elements().next().unwrap().name,
+            QName::new("urn:y", "href")
+        );
     }
 
     #[test]

@@ -105,6 +105,14 @@ impl QName {
         }
     }
 
+    /// Whether both parts are static, so that a clone copies two pointers.
+    pub(crate) fn is_static(&self) -> bool {
+        matches!(
+            (&self.namespace, &self.local),
+            (Cow::Borrowed(_), Cow::Borrowed(_))
+        )
+    }
+
     /// A name from any strings. Well-known namespaces are stored without allocating.
     #[must_use]
     pub fn new(
