@@ -706,7 +706,7 @@ async fn known_calendars(
         return Ok((cached.calendars.clone(), true));
     }
     let account = session.account().await?;
-    let all = session.calendars(&account).await?;
+    let all = session.calendars_to_sync(&account).await?;
     let discovery = Discovery::of(&session.context, &session.quirks, &account, &all);
     let calendars = discovery.calendars.clone();
     state.discovery = Some(discovery);

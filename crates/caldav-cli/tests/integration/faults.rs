@@ -270,18 +270,41 @@ fn hrefs_in(xml: &str) -> Vec<String> {
         .collect()
 }
 
-/// `caldav sync NAME DIR` started in the background (output discarded).
+/// A config file naming `server` as the account `faults`, with multigets of 100 hrefs: 20
+/// checkpoints for 2,000 events, so that a kill or a cut after the first few lands mid-sync
+/// whatever batch size client-core picks by default (a few large multigets in flight arrive
+/// together, and a run could finish before the test acts).
+fn small_batch_account(server: &Server) -> std::path::PathBuf {
+    let config = temp_dir("faults-config").join("config.toml");
+    let user = server
+        .user
+        .as_ref()
+        .map(|(user, _)| format!("user = \"{user}\"\n"))
+        .unwrap_or_default();
+    std::fs::write(
+        &config,
+        format!(
+            "[accounts.faults]\nurl = \"{}\"\n{user}quirks = {{ multiget_batch_size = 100 }}\n",
+            server.url
+        ),
+    )
+    .unwrap();
+    config
+}
+
+/// `caldav sync NAME DIR` started in the background (output discarded), in batches of 100.
 fn spawn_sync(server: &Server, name: &str, root: &Path) -> Child {
-    let mut args = server.account_args();
-    args.extend([
+    let args = [
+        "--account".to_owned(),
+        "faults".to_owned(),
         "sync".to_owned(),
         name.to_owned(),
         root.display().to_string(),
-    ]);
+    ];
     let mut command = Command::new(env!("CARGO_BIN_EXE_caldav"));
     command
         .args(&args)
-        .env_remove("CALDAV_CONFIG")
+        .env("CALDAV_CONFIG", small_batch_account(server))
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     if let Some((_, password)) = &server.user {
@@ -458,15 +481,16 @@ fn cut_off_mid_sync(direct: &Server, calendar: &BigCalendar) {
         user: direct.user.clone(),
     };
     let root = temp_dir("cut2k");
-    let mut args = via.account_args();
-    args.extend([
+    let args = [
+        "--account".to_owned(),
+        "faults".to_owned(),
         "sync".to_owned(),
         calendar.name.clone(),
         root.display().to_string(),
-    ]);
+    ];
     let mut child = Command::new(env!("CARGO_BIN_EXE_caldav"))
         .args(&args)
-        .env_remove("CALDAV_CONFIG")
+        .env("CALDAV_CONFIG", small_batch_account(&via))
         .env("CALDAV_PASSWORD", &via.user.as_ref().unwrap().1)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
