@@ -457,7 +457,7 @@ impl Machine for ListingMachine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Machine as _, Output};
+    use crate::Output;
 
     fn first_body(config: ListingConfig) -> String {
         let mut machine = ListingMachine::new(config);
