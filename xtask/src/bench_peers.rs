@@ -558,10 +558,24 @@ struct FloorRun {
 }
 
 /// One Depth:1 getetag PROPFIND, then calendar-multiget of every href in batches of `batch`,
-/// over one kept-alive connection; nothing parsed beyond the hrefs.
-fn floor(target: &Target, path: &str, batch: usize) -> Result<FloorRun> {
+/// over one kept-alive connection; nothing parsed beyond the hrefs. With `token`, a Depth:0
+/// PROPFIND of the collection's `DAV:sync-token` first: what a client that wants its next
+/// sync to be incremental must also learn.
+fn floor(target: &Target, path: &str, batch: usize, token: bool) -> Result<FloorRun> {
     let began = Instant::now();
     let mut client = target.client();
+    if token {
+        let answer = client.send(
+            "PROPFIND",
+            path,
+            &[("Depth", "0"), ("Content-Type", "application/xml")],
+            b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:propfind xmlns:D=\"DAV:\"><D:prop>\
+              <D:sync-token/></D:prop></D:propfind>",
+        )?;
+        if answer.status != 207 || !String::from_utf8_lossy(&answer.body).contains("sync-token>") {
+            bail!("PROPFIND {path} for its sync-token: {}", answer.status);
+        }
+    }
     let listing = client.send(
         "PROPFIND",
         path,
@@ -607,11 +621,11 @@ fn floor(target: &Target, path: &str, batch: usize) -> Result<FloorRun> {
     })
 }
 
-fn floor_row(target: &Target, calendar: &Calendar<'_>, batch: usize) -> Result<Row> {
+fn floor_row(target: &Target, calendar: &Calendar<'_>, batch: usize, token: bool) -> Result<Row> {
     let mut runs = Vec::new();
     let mut last = None;
     for _ in 0..REPS {
-        let run = floor(target, &calendar.path, batch)?;
+        let run = floor(target, &calendar.path, batch, token)?;
         if run.items != EVENTS {
             bail!("floor fetched {} events, expected {EVENTS}", run.items);
         }
@@ -624,19 +638,20 @@ fn floor_row(target: &Target, calendar: &Calendar<'_>, batch: usize) -> Result<R
         last = Some(run);
     }
     let last = last.context("no floor run")?;
-    let label = if batch >= EVENTS {
-        "floor: PROPFIND + 1 multiget".to_owned()
-    } else {
-        format!("floor: PROPFIND + multigets of {batch}")
+    let label = match (batch >= EVENTS, token) {
+        (true, false) => "floor: PROPFIND + 1 multiget".to_owned(),
+        (true, true) => "floor + token: PROPFIND sync-token, PROPFIND + 1 multiget".to_owned(),
+        (false, _) => format!("floor: PROPFIND + multigets of {batch}"),
     };
+    let propfinds = 1 + u64::from(token);
     Ok(Row {
         contender: label,
         runs,
         counts: Counts {
             connections: last.connections,
             methods: [
-                ("PROPFIND".to_owned(), 1),
-                ("REPORT".to_owned(), last.requests - 1),
+                ("PROPFIND".to_owned(), propfinds),
+                ("REPORT".to_owned(), last.requests - propfinds),
             ]
             .into_iter()
             .collect(),
@@ -661,14 +676,15 @@ pub(crate) fn fetch() -> Result<()> {
         let calendar = Calendar::make(&target, EVENTS)?;
         let scratch = Scratch::new("fetch")?;
         let mut rows = Vec::new();
-        for batch in [EVENTS, 100] {
-            rows.push(floor_row(&target, &calendar, batch)?);
+        for (batch, token) in [(EVENTS, false), (100, false), (EVENTS, true)] {
+            rows.push(floor_row(&target, &calendar, batch, token)?);
         }
 
         // Ours: the driver running the sync machine, nothing written; with client-core's
-        // default multiget batches, then with one multiget of everything.
-        for batch in [None, Some(EVENTS)] {
-            rows.push(driver_row(&sync_fetch, &target, &calendar, batch)?);
+        // defaults, with one multiget of everything and one request in flight, and with the
+        // defaults but identity coding (no gzip asked, as the floor).
+        for variant in DriverVariant::ALL {
+            rows.push(driver_row(&sync_fetch, &target, &calendar, variant)?);
         }
 
         // Ours: `caldav sync` into an empty folder, each run a new one.
@@ -736,12 +752,27 @@ pub(crate) fn fetch() -> Result<()> {
     Ok(())
 }
 
+/// How `sync_fetch` is run for one row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DriverVariant {
+    /// client-core's and caldav-tokio's defaults.
+    Defaults,
+    /// `multiget_batch_size` = every event, one request in flight: one multiget.
+    OneMultiget,
+    /// The defaults, but no compressed answers asked for (the floor asks for none either).
+    Identity,
+}
+
+impl DriverVariant {
+    const ALL: [Self; 3] = [Self::Defaults, Self::OneMultiget, Self::Identity];
+}
+
 /// caldav-tokio's `sync_fetch` example: the driver running the sync machine, nothing written.
 fn driver_row(
     sync_fetch: &Path,
     target: &Target,
     calendar: &Calendar<'_>,
-    batch: Option<usize>,
+    variant: DriverVariant,
 ) -> Result<Row> {
     let driver = |proxy: Option<&Proxy>| -> Result<(Run, Value)> {
         let mut command = Command::new(sync_fetch);
@@ -749,8 +780,16 @@ fn driver_row(
             .arg(target.url_via(proxy))
             .arg(&calendar.path)
             .arg(&target.user)
-            .args(batch.map(|b| b.to_string()))
             .env("CALDAV_PASSWORD", &target.password);
+        match variant {
+            DriverVariant::Defaults => {}
+            DriverVariant::OneMultiget => {
+                command.arg(EVENTS.to_string()).arg("1");
+            }
+            DriverVariant::Identity => {
+                command.env("SYNC_FETCH_IDENTITY", "1");
+            }
+        }
         let run = measure(&command)?;
         let said: Value = serde_json::from_str(run.stdout.trim())
             .with_context(|| format!("sync_fetch said {:?}", run.stdout))?;
@@ -772,9 +811,14 @@ fn driver_row(
         driver(Some(&proxy))?;
         proxy.counts()
     };
-    let contender = match batch {
-        None => "ours: caldav-tokio driver + client-core sync machine".to_owned(),
-        Some(b) => format!("ours, as above with multiget_batch_size = {b}"),
+    let contender = match variant {
+        DriverVariant::Defaults => {
+            "ours: caldav-tokio driver + client-core sync machine".to_owned()
+        }
+        DriverVariant::OneMultiget => {
+            format!("ours, as above with multiget_batch_size = {EVENTS}, 1 in flight")
+        }
+        DriverVariant::Identity => "ours, as above with identity coding (no gzip)".to_owned(),
     };
     Ok(Row {
         contender,
@@ -790,7 +834,7 @@ fn driver_row(
 fn fetch_table(server: &str, rows: &[Row]) -> String {
     let floor = rows
         .iter()
-        .filter(|r| r.contender.starts_with("floor"))
+        .filter(|r| r.contender.starts_with("floor:"))
         .map(Row::median)
         .fold(f64::INFINITY, f64::min);
     let ours = rows

@@ -6,6 +6,10 @@
 //!     http://127.0.0.1:5232/ /alice/work/ alice [MULTIGET_BATCH [IN_FLIGHT]]
 //! ```
 //!
+//! `MULTIGET_BATCH` is the quirk profile's cap on hrefs per multiget, `IN_FLIGHT` the requests
+//! in flight (driver and sync machine); with `SYNC_FETCH_IDENTITY` set, no compressed answers
+//! are asked for.
+//!
 //! Prints one JSON line: items fetched, requests, wire bytes and seconds of the run (the
 //! client is made before the clock starts; the process's own start-up is not in `seconds`).
 
@@ -32,6 +36,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let password = std::env::var("CALDAV_PASSWORD").map_err(|_| usage)?;
     let mut config = HttpConfig::default();
     config.allow_plain_http_credentials = true;
+    // The floor of the benchmark asks for no compression: this shows what gzip costs there.
+    config.accept_compressed = std::env::var_os("SYNC_FETCH_IDENTITY").is_none();
     let config = config.with_credentials(Credentials::password(user, password));
     let driver = Driver::new(HttpClient::new(config)?).with_max_in_flight(in_flight);
     let mut sync = SyncConfig::new(base.parse()?, vec![Href::new(path)]).with_quirks(quirks);
