@@ -49,15 +49,15 @@ use crate::machine::{
 use crate::quirks::QuirkProfile;
 
 const GETETAG: QName = names::GETETAG;
-const GETCONTENTTYPE: QName = names::GETCONTENTTYPE;
 const RESOURCETYPE: QName = names::RESOURCETYPE;
 const SYNC_TOKEN: QName = names::SYNC_TOKEN;
 const GETCTAG: QName = names::GETCTAG;
 const CALENDAR_DATA: QName = names::CALENDAR_DATA;
 /// `DAV:getcontentlength` (RFC 4918 §15.4): what a multiget of the member will weigh.
 const GETCONTENTLENGTH: QName = QName::from_static(dav_xml::name::DAV, "getcontentlength");
-/// The members' properties a listing asks for.
-const MEMBER_PROPS: [QName; 4] = [GETETAG, GETCONTENTTYPE, RESOURCETYPE, GETCONTENTLENGTH];
+/// The members' properties a listing asks for: what the sync reads, nothing more (each one
+/// costs a server per member: Radicale computes a content type per item).
+const MEMBER_PROPS: [QName; 3] = [GETETAG, RESOURCETYPE, GETCONTENTLENGTH];
 
 /// What is known locally about synced calendars: plain data for the caller to persist.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -739,14 +739,7 @@ impl Run {
                 &self.url,
                 Some(Depth::One),
                 &headers,
-                body::propfind(&[
-                    GETETAG,
-                    GETCONTENTTYPE,
-                    RESOURCETYPE,
-                    GETCONTENTLENGTH,
-                    GETCTAG,
-                    SYNC_TOKEN,
-                ]),
+                body::propfind(&[GETETAG, RESOURCETYPE, GETCONTENTLENGTH, GETCTAG, SYNC_TOKEN]),
             ),
             Purpose::Multiget { keys, .. } => {
                 // Multiget answers are never minimal: the data is the point. No Depth: the
