@@ -11,7 +11,7 @@
 //! one is copied. Positions are 1-based lines and byte columns of the physical input.
 
 use crate::error::{Error, ErrorKind, Limit, col};
-use crate::property::{Parameter, ParameterValues};
+use crate::property::{Parameter, ParameterValues, Parameters};
 use std::borrow::Cow;
 
 /// Where a logical line came from, to map its byte offsets back to physical lines and columns.
@@ -390,7 +390,7 @@ pub(crate) struct ContentLine<'s> {
     pub(crate) name: &'s str,
     /// Whether the name has lowercase letters (names are case-insensitive, §3.1).
     pub(crate) lowercase: bool,
-    pub(crate) params: Vec<Parameter<'s>>,
+    pub(crate) params: Parameters<'s>,
     pub(crate) value: &'s str,
     /// Byte offset of the value in the line.
     pub(crate) value_offset: usize,
@@ -471,13 +471,13 @@ fn split_with<'s>(
         return Err((0, ErrorKind::UnreadableLine));
     }
     let name = text.get(..name_end).unwrap_or_default();
-    let mut params: Vec<Parameter<'s>> = if b.get(i) == Some(&b';') {
+    let mut params = if b.get(i) == Some(&b';') {
         // One allocation of the right size: a ';' before the first ':' starts a parameter
         // (a quoted ':' only makes this an estimate).
         let head = memchr::memchr(b':', b).map_or(b, |colon| b.get(..colon).unwrap_or(b));
-        Vec::with_capacity(memchr::memchr_iter(b';', head).count().min(max_params))
+        Parameters::with_capacity(memchr::memchr_iter(b';', head).count().min(max_params))
     } else {
-        Vec::new()
+        Parameters::new()
     };
     while b.get(i) == Some(&b';') {
         i += 1;

@@ -80,5 +80,5 @@ pub use error::{Error, ErrorKind, Limit, Warning};
 pub use parse::{
     Limits, Mode, ParseOptions, Parsed, parse, parse_bytes_with, parse_strict, parse_with,
 };
-pub use property::{Parameter, ParameterValues, Property};
+pub use property::{Parameter, ParameterValues, Parameters, Property};
 pub use write::FOLD_AT;

@@ -5,7 +5,7 @@ use crate::contentline::{self, ContentLine, Event, Lexer, Line, LinePos};
 use crate::error::{Error, ErrorKind, Limit, Warning};
 use crate::occurrence::{self, Rules, Seen, Violation};
 use crate::property::{
-    Parameter, ParameterValues, Property, own_name, own_value, rebase, uppercase,
+    Parameter, ParameterValues, Parameters, Property, own_name, own_value, rebase, uppercase,
 };
 use crate::value::{self, ValueType, split_list};
 use std::borrow::Cow;
@@ -828,7 +828,7 @@ fn canonical_folded<'a>(
 /// can become the value.
 struct Head<'a> {
     name: Cow<'a, str>,
-    params: Vec<Parameter<'a>>,
+    params: Parameters<'a>,
     value_offset: usize,
 }
 
@@ -837,11 +837,7 @@ struct Head<'a> {
 fn head<'a>(cl: ContentLine<'_>, line: &str, first: Option<&'a str>) -> Head<'a> {
     Head {
         name: rebase(uppercase(Cow::Borrowed(cl.name)), line, first, own_name),
-        params: cl
-            .params
-            .into_iter()
-            .map(|p| p.rebase(line, first))
-            .collect(),
+        params: cl.params.map(|p| p.rebase(line, first)),
         value_offset: cl.value_offset,
     }
 }

@@ -177,6 +177,333 @@ impl<'a> PartialEq<Vec<Cow<'a, str>>> for ParameterValues<'a> {
     }
 }
 
+/// The parameters of a [`Property`], in order: a slice of [`Parameter`]s (it derefs to
+/// `[Parameter]`, mutably too) that holds the usual single parameter (`TZID=...`) inline and
+/// only several on the heap, so that most properties need no allocation for them.
+///
+/// It offers what code written against a `Vec<Parameter>` uses: `push`, `insert`, `remove`,
+/// `retain`, `clear`, iteration, `collect`, `extend` and `From<Vec<Parameter>>`.
+///
+/// # Example
+///
+/// ```
+/// use ical_parse::{Parameter, Parameters};
+///
+/// let mut params = Parameters::new();
+/// params.push(Parameter::new("TZID", "Europe/Berlin"));
+/// params.push(Parameter::new("VALUE", "DATE-TIME"));
+/// params.retain(|p| p.name != "VALUE");
+/// assert_eq!(params.len(), 1);
+/// assert_eq!(params[0].value(), "Europe/Berlin");
+/// ```
+#[derive(Clone, Default)]
+pub struct Parameters<'a>(Params<'a>);
+
+/// One parameter needs no allocation; none is an empty `Vec`, which allocates nothing.
+#[derive(Clone)]
+enum Params<'a> {
+    One([Parameter<'a>; 1]),
+    Many(Vec<Parameter<'a>>),
+}
+
+impl Default for Params<'_> {
+    fn default() -> Self {
+        Params::Many(Vec::new())
+    }
+}
+
+impl<'a> Parameters<'a> {
+    /// No parameters.
+    #[must_use]
+    pub fn new() -> Parameters<'a> {
+        Parameters::default()
+    }
+
+    /// Room for `n` parameters: inline for one, on the heap for more.
+    pub(crate) fn with_capacity(n: usize) -> Parameters<'a> {
+        if n <= 1 {
+            Parameters::new()
+        } else {
+            Parameters(Params::Many(Vec::with_capacity(n)))
+        }
+    }
+
+    /// The parameters as a slice.
+    #[must_use]
+    pub fn as_slice(&self) -> &[Parameter<'a>] {
+        match &self.0 {
+            Params::One(one) => one,
+            Params::Many(v) => v,
+        }
+    }
+
+    /// The parameters as a mutable slice.
+    #[must_use]
+    pub fn as_mut_slice(&mut self) -> &mut [Parameter<'a>] {
+        match &mut self.0 {
+            Params::One(one) => one,
+            Params::Many(v) => v,
+        }
+    }
+
+    /// `edit` applied to the parameters as a `Vec` (an inline one moved to the heap): for
+    /// the edits a slice cannot make in place.
+    fn edit_vec<R>(&mut self, edit: impl FnOnce(&mut Vec<Parameter<'a>>) -> R) -> R {
+        let mut v = std::mem::take(self).into_vec();
+        let result = edit(&mut v);
+        self.0 = Params::Many(v);
+        result
+    }
+
+    /// Appends a parameter.
+    pub fn push(&mut self, param: Parameter<'a>) {
+        match &mut self.0 {
+            Params::Many(v) if !v.is_empty() => v.push(param),
+            Params::Many(v) if v.capacity() > 0 => v.push(param),
+            Params::Many(_) => self.0 = Params::One([param]),
+            Params::One(_) => {
+                if let Params::One([first]) = std::mem::take(&mut self.0) {
+                    let mut v = Vec::with_capacity(4);
+                    v.push(first);
+                    v.push(param);
+                    self.0 = Params::Many(v);
+                }
+            }
+        }
+    }
+
+    /// Inserts a parameter at `index`, shifting those after it.
+    ///
+    /// # Panics
+    ///
+    /// When `index` is greater than the length, as [`Vec::insert`].
+    pub fn insert(&mut self, index: usize, param: Parameter<'a>) {
+        if index == self.len() {
+            self.push(param);
+        } else {
+            self.edit_vec(|v| v.insert(index, param));
+        }
+    }
+
+    /// Removes and returns the parameter at `index`, shifting those after it.
+    ///
+    /// # Panics
+    ///
+    /// When `index` is out of bounds, as [`Vec::remove`].
+    pub fn remove(&mut self, index: usize) -> Parameter<'a> {
+        if index == 0
+            && let Params::One(_) = &self.0
+            && let Params::One([one]) = std::mem::take(&mut self.0)
+        {
+            return one;
+        }
+        self.edit_vec(|v| v.remove(index))
+    }
+
+    /// Keeps only the parameters for which `keep` returns `true`, in order.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Parameter<'a>) -> bool) {
+        match &mut self.0 {
+            Params::One([one]) => {
+                if !keep(one) {
+                    self.0 = Params::default();
+                }
+            }
+            Params::Many(v) => v.retain(keep),
+        }
+    }
+
+    /// Removes every parameter.
+    pub fn clear(&mut self) {
+        match &mut self.0 {
+            Params::One(_) => self.0 = Params::default(),
+            Params::Many(v) => v.clear(),
+        }
+    }
+
+    /// The parameters as a `Vec`.
+    #[must_use]
+    pub fn into_vec(self) -> Vec<Parameter<'a>> {
+        match self.0 {
+            Params::One([one]) => vec![one],
+            Params::Many(v) => v,
+        }
+    }
+
+    /// Each parameter passed through `f`, keeping the inline one inline.
+    pub(crate) fn map<'b>(
+        self,
+        mut f: impl FnMut(Parameter<'a>) -> Parameter<'b>,
+    ) -> Parameters<'b> {
+        Parameters(match self.0 {
+            Params::One([one]) => Params::One([f(one)]),
+            Params::Many(v) => Params::Many(v.into_iter().map(f).collect()),
+        })
+    }
+
+    /// The parameters with everything they borrow copied.
+    #[must_use]
+    pub fn into_owned(self) -> Parameters<'static> {
+        self.map(Parameter::into_owned)
+    }
+}
+
+impl<'a> std::ops::Deref for Parameters<'a> {
+    type Target = [Parameter<'a>];
+
+    fn deref(&self) -> &[Parameter<'a>] {
+        self.as_slice()
+    }
+}
+
+impl std::ops::DerefMut for Parameters<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.as_mut_slice()
+    }
+}
+
+impl<'a> From<Vec<Parameter<'a>>> for Parameters<'a> {
+    fn from(mut params: Vec<Parameter<'a>>) -> Parameters<'a> {
+        if params.len() == 1
+            && let Some(one) = params.pop()
+        {
+            return Parameters(Params::One([one]));
+        }
+        Parameters(Params::Many(params))
+    }
+}
+
+impl<'a> From<Parameters<'a>> for Vec<Parameter<'a>> {
+    fn from(params: Parameters<'a>) -> Vec<Parameter<'a>> {
+        params.into_vec()
+    }
+}
+
+impl<'a> FromIterator<Parameter<'a>> for Parameters<'a> {
+    fn from_iter<I: IntoIterator<Item = Parameter<'a>>>(iter: I) -> Parameters<'a> {
+        let mut iter = iter.into_iter();
+        let Some(first) = iter.next() else {
+            return Parameters::new();
+        };
+        let Some(second) = iter.next() else {
+            return Parameters(Params::One([first]));
+        };
+        let mut v = Vec::with_capacity(iter.size_hint().0.saturating_add(2));
+        v.push(first);
+        v.push(second);
+        v.extend(iter);
+        Parameters(Params::Many(v))
+    }
+}
+
+impl<'a> Extend<Parameter<'a>> for Parameters<'a> {
+    fn extend<I: IntoIterator<Item = Parameter<'a>>>(&mut self, iter: I) {
+        for param in iter {
+            self.push(param);
+        }
+    }
+}
+
+/// The owning iterator of [`Parameters`].
+#[derive(Debug)]
+pub struct IntoIter<'a>(IntoIterInner<'a>);
+
+#[derive(Debug)]
+enum IntoIterInner<'a> {
+    One(std::array::IntoIter<Parameter<'a>, 1>),
+    Many(std::vec::IntoIter<Parameter<'a>>),
+}
+
+impl<'a> Iterator for IntoIter<'a> {
+    type Item = Parameter<'a>;
+
+    fn next(&mut self) -> Option<Parameter<'a>> {
+        match &mut self.0 {
+            IntoIterInner::One(it) => it.next(),
+            IntoIterInner::Many(it) => it.next(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.0 {
+            IntoIterInner::One(it) => it.size_hint(),
+            IntoIterInner::Many(it) => it.size_hint(),
+        }
+    }
+}
+
+impl DoubleEndedIterator for IntoIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        match &mut self.0 {
+            IntoIterInner::One(it) => it.next_back(),
+            IntoIterInner::Many(it) => it.next_back(),
+        }
+    }
+}
+
+impl ExactSizeIterator for IntoIter<'_> {}
+
+impl<'a> IntoIterator for Parameters<'a> {
+    type Item = Parameter<'a>;
+    type IntoIter = IntoIter<'a>;
+
+    fn into_iter(self) -> IntoIter<'a> {
+        IntoIter(match self.0 {
+            Params::One(one) => IntoIterInner::One(one.into_iter()),
+            Params::Many(v) => IntoIterInner::Many(v.into_iter()),
+        })
+    }
+}
+
+impl<'s, 'a> IntoIterator for &'s Parameters<'a> {
+    type Item = &'s Parameter<'a>;
+    type IntoIter = std::slice::Iter<'s, Parameter<'a>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.as_slice().iter()
+    }
+}
+
+impl<'s, 'a> IntoIterator for &'s mut Parameters<'a> {
+    type Item = &'s mut Parameter<'a>;
+    type IntoIter = std::slice::IterMut<'s, Parameter<'a>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.as_mut_slice().iter_mut()
+    }
+}
+
+impl std::fmt::Debug for Parameters<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
+}
+
+impl PartialEq for Parameters<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Parameters<'_> {}
+
+impl std::hash::Hash for Parameters<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state);
+    }
+}
+
+impl<'a> PartialEq<Vec<Parameter<'a>>> for Parameters<'a> {
+    fn eq(&self, other: &Vec<Parameter<'a>>) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl<'a> PartialEq<[Parameter<'a>]> for Parameters<'a> {
+    fn eq(&self, other: &[Parameter<'a>]) -> bool {
+        self.as_slice() == other
+    }
+}
+
 impl<'a> Parameter<'a> {
     /// A parameter with one value. The name is uppercased.
     ///
@@ -369,7 +696,7 @@ pub struct Property<'a> {
     /// The name, in uppercase (empty for a raw line).
     pub name: Cow<'a, str>,
     /// The parameters, in order.
-    pub params: Vec<Parameter<'a>>,
+    pub params: Parameters<'a>,
     /// The value as written (TEXT still escaped), or the whole line for a raw line.
     pub raw_value: Cow<'a, str>,
     /// The 1-based line the property starts on (0 when built in code).
@@ -393,7 +720,7 @@ impl<'a> Property<'a> {
     pub fn new(name: impl Into<Cow<'a, str>>, raw_value: impl Into<Cow<'a, str>>) -> Property<'a> {
         Property {
             name: uppercase(name.into()),
-            params: Vec::new(),
+            params: Parameters::new(),
             raw_value: raw_value.into(),
             line: 0,
             value_column: 0,
@@ -418,7 +745,7 @@ impl<'a> Property<'a> {
     pub fn raw(line: impl Into<Cow<'a, str>>) -> Property<'a> {
         Property {
             name: Cow::Borrowed(""),
-            params: Vec::new(),
+            params: Parameters::new(),
             raw_value: line.into(),
             line: 0,
             value_column: 0,
@@ -651,7 +978,7 @@ impl<'a> Property<'a> {
     pub fn into_owned(self) -> Property<'static> {
         Property {
             name: own_name(self.name),
-            params: self.params.into_iter().map(Parameter::into_owned).collect(),
+            params: self.params.into_owned(),
             raw_value: Cow::Owned(self.raw_value.into_owned()),
             line: self.line,
             value_column: self.value_column,
@@ -753,6 +1080,85 @@ mod tests {
         assert_eq!(values, ["a", "b", "c"]);
         assert_ne!(values, ["a", "b"]);
         assert_eq!(format!("{values:?}"), r#"["a", "b", "c"]"#);
+    }
+
+    #[test]
+    fn parameters_inline_one_and_heap_many_behave_as_a_vec() {
+        let a = || Parameter::new("TZID", "A");
+        let b = || Parameter::new("VALUE", "DATE");
+        let mut params = Parameters::new();
+        assert!(params.is_empty());
+        params.push(a());
+        assert_eq!(params, vec![a()]);
+        params.insert(0, b());
+        assert_eq!(params, vec![b(), a()]);
+        assert_eq!(params.remove(0), b());
+        assert_eq!(params.remove(0), a());
+        assert!(params.is_empty());
+        params.insert(0, a());
+        params.retain(|p| p.name != "TZID");
+        assert!(params.is_empty());
+        params.extend([a(), b()]);
+        params[1].name = "X-B".into();
+        for p in &mut params {
+            p.values.push("2".into());
+        }
+        assert_eq!(params.iter().map(|p| p.values.len()).sum::<usize>(), 4);
+        params.clear();
+        assert_eq!(params, Parameters::from(Vec::new()));
+        let one: Parameters<'_> = [a()].into_iter().collect();
+        assert_eq!(one.clone().into_iter().rev().collect::<Vec<_>>(), vec![a()]);
+        assert_eq!(Vec::from(one.into_owned()), vec![a()]);
+        assert_eq!(
+            format!("{:?}", Parameters::from(vec![a()])),
+            format!("{:?}", [a()])
+        );
+    }
+
+    #[test]
+    fn parameters_take_the_room_of_one_parameter() {
+        assert_eq!(
+            std::mem::size_of::<Parameters<'_>>(),
+            std::mem::size_of::<Parameter<'_>>()
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parameters_agree_with_a_vec(ops in proptest::collection::vec((0u8..6, 0usize..4), 0..24)) {
+            let mut ours = Parameters::new();
+            let mut model: Vec<Parameter<'static>> = Vec::new();
+            for (step, (op, at)) in ops.into_iter().enumerate() {
+                let p = Parameter::new(format!("X-{}", step % 3), step.to_string());
+                match op {
+                    0 | 1 => {
+                        ours.push(p.clone());
+                        model.push(p);
+                    }
+                    2 => {
+                        let at = at.min(model.len());
+                        ours.insert(at, p.clone());
+                        model.insert(at, p);
+                    }
+                    3 if at < model.len() => {
+                        proptest::prop_assert_eq!(ours.remove(at), model.remove(at));
+                    }
+                    4 => {
+                        let name = format!("X-{at}");
+                        ours.retain(|q| q.name != name);
+                        model.retain(|q| q.name != name);
+                    }
+                    5 if at == 0 => {
+                        ours.clear();
+                        model.clear();
+                    }
+                    _ => {}
+                }
+                proptest::prop_assert_eq!(ours.as_slice(), model.as_slice());
+            }
+            proptest::prop_assert_eq!(ours.clone().into_iter().collect::<Vec<_>>(), model.clone());
+            proptest::prop_assert_eq!(Parameters::from(model.clone()), ours);
+        }
     }
 
     #[test]

@@ -45,7 +45,7 @@ fn property() -> impl Strategy<Value = Property<'static>> {
     prop_oneof![
         8 => (name(), prop::collection::vec(parameter(), 0..3), value()).prop_map(|(n, ps, v)| {
             let mut p = Property::new(n, v);
-            p.params = ps;
+            p.params = ps.into();
             p
         }),
         1 => "[A-Z-]{1,10}=[0-9.a-z ]{0,12}".prop_map(Property::raw),
