@@ -228,7 +228,13 @@ fn is_space_char(c: char) -> bool {
 /// a raw NUL (which XML cannot carry) read as U+FFFD. Borrows when nothing changes.
 ///
 /// `offset` is the byte offset of `raw` in the document, for errors.
+#[inline]
 pub(crate) fn text(raw: &str, offset: u64) -> Result<Cow<'_, str>, Error> {
+    // Indentation and short values, most text runs of a multistatus, have nothing to decode:
+    // settled here, without the call.
+    if raw.len() < 16 && !raw.bytes().any(|b| b == b'\r' || b == 0 || b == b'&') {
+        return Ok(Cow::Borrowed(raw));
+    }
     decode(raw, offset)
 }
 
@@ -312,6 +318,7 @@ fn block_flags(block: &[u8; BLOCK]) -> [u64; BLOCK / 8] {
     words
 }
 
+#[inline(never)]
 fn decode(raw: &str, offset: u64) -> Result<Cow<'_, str>, Error> {
     let bytes = raw.as_bytes();
     let special = |from: usize| {
