@@ -289,7 +289,7 @@ const NUMERIC_PARTS: [&str; 9] = [
 ];
 
 fn recur_to_json(raw: &str) -> Option<Json> {
-    crate::recur::Recur::parse(raw).ok()?;
+    crate::recur::Recur::check(raw).ok()?;
     let mut map = Map::new();
     for part in raw.split(';').filter(|p| !p.is_empty()) {
         let (name, v) = part.split_once('=')?;

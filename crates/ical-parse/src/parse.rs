@@ -632,7 +632,9 @@ impl<'a> Parser<'a> {
                 )
                 .at(property.line, property.value_column)
             }),
-            ValueType::Recur => property.recur().map(drop),
+            // Checked without building the rule (its lists would allocate).
+            ValueType::Recur => crate::recur::Recur::check(raw)
+                .map_err(|e| property.locate(Error::in_value(e.offset, ErrorKind::Recur(e)), 0)),
             _ if property.is_list() => {
                 let mut offset = 0;
                 let mut result = Ok(());

@@ -317,6 +317,18 @@ impl Recur {
     ///
     /// Never.
     pub fn parse(input: &str) -> Result<Recur, RecurError> {
+        Recur::read::<true>(input)
+    }
+
+    /// Whether `input` is a RECUR value, with the same error [`Recur::parse`] gives, without
+    /// building the rule (no allocation): what a parse that checks every value needs.
+    pub(crate) fn check(input: &str) -> Result<(), RecurError> {
+        Recur::read::<false>(input).map(drop)
+    }
+
+    /// The grammar of [`Recur::parse`]; lists, extensions and the scale's name are kept only
+    /// when `KEEP` (else the rule comes back with them empty).
+    fn read<const KEEP: bool>(input: &str) -> Result<Recur, RecurError> {
         let body = input.strip_suffix(';').unwrap_or(input);
         if body.is_empty() {
             return Err(err(0, RecurErrorKind::Empty));
@@ -343,7 +355,9 @@ impl Recur {
                 {
                     return Err(err(offset, RecurErrorKind::ExpectedPart));
                 }
-                rule.extensions.push((name.to_owned(), value.to_owned()));
+                if KEEP {
+                    rule.extensions.push((name.to_owned(), value.to_owned()));
+                }
                 continue;
             };
             if seen & bit != 0 {
@@ -365,29 +379,38 @@ impl Recur {
                 }
                 "COUNT" => rule.count = Some(parse_positive(value, "COUNT").map_err(bad)?),
                 "INTERVAL" => rule.interval = Some(parse_positive(value, "INTERVAL").map_err(bad)?),
-                "BYSECOND" => rule.by_second = list(value, voff, |s| unsigned(s, 60, "BYSECOND"))?,
-                "BYMINUTE" => rule.by_minute = list(value, voff, |s| unsigned(s, 59, "BYMINUTE"))?,
-                "BYHOUR" => rule.by_hour = list(value, voff, |s| unsigned(s, 23, "BYHOUR"))?,
-                "BYDAY" => rule.by_day = list(value, voff, parse_weekday_num)?,
+                "BYSECOND" => {
+                    rule.by_second = list::<KEEP, _>(value, voff, |s| unsigned(s, 60, "BYSECOND"))?
+                }
+                "BYMINUTE" => {
+                    rule.by_minute = list::<KEEP, _>(value, voff, |s| unsigned(s, 59, "BYMINUTE"))?
+                }
+                "BYHOUR" => {
+                    rule.by_hour = list::<KEEP, _>(value, voff, |s| unsigned(s, 23, "BYHOUR"))?
+                }
+                "BYDAY" => rule.by_day = list::<KEEP, _>(value, voff, parse_weekday_num)?,
                 "BYMONTHDAY" => {
-                    rule.by_month_day = list(value, voff, |s| {
+                    rule.by_month_day = list::<KEEP, _>(value, voff, |s| {
                         signed(s, 31, "BYMONTHDAY").and_then(|n| {
                             i8::try_from(n).map_err(|_| RecurErrorKind::OutOfRange("BYMONTHDAY"))
                         })
                     })?;
                 }
                 "BYYEARDAY" => {
-                    rule.by_year_day = list(value, voff, |s| signed(s, 366, "BYYEARDAY"))?
+                    rule.by_year_day =
+                        list::<KEEP, _>(value, voff, |s| signed(s, 366, "BYYEARDAY"))?
                 }
                 "BYWEEKNO" => {
-                    rule.by_week_no = list(value, voff, |s| {
+                    rule.by_week_no = list::<KEEP, _>(value, voff, |s| {
                         signed(s, 53, "BYWEEKNO").and_then(|n| {
                             i8::try_from(n).map_err(|_| RecurErrorKind::OutOfRange("BYWEEKNO"))
                         })
                     })?;
                 }
-                "BYMONTH" => rule.by_month = list(value, voff, parse_month_num)?,
-                "BYSETPOS" => rule.by_set_pos = list(value, voff, |s| signed(s, 366, "BYSETPOS"))?,
+                "BYMONTH" => rule.by_month = list::<KEEP, _>(value, voff, parse_month_num)?,
+                "BYSETPOS" => {
+                    rule.by_set_pos = list::<KEEP, _>(value, voff, |s| signed(s, 366, "BYSETPOS"))?
+                }
                 "WKST" => {
                     rule.wkst = Some(
                         weekday_from_name(value)
@@ -402,15 +425,24 @@ impl Recur {
                     {
                         return Err(bad(RecurErrorKind::InvalidValue("RSCALE")));
                     }
-                    rule.rscale = Some(value.to_owned());
+                    rule.rscale = Some(if KEEP {
+                        value.to_owned()
+                    } else {
+                        String::new()
+                    });
                 }
                 _ => {
-                    rule.skip = Some(match value.to_ascii_uppercase().as_str() {
-                        "OMIT" => Skip::Omit,
-                        "BACKWARD" => Skip::Backward,
-                        "FORWARD" => Skip::Forward,
-                        _ => return Err(bad(RecurErrorKind::InvalidValue("SKIP"))),
-                    });
+                    rule.skip = Some(
+                        [
+                            ("OMIT", Skip::Omit),
+                            ("BACKWARD", Skip::Backward),
+                            ("FORWARD", Skip::Forward),
+                        ]
+                        .into_iter()
+                        .find(|(name, _)| name.eq_ignore_ascii_case(value))
+                        .map(|(_, skip)| skip)
+                        .ok_or_else(|| bad(RecurErrorKind::InvalidValue("SKIP")))?,
+                    );
                 }
             }
         }
@@ -455,7 +487,9 @@ impl FromStr for Recur {
     }
 }
 
-fn list<T>(
+/// The items of a comma-separated list part, each read by `item`; kept only when `KEEP`
+/// (else each is checked and the list comes back empty, without allocating).
+fn list<const KEEP: bool, T>(
     value: &str,
     offset: usize,
     mut item: impl FnMut(&str) -> Result<T, RecurErrorKind>,
@@ -463,7 +497,10 @@ fn list<T>(
     let mut out = Vec::new();
     let mut at = offset;
     for piece in value.split(',') {
-        out.push(item(piece).map_err(|kind| err(at, kind))?);
+        let read = item(piece).map_err(|kind| err(at, kind))?;
+        if KEEP {
+            out.push(read);
+        }
         at += piece.len() + 1;
     }
     Ok(out)
@@ -711,6 +748,43 @@ impl fmt::Display for Recur {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn check_gives_what_parse_gives() {
+        for input in [
+            "FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10",
+            "FREQ=MONTHLY;BYDAY=-1SU,2MO;BYMONTH=1,2L;BYSETPOS=-1;WKST=SU;X-NAME=1",
+            "RSCALE=CHINESE;FREQ=YEARLY;SKIP=backward;BYSECOND=0,60;BYMINUTE=5;BYHOUR=23",
+            "FREQ=DAILY;UNTIL=20240101T000000Z;INTERVAL=2;BYYEARDAY=-366;BYWEEKNO=53",
+            "FREQ=DAILY;BYMONTHDAY=32",
+            "FREQ=DAILY;BYDAY=MO,XX",
+            "FREQ=DAILY;SKIP=OMIT",
+            "FREQ=DAILY;SKIP=SIDEWAYS;RSCALE=GREGORIAN",
+            "RSCALE=;FREQ=DAILY",
+            "FREQ=DAILY;COUNT=1;UNTIL=20240101",
+            "FREQ=DAILY;FREQ=DAILY",
+            "COUNT=3",
+            "FREQ",
+            "",
+        ] {
+            assert_eq!(
+                Recur::check(input),
+                Recur::parse(input).map(drop),
+                "{input}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn check_agrees_with_parse_on_any_rule_text(
+            input in "((FREQ|UNTIL|COUNT|INTERVAL|BYSECOND|BYMINUTE|BYHOUR|BYDAY|BYMONTHDAY|\
+                       BYYEARDAY|BYWEEKNO|BYMONTH|BYSETPOS|WKST|RSCALE|SKIP|X-A|freq|)\
+                       =?(DAILY|MO|2L|OMIT|[A-Za-z0-9,+-]{0,6});?){0,5}"
+        ) {
+            proptest::prop_assert_eq!(Recur::check(&input), Recur::parse(&input).map(drop));
+        }
+    }
 
     #[test]
     fn parses_every_part_in_any_order_and_case() {
