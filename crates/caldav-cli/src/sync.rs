@@ -164,6 +164,8 @@ struct Run<'a> {
     since_save: usize,
     /// Files written since the last save, made durable just before it.
     pending: vdir::Pending,
+    /// The digest of the state on disk, when known.
+    saved: Option<Vec<u8>>,
 }
 
 impl Run<'_> {
@@ -171,7 +173,7 @@ impl Run<'_> {
         self.since_save = 0;
         // The files first, then the state that claims them.
         self.pending.flush()?;
-        vdir::save_state(&self.root, &self.state)
+        vdir::save_state_if_changed(&self.root, &self.state, &mut self.saved)
     }
 
     fn counted(&mut self) -> Result<()> {
@@ -735,6 +737,11 @@ async fn sync_in(
 ) -> Result<Pass> {
     std::fs::create_dir_all(root).with_context(|| format!("creating {}", root.display()))?;
     let mut state = vdir::load_state(root)?;
+    let mut saved = root
+        .join(vdir::STATE_FILE)
+        .is_file()
+        .then(|| vdir::state_digest(&state))
+        .transpose()?;
     let server = session.base.to_string();
     if state.server.is_empty() {
         state.server = server.clone();
@@ -795,7 +802,7 @@ async fn sync_in(
             .collect();
         local_changes.insert(key, changes);
     }
-    vdir::save_state(root, &state)?;
+    vdir::save_state_if_changed(root, &state, &mut saved)?;
 
     let hrefs: Vec<Href> = chosen.iter().map(|(href, _)| href.clone()).collect();
     let machine = SyncMachine::new(
@@ -812,6 +819,7 @@ async fn sync_in(
         progress: Progress::new(),
         since_save: 0,
         pending: vdir::Pending::new(root),
+        saved,
     };
     run.progress.start("from server", 0);
     let mut driven = Checkpointing {

@@ -324,10 +324,12 @@ fn replace_with(
         .file_name()
         .with_context(|| format!("{} has no file name", path.display()))?;
     // A dot name: vdir readers skip it, so a leftover from a killed run is never read as an item.
+    // The process id, asked once: `getpid` is a system call per file otherwise.
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     let temp = dir.join(format!(
         ".{}.{}.tmp",
         name.to_string_lossy(),
-        std::process::id()
+        PID.get_or_init(std::process::id)
     ));
     let file =
         std::fs::File::create(&temp).with_context(|| format!("creating {}", temp.display()))?;
@@ -579,6 +581,39 @@ pub(crate) fn save_state(dir: &Path, state: &State) -> Result<()> {
     .context("saving the sync state")
 }
 
+/// SHA-256 of `state` as [`save_state`] writes it, computed without writing anything.
+pub(crate) fn state_digest(state: &State) -> Result<Vec<u8>> {
+    struct Sink(ring::digest::Context);
+    impl std::io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut sink = Sink(ring::digest::Context::new(&ring::digest::SHA256));
+    serde_json::to_writer(&mut sink, state).context("encoding the sync state")?;
+    Ok(sink.0.finish().as_ref().to_vec())
+}
+
+/// Saves `state` unless `saved` is its digest (the state on disk is the same), and makes
+/// `saved` its digest: a sync with nothing to do writes and flushes no megabyte of JSON.
+pub(crate) fn save_state_if_changed(
+    dir: &Path,
+    state: &State,
+    saved: &mut Option<Vec<u8>>,
+) -> Result<()> {
+    let digest = state_digest(state)?;
+    if saved.as_ref() == Some(&digest) {
+        return Ok(());
+    }
+    save_state(dir, state)?;
+    *saved = Some(digest);
+    Ok(())
+}
+
 /// The folder of a calendar inside the sync folder.
 pub(crate) fn calendar_dir(root: &Path, folder: &str) -> PathBuf {
     root.join(folder)
@@ -734,6 +769,28 @@ mod tests {
         state.calendars.insert("/c/".into(), record);
         save_state(&dir, &state).unwrap();
         assert_eq!(load_state(&dir).unwrap(), state);
+    }
+
+    #[test]
+    fn an_unchanged_state_is_not_saved_again() {
+        let dir = temp("unchanged");
+        let path = dir.join(STATE_FILE);
+        let mut state = State {
+            server: "http://127.0.0.1:5232".into(),
+            ..State::default()
+        };
+        let mut saved = None;
+        save_state_if_changed(&dir, &state, &mut saved).unwrap();
+        assert_eq!(load_state(&dir).unwrap(), state);
+        // Unchanged: the file is left alone (a removed file stays removed).
+        std::fs::remove_file(&path).unwrap();
+        save_state_if_changed(&dir, &state, &mut saved).unwrap();
+        assert!(!path.exists());
+        // Changed: saved.
+        state.server = "http://127.0.0.1:8008".into();
+        save_state_if_changed(&dir, &state, &mut saved).unwrap();
+        assert_eq!(load_state(&dir).unwrap(), state);
+        assert_eq!(saved, Some(state_digest(&state).unwrap()));
     }
 
     #[test]
