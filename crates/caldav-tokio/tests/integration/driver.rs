@@ -236,6 +236,14 @@ async fn seeded_calendar(client: &HttpClient, base: &str, home: &str, n: usize) 
     path
 }
 
+/// Deletes the calendar `seeded_calendar` made (the servers are shared: nothing stays behind).
+async fn remove_calendar(client: &HttpClient, base: &str, path: &str) {
+    let url = format!("{}{}", base.trim_end_matches('/'), path);
+    let delete = Request::delete(&url).body(Bytes::new()).unwrap();
+    let r = client.send(delete).await.unwrap();
+    assert!(r.status().is_success(), "DELETE {url}: {}", r.status());
+}
+
 async fn sync_recorded_and_replayed(server: &str, home: &str) {
     let upper = server.to_ascii_uppercase();
     let base = var(&format!("CALDAV_TEST_{upper}_URL"));
@@ -283,6 +291,7 @@ async fn sync_recorded_and_replayed(server: &str, home: &str) {
         "{server}: replay differs from the live run"
     );
     assert_eq!(again.0.state(), live.0.state());
+    remove_calendar(&setup, &base, &path).await;
 }
 
 fn base64_of_password(server: &str) -> String {
@@ -372,6 +381,7 @@ async fn bootstrap_list_sync(server: &str, context: &str) {
     let outcome = driver.run(&mut sync).await.unwrap().unwrap();
     let changes = outcome.calendars[0].result.as_ref().unwrap();
     assert_eq!(changes.added.len(), 2, "{server}: {changes:?}");
+    remove_calendar(&client, &base, &calendar).await;
 }
 
 #[tokio::test]
