@@ -337,10 +337,13 @@ impl Recur {
         let mut seen_freq = false;
         let mut seen: u32 = 0;
         let mut start = 0usize;
-        for part in body.split(';') {
+        for part in pieces(body, b';') {
             let offset = start;
             start += part.len() + 1;
-            let Some((name, value)) = part.split_once('=') else {
+            let Some((name, value)) = pieces(part, b'=')
+                .next()
+                .and_then(|name| Some((name, part.get(name.len() + 1..)?)))
+            else {
                 return Err(err(offset, RecurErrorKind::ExpectedPart));
             };
             let voff = offset + name.len() + 1;
@@ -487,6 +490,25 @@ impl FromStr for Recur {
     }
 }
 
+/// The pieces of `s` between the bytes `sep` (ASCII), as `str::split` gives them, found byte by
+/// byte: rule parts are a few bytes long, shorter than the setup of a search call.
+fn pieces(s: &str, sep: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match r.bytes().position(|b| b == sep) {
+            Some(i) => {
+                rest = r.get(i + 1..);
+                r.get(..i)
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
+}
+
 /// The items of a comma-separated list part, each read by `item`; kept only when `KEEP`
 /// (else each is checked and the list comes back empty, without allocating).
 fn list<const KEEP: bool, T>(
@@ -496,7 +518,7 @@ fn list<const KEEP: bool, T>(
 ) -> Result<Vec<T>, RecurError> {
     let mut out = Vec::new();
     let mut at = offset;
-    for piece in value.split(',') {
+    for piece in pieces(value, b',') {
         let read = item(piece).map_err(|kind| err(at, kind))?;
         if KEEP {
             out.push(read);
@@ -748,6 +770,25 @@ impl fmt::Display for Recur {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pieces_are_what_split_gives() {
+        for s in [
+            "",
+            ";",
+            "a",
+            "a;",
+            ";a",
+            "a;;b",
+            "FREQ=DAILY;COUNT=2",
+            "é;ü;",
+        ] {
+            assert_eq!(
+                pieces(s, b';').collect::<Vec<_>>(),
+                s.split(';').collect::<Vec<_>>()
+            );
+        }
+    }
 
     #[test]
     fn check_gives_what_parse_gives() {
