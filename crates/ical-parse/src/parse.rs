@@ -567,6 +567,9 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
+    // Inlined, a property is written into the buffer once instead of being copied into a
+    // call's argument first.
+    #[inline(always)]
     fn push_property(&mut self, property: Property<'a>) -> Result<(), Error> {
         let limit = self.limits.max_properties_per_component;
         let line = property.line;
