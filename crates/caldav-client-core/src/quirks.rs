@@ -94,10 +94,10 @@ pub struct QuirkProfile {
     /// the multiget again.
     pub multiget_omits_missing: bool,
     /// Most hrefs in one multiget: the server's or the user's cap (QUIRKS #13: Zoho refuses
-    /// more than 1,000). The sync machine sends batches as large as this, the expected answer
-    /// size ([`crate::sync::SyncConfig::max_multiget_bytes`]) and its requests in flight allow:
-    /// every request has a fixed cost on the server (Radicale serves them one at a time,
-    /// Cyrus stalls per request on a reused connection), so fewer is faster.
+    /// more than 1,000). The sync machine sends batches as large as this and the expected
+    /// answer size ([`crate::sync::SyncConfig::max_multiget_bytes`]) allow: every request has
+    /// a fixed cost on the server (Radicale serves them one at a time, Cyrus stalls per
+    /// request on a reused connection), so fewer is faster.
     pub multiget_batch_size: usize,
     /// The server honours `If-None-Match: *` on PUT (Google does not, QUIRKS #7, #18): when
     /// off, a create is sent without it.

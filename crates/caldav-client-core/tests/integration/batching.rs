@@ -98,14 +98,63 @@ fn a_default_fetch_of_a_few_hundred_is_one_multiget() {
 }
 
 #[test]
-fn a_default_fetch_of_thousands_fills_the_lanes_under_the_cap() {
+fn a_default_fetch_of_thousands_is_cut_under_the_cap() {
     let (batches, added) = fetch(2000, Some(900), config(QuirkProfile::default()), |_| false);
-    assert_eq!(batches, [500; 4]);
+    assert_eq!(batches, [1000, 1000]);
     assert_eq!(added, 2000);
-    let mut one_lane = config(QuirkProfile::default());
-    one_lane.max_in_flight = 1;
-    let (batches, _) = fetch(2500, Some(900), one_lane, |_| false);
+    let (batches, _) = fetch(2500, Some(900), config(QuirkProfile::default()), |_| false);
     assert_eq!(batches, [834, 834, 832]);
+}
+
+/// The requests the machine has out after `listing` is answered, until it waits.
+fn issued_after_listing(
+    machine: &mut SyncMachine,
+    listing: String,
+) -> Vec<http::Request<bytes::Bytes>> {
+    use caldav_client_core::{Machine, Output};
+    let Output::Http { id, .. } = machine.poll() else {
+        panic!("no listing")
+    };
+    assert!(matches!(machine.poll(), Output::Wait));
+    machine.handle_response(id, answer(207, listing)).unwrap();
+    let mut issued = Vec::new();
+    while let Output::Http { request, .. } = machine.poll() {
+        issued.push(request);
+    }
+    issued
+}
+
+fn listing(count: usize) -> String {
+    let mut body = String::from(r#"<multistatus xmlns="DAV:">"#);
+    for i in 0..count {
+        body.push_str(&format!(
+            "<response><href>/cal/{i}.ics</href><propstat><prop><getetag>\"1\"</getetag>\
+             </prop><status>HTTP/1.1 200 OK</status></propstat></response>"
+        ));
+    }
+    body.push_str("<sync-token>t1</sync-token></multistatus>");
+    body
+}
+
+#[test]
+fn large_multigets_of_one_calendar_go_one_at_a_time() {
+    let mut machine = SyncMachine::new(config(QuirkProfile::default()), SyncState::default());
+    let issued = issued_after_listing(&mut machine, listing(2000));
+    assert_eq!(
+        issued.len(),
+        1,
+        "the second large multiget waits for the first"
+    );
+    assert_eq!(multiget_hrefs(&issued[0]).unwrap().len(), 1000);
+}
+
+#[test]
+fn small_multigets_go_several_at_a_time() {
+    let mut quirks = QuirkProfile::default();
+    quirks.multiget_batch_size = 100;
+    let mut machine = SyncMachine::new(config(quirks), SyncState::default());
+    let issued = issued_after_listing(&mut machine, listing(1000));
+    assert_eq!(issued.len(), 4, "as many as the in-flight limit");
 }
 
 #[test]
