@@ -143,9 +143,10 @@ fn on_the_wire(request: &Request<Bytes>) -> Request<Bytes> {
 /// Runs `machine` against a recorded conversation instead of the network.
 ///
 /// Each request the machine makes is answered with the response of the first unused recorded
-/// exchange of the same method and target (path and query); an authentication challenge the
-/// live client answered itself (a 401 followed by the same request) is skipped as the client
-/// skipped it. A request the recording has no answer for is fed to the machine as a failure.
+/// exchange of the same method and target (path and query); an answer the live client
+/// answered itself by repeating the request (a 401 challenge, a retried 429, 503 or transient
+/// server error) is skipped as the client skipped it when the recording holds the repeat. A
+/// request the recording has no answer for is fed to the machine as a failure.
 ///
 /// # Errors
 ///
@@ -199,25 +200,32 @@ fn take_answer(
     unused: &mut [Option<Exchange>],
     request: &Request<Bytes>,
 ) -> Option<Response<Bytes>> {
-    let mut found: Option<Response<Bytes>> = None;
-    for slot in unused.iter_mut() {
-        let matches = slot
-            .as_ref()
-            .is_some_and(|e| same_target(&e.request, request) && e.response.is_some());
-        if !matches {
-            if found.is_some() {
-                break;
-            }
-            continue;
-        }
-        let response = slot.take().and_then(|e| e.response);
-        let challenged = response
-            .as_ref()
-            .is_some_and(|r| r.status() == http::StatusCode::UNAUTHORIZED);
-        found = response;
-        if !challenged {
+    let mut candidates = unused.iter_mut().filter(|slot| {
+        slot.as_ref()
+            .is_some_and(|e| same_target(&e.request, request) && e.response.is_some())
+    });
+    let mut found = candidates.next()?.take().and_then(|e| e.response)?;
+    // An answer the live client handled itself by sending the same request again (a
+    // challenge, a retried transient error) is skipped as the client skipped it, when the
+    // recording holds that later attempt (retries run alongside other requests: it need not
+    // be the next exchange).
+    while answered_by_a_repeat(request, &found) {
+        let Some(next) = candidates.next() else { break };
+        let Some(response) = next.take().and_then(|e| e.response) else {
             break;
-        }
+        };
+        found = response;
     }
-    found
+    Some(found)
+}
+
+/// Whether the client answers `response` to `request` by sending the request again: an
+/// authentication challenge, or an answer [`RetryPolicy`](crate::RetryPolicy) retries (a 429
+/// or 503, or a transient server error to a safe request).
+fn answered_by_a_repeat(request: &Request<Bytes>, response: &Response<Bytes>) -> bool {
+    let status = response.status();
+    status == http::StatusCode::UNAUTHORIZED
+        || status == http::StatusCode::TOO_MANY_REQUESTS
+        || status == http::StatusCode::SERVICE_UNAVAILABLE
+        || (crate::retry::is_safe(request.method()) && crate::retry::is_transient(status))
 }

@@ -664,3 +664,70 @@ async fn keep_alive_reuses_one_connection() {
 pub(crate) async fn read_request_pub(sock: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> bool {
     read_request(sock, buf).await.is_some()
 }
+
+/// Two PROPFINDs of the same target, one after the other; the outcome is each final status.
+struct TwoPropfinds {
+    url: String,
+    sent: usize,
+    statuses: Vec<u16>,
+    waiting: bool,
+}
+
+impl caldav_tokio::Drive for TwoPropfinds {
+    type Id = usize;
+    type Outcome = Vec<u16>;
+
+    fn step(&mut self) -> caldav_tokio::Step<usize, Vec<u16>> {
+        if self.waiting {
+            return caldav_tokio::Step::Wait;
+        }
+        if self.sent == 2 {
+            return caldav_tokio::Step::Done(self.statuses.clone());
+        }
+        self.sent += 1;
+        self.waiting = true;
+        caldav_tokio::Step::Http {
+            id: self.sent,
+            request: request("PROPFIND", &self.url),
+        }
+    }
+
+    fn answer(&mut self, _: usize, response: http::Response<Bytes>) -> Result<(), String> {
+        self.waiting = false;
+        self.statuses.push(response.status().as_u16());
+        Ok(())
+    }
+
+    fn fail(&mut self, _: usize, error: &Error) -> Result<(), String> {
+        Err(error.to_string())
+    }
+}
+
+#[tokio::test]
+async fn a_retried_server_error_replays_as_the_client_saw_it() {
+    // The first PROPFIND is answered 500 then, retried, 207; the second 207 at once.
+    let (addr, _) = serve(Arc::new(|_: &Seen, i| match i {
+        0 => response("500 Internal Server Error", &[], b"busy"),
+        _ => response("207 Multi-Status", &[], b"<multistatus xmlns=\"DAV:\"/>"),
+    }))
+    .await;
+    let recorder = caldav_tokio::Recorder::new("alice loopback retry").unwrap();
+    let mut config = quick_server_errors();
+    config.recorder = Some(recorder.clone());
+    let driver = caldav_tokio::Driver::new(client(config));
+    let machine = || TwoPropfinds {
+        url: format!("http://{addr}/home/"),
+        sent: 0,
+        statuses: Vec::new(),
+        waiting: false,
+    };
+    let live = driver.run(&mut machine()).await.unwrap();
+    assert_eq!(live, [207, 207]);
+    assert_eq!(recorder.exchanges(), 3, "the 500 is on the record");
+
+    let exchanges = caldav_trace::Trace::parse(recorder.log())
+        .unwrap()
+        .into_exchanges();
+    let replayed = caldav_tokio::replay(&mut machine(), exchanges).unwrap();
+    assert_eq!(replayed, live, "the replay skips the retried 500");
+}
