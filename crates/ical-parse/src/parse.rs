@@ -753,20 +753,7 @@ fn canonical<'a>(
     };
     contentline::split_canonical(t, max_params, c)?;
     let (l, value_column) = line.pos.position(c.value_offset);
-    let ranges = c.params.get(..c.param_count).unwrap_or_default();
-    let part = |from: usize, to: usize| Cow::Borrowed(t.get(from..to).unwrap_or_default());
-    Some(Property {
-        name: part(0, c.name_end),
-        params: ranges
-            .iter()
-            .map(|&[n0, n1, v0, v1]| {
-                Parameter::with_parameter_values(part(n0, n1), ParameterValues::one(part(v0, v1)))
-            })
-            .collect(),
-        raw_value: part(c.value_offset, t.len()),
-        line: l,
-        value_column,
-    })
+    Some(split_property(t, c, l, value_column))
 }
 
 /// [`canonical`] for a line that is not folded, `text` on line `number`.
@@ -777,9 +764,21 @@ fn canonical_line<'a>(
     c: &mut contentline::Canonical,
 ) -> Option<Property<'a>> {
     contentline::split_canonical(text, max_params, c)?;
+    let value_column = crate::error::col(c.value_offset);
+    Some(split_property(text, c, number, value_column))
+}
+
+/// The property a canonical split `c` of `text` describes, borrowing every part of `text`.
+#[inline(always)]
+fn split_property<'a>(
+    text: &'a str,
+    c: &contentline::Canonical,
+    line: u32,
+    value_column: u32,
+) -> Property<'a> {
     let ranges = c.params.get(..c.param_count).unwrap_or_default();
     let part = |from: usize, to: usize| Cow::Borrowed(text.get(from..to).unwrap_or_default());
-    Some(Property {
+    Property {
         name: part(0, c.name_end),
         params: ranges
             .iter()
@@ -788,9 +787,9 @@ fn canonical_line<'a>(
             })
             .collect(),
         raw_value: part(c.value_offset, text.len()),
-        line: number,
-        value_column: crate::error::col(c.value_offset),
-    })
+        line,
+        value_column,
+    }
 }
 
 /// The property of a folded line in canonical form, its unfolded text `t`: each part borrows
