@@ -10,10 +10,25 @@ use caldav_model::property::names;
 use caldav_model::query::EvalOptions;
 use caldav_model::report::{CalendarQuery, PropRequest};
 use dav_xml::{Href, Multistatus};
-use http::Method;
+use http::{Method, Response};
 
 use crate::ctx::{member, refusal};
 use crate::{Ctx, Outcome, StepExt, compare_icalendar, ensure};
+
+/// PUT `data` at `href` as a new object (`If-None-Match: *`), the answer as it came.
+async fn create(ctx: &Ctx, href: &str, data: String) -> Result<Response<Bytes>, Outcome> {
+    ctx.send(
+        ctx.driver.http(),
+        Method::PUT,
+        href,
+        &[
+            ("Content-Type", "text/calendar; charset=utf-8"),
+            ("If-None-Match", "*"),
+        ],
+        Bytes::from(data),
+    )
+    .await
+}
 
 /// PUTs `data` as `name` in `calendar` (`If-None-Match: *`) and GETs it back. `Ok(Err(..))`
 /// is the server's refusal of the PUT.
@@ -24,18 +39,7 @@ async fn put_and_get(
     data: &str,
 ) -> Result<Result<String, String>, Outcome> {
     let href = member(calendar, name);
-    let put = ctx
-        .send(
-            ctx.driver.http(),
-            Method::PUT,
-            &href,
-            &[
-                ("Content-Type", "text/calendar; charset=utf-8"),
-                ("If-None-Match", "*"),
-            ],
-            Bytes::from(data.to_owned()),
-        )
-        .await?;
+    let put = create(ctx, &href, data.to_owned()).await?;
     if !put.status().is_success() {
         return Ok(Err(refusal(&put)));
     }
@@ -325,18 +329,7 @@ async fn time_range_query_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outc
         }
         let name = format!("{tag}.ics");
         let href = member(calendar, &name);
-        let put = ctx
-            .send(
-                ctx.driver.http(),
-                Method::PUT,
-                &href,
-                &[
-                    ("Content-Type", "text/calendar; charset=utf-8"),
-                    ("If-None-Match", "*"),
-                ],
-                Bytes::from(text),
-            )
-            .await?;
+        let put = create(ctx, &href, text).await?;
         ensure(put.status().is_success(), || {
             format!("PUT {tag}: {}", refusal(&put))
         })?;
