@@ -6,6 +6,8 @@
 //! takes. Interim `1xx` responses (RFC 9110 §15.2, such as `102 Processing`) never reach the
 //! caller: hyper reads past them to the final status.
 
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -20,8 +22,8 @@ use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject as _;
 
 use crate::auth::{self, Credentials, DigestSession};
-use crate::connect::{ConnectError, Stage, TcpConnector};
-use crate::content_coding::{self, DecodeError};
+use crate::connect::{ConnectError, PeerAddr, Stage, TcpConnector};
+use crate::content_coding::{self, Compression, DecodeError};
 use crate::dns::Resolver;
 use crate::record::Recorder;
 use crate::retry::{self, RetryPolicy};
@@ -79,6 +81,8 @@ pub struct Received {
     pub codings: Vec<String>,
     /// How many exchanges this answer took (authentication, retries and redirects count).
     pub exchanges: u32,
+    /// The address the connection that carried the answer went to, when known.
+    pub peer: Option<SocketAddr>,
 }
 
 /// How one account's [`HttpClient`] behaves. Start from [`HttpConfig::default`] and change
@@ -111,8 +115,9 @@ pub struct HttpConfig {
     /// The largest response body accepted, both as received and after decoding
     /// (default 256 MiB).
     pub max_response_bytes: usize,
-    /// Ask for gzip and deflate responses (default `true`).
-    pub accept_compressed: bool,
+    /// When to ask for gzip and deflate responses (default [`Compression::Auto`]: everywhere
+    /// but on loopback, where compressing costs the server CPU and saves no time).
+    pub compression: Compression,
     /// Re-arm `TCP_QUICKACK` before every read where the OS has it (default `true`).
     pub tcp_quickack: bool,
     /// How many redirects the client follows itself (default 0: machines follow their own).
@@ -138,7 +143,7 @@ impl Default for HttpConfig {
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
             max_response_bytes: 256 << 20,
-            accept_compressed: true,
+            compression: Compression::Auto,
             tcp_quickack: true,
             follow_redirects: 0,
             resolver: None,
@@ -202,6 +207,9 @@ struct Inner {
     home: Mutex<Option<Origin>>,
     /// The Digest session of the origin that challenged us.
     digest: Mutex<Option<(Origin, DigestSession)>>,
+    /// The address the last connection to each origin reached: [`Compression::Auto`] looks
+    /// at it for names that resolve to loopback.
+    peers: Mutex<HashMap<Origin, IpAddr>>,
 }
 
 /// What the client learnt from a 401.
@@ -256,6 +264,7 @@ impl HttpClient {
                 config,
                 home: Mutex::new(None),
                 digest: Mutex::new(None),
+                peers: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -313,7 +322,7 @@ impl HttpClient {
                     reason: e.to_string(),
                 })?;
             *req.headers_mut() = headers.clone();
-            self.decorate(&mut req);
+            self.decorate(&mut req, &origin);
             if let Some(creds) = creds
                 && !req.headers().contains_key(header::AUTHORIZATION)
                 && let Some(value) =
@@ -332,6 +341,13 @@ impl HttpClient {
             }
             if let Some(r) = response.extensions_mut().get_mut::<Received>() {
                 r.exchanges = exchanges;
+                if let Some(peer) = r.peer {
+                    self.inner
+                        .peers
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(origin.clone(), peer.ip());
+                }
             }
             let status = response.status();
 
@@ -564,9 +580,17 @@ impl HttpClient {
         }
     }
 
-    fn decorate(&self, req: &mut Request<Bytes>) {
+    fn decorate(&self, req: &mut Request<Bytes>, origin: &Origin) {
+        let peer = self
+            .inner
+            .peers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(origin)
+            .copied();
+        let compress = self.inner.config.compression.asks(&origin.host, peer);
         let headers = req.headers_mut();
-        if self.inner.config.accept_compressed && !headers.contains_key(header::ACCEPT_ENCODING) {
+        if compress && !headers.contains_key(header::ACCEPT_ENCODING) {
             headers.insert(
                 header::ACCEPT_ENCODING,
                 HeaderValue::from_static("gzip, deflate"),
@@ -622,12 +646,14 @@ impl HttpClient {
             })??;
         let codings = content_coding::codings(response.headers());
         let wire_bytes = response.body().len();
+        let peer = response.extensions().get::<PeerAddr>().map(|p| p.0);
         let (mut parts, body) = response.into_parts();
         if codings.is_empty() || is_head || body.is_empty() {
             parts.extensions.insert(Received {
                 wire_bytes,
                 codings: Vec::new(),
                 exchanges: 1,
+                peer,
             });
             return Ok(Response::from_parts(parts, body));
         }
@@ -653,6 +679,7 @@ impl HttpClient {
             wire_bytes,
             codings,
             exchanges: 1,
+            peer,
         });
         Ok(Response::from_parts(parts, decoded))
     }

@@ -108,6 +108,7 @@ impl TcpConnector {
                     let conn = TcpConn {
                         stream,
                         quickack: self.quickack,
+                        peer: addr,
                     };
                     conn.arm_quickack();
                     return Ok(TokioIo::new(conn));
@@ -125,7 +126,12 @@ impl TcpConnector {
 pub(crate) struct TcpConn {
     stream: TcpStream,
     quickack: bool,
+    peer: SocketAddr,
 }
+
+/// The address a connection went to, put in each response's extensions by hyper-util.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PeerAddr(pub(crate) SocketAddr);
 
 impl TcpConn {
     fn arm_quickack(&self) {
@@ -139,7 +145,7 @@ impl TcpConn {
 
 impl Connection for TcpConn {
     fn connected(&self) -> Connected {
-        Connected::new()
+        Connected::new().extra(PeerAddr(self.peer))
     }
 }
 

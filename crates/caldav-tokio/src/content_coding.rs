@@ -2,8 +2,72 @@
 //! format of RFC 1950, or raw RFC 1951 data as some servers send it) and `identity`.
 
 use std::io::Read as _;
+use std::net::IpAddr;
 
 use bytes::Bytes;
+
+/// When the client asks for compressed responses (`Accept-Encoding: gzip, deflate`).
+///
+/// Compression trades the server's CPU for bandwidth. Over loopback there is no bandwidth to
+/// save: measured on Radicale (which compresses in Python), a full fetch of 2,000 events took
+/// 772 ms with gzip asked and 553 ms without, for the same data.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Compression {
+    /// Ask, unless the server is on loopback: its host is `localhost` (or a name under
+    /// `.localhost`, RFC 6761 §6.3) or a loopback address literal (`127.0.0.0/8`, `::1`), or
+    /// an earlier connection to its origin reached a loopback address. The default.
+    #[default]
+    Auto,
+    /// Always ask.
+    Always,
+    /// Never ask: every response comes in the identity coding.
+    Never,
+}
+
+impl Compression {
+    /// Whether to ask `host` (as in the URL, brackets allowed) for compressed responses, given
+    /// the address a connection to it reached, if one is known.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use caldav_tokio::Compression;
+    ///
+    /// assert!(!Compression::Auto.asks("127.0.0.1", None));
+    /// assert!(!Compression::Auto.asks("cal.example.test", Some([127, 0, 0, 1].into())));
+    /// assert!(Compression::Auto.asks("cal.example.com", None));
+    /// assert!(Compression::Always.asks("localhost", None));
+    /// ```
+    #[must_use]
+    pub fn asks(self, host: &str, peer: Option<IpAddr>) -> bool {
+        match self {
+            Self::Always => true,
+            Self::Never => false,
+            Self::Auto => !(is_loopback_host(host) || peer.is_some_and(is_loopback_ip)),
+        }
+    }
+}
+
+/// `localhost`, a name under `.localhost`, or a loopback address literal.
+fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host == "localhost" || host.ends_with(".localhost") {
+        return true;
+    }
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.parse::<IpAddr>().is_ok_and(is_loopback_ip)
+}
+
+/// A loopback address, IPv4-mapped IPv6 (`::ffff:127.0.0.1`) included.
+fn is_loopback_ip(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    }
+}
 
 /// Why a body could not be decoded.
 #[derive(Debug, PartialEq, Eq)]
@@ -75,6 +139,41 @@ mod tests {
     use std::io::Write as _;
 
     use super::*;
+
+    #[test]
+    fn auto_compression_is_off_for_loopback_hosts_and_peers() {
+        for host in [
+            "localhost",
+            "LOCALHOST.",
+            "cal.localhost",
+            "127.0.0.1",
+            "127.1.2.3",
+            "[::1]",
+            "::1",
+            "[::ffff:127.0.0.1]",
+        ] {
+            assert!(!Compression::Auto.asks(host, None), "{host}");
+            assert!(Compression::Always.asks(host, None), "{host}");
+        }
+        for host in [
+            "cal.example.com",
+            "10.0.0.1",
+            "[2001:db8::1]",
+            "128.0.0.1",
+            "localhost.example.com",
+            "notlocalhost",
+        ] {
+            assert!(Compression::Auto.asks(host, None), "{host}");
+            assert!(!Compression::Never.asks(host, None), "{host}");
+        }
+        let lo: IpAddr = "127.0.0.1".parse().unwrap();
+        let lo6: IpAddr = "::1".parse().unwrap();
+        let far: IpAddr = "192.0.2.7".parse().unwrap();
+        assert!(!Compression::Auto.asks("cal.example.test", Some(lo)));
+        assert!(!Compression::Auto.asks("cal.example.test", Some(lo6)));
+        assert!(Compression::Auto.asks("cal.example.test", Some(far)));
+        assert_eq!(Compression::default(), Compression::Auto);
+    }
 
     fn gzip(data: &[u8]) -> Vec<u8> {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());

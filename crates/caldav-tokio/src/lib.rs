@@ -1,7 +1,8 @@
 //! `caldav-tokio`: the thin adapter that runs the project's sans-IO machines over real networks.
 //!
 //! - [`HttpClient`]: hyper 1 (hyper-util's pooled client) over rustls, HTTP/1.1 keep-alive and
-//!   HTTP/2 by ALPN, gzip and deflate responses, per-request timeouts, bounded `Retry-After`
+//!   HTTP/2 by ALPN, gzip and deflate responses (asked for except on loopback:
+//!   [`Compression`]), per-request timeouts, bounded `Retry-After`
 //!   retries and one repeat of a safe request after a transient 5xx, Basic / Digest (RFC 7616) / Bearer authentication, `TCP_NODELAY` and
 //!   `TCP_QUICKACK`.
 //! - [`Resolver`]: hickory-resolver, from the system's configuration or explicit name servers;
@@ -74,6 +75,7 @@ mod retry;
 
 pub use auth::Credentials;
 pub use client::{HttpClient, HttpConfig, Origin, Received};
+pub use content_coding::Compression;
 pub use dns::Resolver;
 pub use driver::{Core, Drive, Driver, Step};
 pub use error::{Error, Target};

@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use caldav_tokio::{Credentials, Error, HttpClient, HttpConfig, Origin, Received, RetryPolicy};
+use caldav_tokio::{
+    Compression, Credentials, Error, HttpClient, HttpConfig, Origin, Received, RetryPolicy,
+};
 use http::{Request, StatusCode};
 use md5::Digest as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -537,7 +539,9 @@ async fn gzip_response_is_decoded_and_accept_encoding_sent() {
         response("207 Multi-Status", &[("Content-Encoding", "gzip")], &gz)
     }))
     .await;
-    let r = client(plain(None))
+    let mut config = plain(None);
+    config.compression = Compression::Always;
+    let r = client(config)
         .send(get(&format!("http://{addr}/")))
         .await
         .unwrap();
@@ -546,6 +550,31 @@ async fn gzip_response_is_decoded_and_accept_encoding_sent() {
         log.lock().unwrap()[0].header("accept-encoding"),
         Some("gzip, deflate")
     );
+}
+
+#[tokio::test]
+async fn no_compression_asked_on_loopback_by_default() {
+    let (addr, log) = serve(Arc::new(|_: &Seen, _| response("200 OK", &[], b"ok"))).await;
+    let http = client(plain(None));
+    let by_ip = http.send(get(&format!("http://{addr}/"))).await.unwrap();
+    assert_eq!(
+        by_ip.extensions().get::<Received>().unwrap().peer,
+        Some(addr)
+    );
+    http.send(get(&format!("http://localhost:{}/", addr.port())))
+        .await
+        .unwrap();
+    let mut never = plain(None);
+    never.compression = Compression::Never;
+    client(never)
+        .send(get(&format!("http://{addr}/")))
+        .await
+        .unwrap();
+    let log = log.lock().unwrap();
+    assert_eq!(log.len(), 3);
+    for seen in log.iter() {
+        assert_eq!(seen.header("accept-encoding"), None);
+    }
 }
 
 #[tokio::test]

@@ -1,7 +1,9 @@
 //! The transport against the real servers on loopback.
 
 use bytes::Bytes;
-use caldav_tokio::{Credentials, Error, HttpClient, HttpConfig, Received, Resolver};
+use caldav_tokio::{
+    Compression, Credentials, Error, HttpClient, HttpConfig, Received, Recorder, Resolver,
+};
 use http::{Request, StatusCode, Version};
 
 use crate::env::{ca_pem, dns_server, var};
@@ -213,7 +215,12 @@ async fn radicale_gzip_is_decoded() {
         var("CALDAV_TEST_RADICALE_USER"),
         var("CALDAV_TEST_RADICALE_PASSWORD"),
     );
-    let client = plain_client(Some((&user.0, &user.1)));
+    let mut config = HttpConfig::default()
+        .with_credentials(Credentials::password(user.0.as_str(), user.1.as_str()));
+    config.allow_plain_http_credentials = true;
+    // Radicale is on loopback: only an explicit choice asks it to compress.
+    config.compression = Compression::Always;
+    let client = HttpClient::new(config).unwrap();
     let mut request = propfind(&url);
     *request.body_mut() = Bytes::from_static(
         br#"<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:allprop/></d:propfind>"#,
@@ -225,6 +232,80 @@ async fn radicale_gzip_is_decoded() {
     assert!(received.wire_bytes < response.body().len());
     assert!(response.body().starts_with(b"<?xml"));
     assert!(response.headers().get("content-encoding").is_none());
+}
+
+/// The request heads of a recording, one per exchange, lowercased.
+fn recorded_requests(recorder: &Recorder) -> Vec<String> {
+    let log = String::from_utf8(recorder.log())
+        .unwrap()
+        .to_ascii_lowercase();
+    // A request chunk starts `<UNIXTIME<PROPFIND /path`; the bodies hold `<d:propfind`.
+    log.split("<propfind /")
+        .skip(1)
+        .map(|r| r.split("\r\n\r\n").next().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn radicale_on_loopback_is_not_asked_to_compress() {
+    let url = format!("{}alice/", var("CALDAV_TEST_RADICALE_URL"));
+    let recorder = Recorder::new("alice compression").unwrap();
+    let mut config = HttpConfig::default().with_credentials(Credentials::password(
+        var("CALDAV_TEST_RADICALE_USER"),
+        var("CALDAV_TEST_RADICALE_PASSWORD"),
+    ));
+    config.allow_plain_http_credentials = true;
+    config.recorder = Some(recorder.clone());
+    let client = HttpClient::new(config).unwrap();
+    let mut request = propfind(&url);
+    *request.body_mut() = Bytes::from_static(
+        br#"<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:allprop/></d:propfind>"#,
+    );
+    let response = client.send(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::MULTI_STATUS);
+    let received = response.extensions().get::<Received>().unwrap();
+    assert!(received.codings.is_empty(), "{:?}", received.codings);
+    assert_eq!(received.wire_bytes, response.body().len());
+    assert!(received.peer.unwrap().ip().is_loopback());
+    let requests = recorded_requests(&recorder);
+    assert!(!requests.is_empty());
+    for head in requests {
+        assert!(head.contains("user-agent:"), "{head}");
+        assert!(!head.contains("accept-encoding"), "{head}");
+    }
+}
+
+#[tokio::test]
+async fn a_name_that_reached_loopback_is_not_asked_to_compress_again() {
+    // cal.example.test resolves (through Knot) to Cyrus on 127.0.0.1: the name alone says
+    // nothing, the first connection's address does.
+    let recorder = Recorder::new("alice compression").unwrap();
+    let mut config = HttpConfig::default()
+        .trust_pem(&ca_pem())
+        .unwrap()
+        .with_resolver(Resolver::with_name_servers(&[dns_server()]))
+        .with_credentials(Credentials::password(
+            var("CALDAV_TEST_CYRUS_USER"),
+            var("CALDAV_TEST_CYRUS_PASSWORD"),
+        ));
+    config.webpki_roots = false;
+    config.http2 = false;
+    config.recorder = Some(recorder.clone());
+    let client = HttpClient::new(config).unwrap();
+    let url = format!("{}dav/", var("CALDAV_TEST_CYRUS_HTTPS_NAME_URL"));
+    for _ in 0..2 {
+        let response = client.send(propfind(&url)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::MULTI_STATUS);
+    }
+    let requests = recorded_requests(&recorder);
+    assert!(requests.len() >= 2, "{requests:?}");
+    assert!(
+        requests[0].contains("accept-encoding: gzip, deflate"),
+        "{}",
+        requests[0]
+    );
+    let last = requests.last().unwrap();
+    assert!(!last.contains("accept-encoding"), "{last}");
 }
 
 #[tokio::test]
