@@ -648,6 +648,9 @@ pub(crate) struct Canonical {
     pub(crate) param_count: usize,
     /// Where the value starts (after the `:`).
     pub(crate) value_offset: usize,
+    /// Whether every quoted parameter value needs its quotes (holds `;`, `:`, `,` or a
+    /// backslash), so that the writer writes the parameters exactly as they stand.
+    pub(crate) exact: bool,
 }
 
 /// Splits a line in the canonical form most input is in: uppercase names, at most
@@ -663,6 +666,7 @@ pub(crate) fn split_canonical(text: &str, max_params: usize, out: &mut Canonical
     }
     out.name_end = name_end;
     out.param_count = 0;
+    out.exact = true;
     let mut i = name_end;
     loop {
         match b.get(i) {
@@ -680,13 +684,15 @@ pub(crate) fn split_canonical(text: &str, max_params: usize, out: &mut Canonical
             vstart = pend + 2;
             let rest = b.get(vstart..)?;
             let close = memchr::memchr(b'"', rest)?;
-            if rest
+            let seen = rest
                 .get(..close)?
                 .iter()
-                .any(|&c| class(c) & (CTL | CARET) != 0)
-            {
+                .fold(0, |seen, &c| seen | class(c));
+            if seen & (CTL | CARET) != 0 {
                 return None;
             }
+            // What is left of the stop characters inside quotes: `; : , \`.
+            out.exact &= seen & UNQUOTED_STOP != 0;
             vend = vstart + close;
             i = vend + 1;
         } else {
@@ -769,6 +775,19 @@ impl<'a> Segments<'a> {
             }
         }
         out
+    }
+
+    /// The physical text of the part `start..end` (`start < end`) of the unfolded text, folds
+    /// included, when both ends lie in the physical lines noted.
+    pub(crate) fn span(&self, start: usize, end: usize) -> Option<&'a str> {
+        let segments = self.at.get(..self.count).unwrap_or_default();
+        let &(t0, s0, _) = segments
+            .iter()
+            .find(|&&(text, _, len)| start >= text && start < text + len)?;
+        let &(t1, s1, _) = segments
+            .iter()
+            .find(|&&(text, _, len)| end > text && end <= text + len)?;
+        self.source.get(s0 + (start - t0)..s1 + (end - t1))
     }
 
     /// The part `start..end` of the unfolded text, borrowed from the input when it lies

@@ -208,7 +208,7 @@ fn parse_input<'a>(
         // The usual line takes the shortest way: no event, no line record.
         if let Some((text, number)) = lexer.next_simple() {
             match canonical_line(text, number, max_params, &mut parser.canonical) {
-                Some(property) => parser.dispatch(property)?,
+                Some((property, hints)) => parser.dispatch_with(property, hints)?,
                 None => parser.line(Line {
                     text: Cow::Borrowed(text),
                     pos: LinePos::unfolded(number),
@@ -228,7 +228,7 @@ fn parse_input<'a>(
                 parser.folded_line(line, lexer.unfolded(), lexer.segments())?
             }
             Event::Line(line) => match canonical(&line, max_params, &mut parser.canonical) {
-                Some(property) => parser.dispatch(property)?,
+                Some((property, hints)) => parser.dispatch_with(property, hints)?,
                 None => parser.line(line)?,
             },
         }
@@ -296,10 +296,10 @@ impl<'a> Parser<'a> {
         segments: &contentline::Segments<'a>,
     ) -> Result<(), Error> {
         let max_params = self.limits.max_parameters_per_property;
-        if let Some(property) =
+        if let Some((property, hints)) =
             canonical_folded(&line, unfolded, segments, max_params, &mut self.canonical)
         {
-            return self.dispatch(property);
+            return self.dispatch_with(property, hints);
         }
         self.line(Line {
             text: Cow::Owned(unfolded.to_owned()),
@@ -390,12 +390,18 @@ impl<'a> Parser<'a> {
 
     /// Takes a line's property: a component's BEGIN or END, or a property of the open one.
     fn dispatch(&mut self, property: Property<'a>) -> Result<(), Error> {
+        let hints = Hints::of(&property.params);
+        self.dispatch_with(property, hints)
+    }
+
+    /// [`Parser::dispatch`] with what the checks need of the parameters already known.
+    fn dispatch_with(&mut self, property: Property<'a>, hints: Hints) -> Result<(), Error> {
         // Names and parameter names are uppercase once parsed: exact comparisons suffice.
         match property.name.as_ref() {
             "BEGIN" => self.begin(property),
             "END" => self.end(property),
             _ => {
-                self.check_value(&property)?;
+                self.check_value(&property, hints)?;
                 self.push_property(property)
             }
         }
@@ -616,10 +622,10 @@ impl<'a> Parser<'a> {
     }
 
     /// Checks the value against its type's grammar (§3.3) and the property's rules.
-    fn check_value(&mut self, property: &Property<'_>) -> Result<(), Error> {
+    fn check_value(&mut self, property: &Property<'_>, hints: Hints) -> Result<(), Error> {
         // `Property::value_type`, with the exact comparison a parsed (uppercase) name allows.
-        let value_type = match property.params.iter().find(|p| p.name == "VALUE") {
-            Some(p) => ValueType::from_name(p.value()),
+        let value_type = match hints.value {
+            Some(t) => t,
             None => crate::property::default_value_type(&property.name),
         };
         let raw = property.raw_value.as_ref();
@@ -658,7 +664,7 @@ impl<'a> Parser<'a> {
             self.deviate(error)?;
         }
         if matches!(value_type, ValueType::DateTime | ValueType::Period)
-            && property.params.iter().any(|p| p.name == "TZID")
+            && hints.tzid
             && split_list(raw).any(|v| v.split('/').next().is_some_and(|s| s.ends_with('Z')))
         {
             self.deviate(Error::new(
@@ -686,6 +692,47 @@ impl<'a> Parser<'a> {
             calendar: self.root,
             warnings: self.warnings,
         })
+    }
+}
+
+/// What the checks of a value need of its property's parameters.
+#[derive(Clone, Copy)]
+struct Hints {
+    /// The type the first `VALUE` parameter names.
+    value: Option<ValueType>,
+    /// Whether there is a `TZID` parameter.
+    tzid: bool,
+}
+
+impl Hints {
+    /// The hints of decoded parameters (names in uppercase).
+    fn of(params: &Parameters<'_>) -> Hints {
+        Hints {
+            value: params
+                .iter()
+                .find(|p| p.name == "VALUE")
+                .map(|p| ValueType::from_name(p.value())),
+            tzid: params.iter().any(|p| p.name == "TZID"),
+        }
+    }
+
+    /// The hints of a canonical split `c` of `text`, read from its ranges.
+    #[inline]
+    fn of_split(text: &str, c: &contentline::Canonical) -> Hints {
+        let mut hints = Hints {
+            value: None,
+            tzid: false,
+        };
+        for &[n0, n1, v0, v1] in c.params.get(..c.param_count).unwrap_or_default() {
+            match text.get(n0..n1) {
+                Some("VALUE") if hints.value.is_none() => {
+                    hints.value = Some(ValueType::from_name(text.get(v0..v1).unwrap_or_default()))
+                }
+                Some("TZID") => hints.tzid = true,
+                _ => {}
+            }
+        }
+        hints
     }
 }
 
@@ -747,13 +794,13 @@ fn canonical<'a>(
     line: &Line<'a>,
     max_params: usize,
     c: &mut contentline::Canonical,
-) -> Option<Property<'a>> {
+) -> Option<(Property<'a>, Hints)> {
     let Cow::Borrowed(t) = line.text else {
         return None;
     };
     contentline::split_canonical(t, max_params, c)?;
     let (l, value_column) = line.pos.position(c.value_offset);
-    Some(split_property(t, c, l, value_column))
+    Some((split_property(t, c, l, value_column), Hints::of_split(t, c)))
 }
 
 /// [`canonical`] for a line that is not folded, `text` on line `number`.
@@ -762,10 +809,13 @@ fn canonical_line<'a>(
     number: u32,
     max_params: usize,
     c: &mut contentline::Canonical,
-) -> Option<Property<'a>> {
+) -> Option<(Property<'a>, Hints)> {
     contentline::split_canonical(text, max_params, c)?;
     let value_column = crate::error::col(c.value_offset);
-    Some(split_property(text, c, number, value_column))
+    Some((
+        split_property(text, c, number, value_column),
+        Hints::of_split(text, c),
+    ))
 }
 
 /// The property a canonical split `c` of `text` describes, borrowing every part of `text`.
@@ -778,14 +828,23 @@ fn split_property<'a>(
 ) -> Property<'a> {
     let ranges = c.params.get(..c.param_count).unwrap_or_default();
     let part = |from: usize, to: usize| Cow::Borrowed(text.get(from..to).unwrap_or_default());
-    Property {
-        name: part(0, c.name_end),
-        params: ranges
+    // The section as it stands, when the writer would write it so (the usual case).
+    let params = if c.exact {
+        Parameters::raw(
+            text.get(c.name_end..c.value_offset.saturating_sub(1))
+                .unwrap_or_default(),
+        )
+    } else {
+        ranges
             .iter()
             .map(|&[n0, n1, v0, v1]| {
                 Parameter::with_parameter_values(part(n0, n1), ParameterValues::one(part(v0, v1)))
             })
-            .collect(),
+            .collect()
+    };
+    Property {
+        name: part(0, c.name_end),
+        params,
         raw_value: part(c.value_offset, text.len()),
         line,
         value_column,
@@ -800,20 +859,27 @@ fn canonical_folded<'a>(
     segments: &contentline::Segments<'a>,
     max_params: usize,
     c: &mut contentline::Canonical,
-) -> Option<Property<'a>> {
+) -> Option<(Property<'a>, Hints)> {
     line.source?;
     contentline::split_canonical(t, max_params, c)?;
     let (l, value_column) = line.pos.position(c.value_offset);
     let ranges = c.params.get(..c.param_count).unwrap_or_default();
+    let section = c.name_end..c.value_offset.saturating_sub(1);
     let part = |from: usize, to: usize, own: fn(Cow<'_, str>) -> Cow<'static, str>| match segments
         .lift(from, to)
     {
         Some(s) => Cow::Borrowed(s),
         None => own(Cow::Borrowed(t.get(from..to).unwrap_or_default())),
     };
-    Some(Property {
-        name: part(0, c.name_end, own_name),
-        params: ranges
+    // The section as it stands in the input, folds and all, when the writer would write it
+    // so; it is unfolded when written or decoded.
+    let raw = match c.exact && !section.is_empty() {
+        true => segments.span(section.start, section.end),
+        false => None,
+    };
+    let params = match raw {
+        Some(raw) => Parameters::raw(raw),
+        None => ranges
             .iter()
             .map(|&[n0, n1, v0, v1]| {
                 Parameter::with_parameter_values(
@@ -822,10 +888,17 @@ fn canonical_folded<'a>(
                 )
             })
             .collect(),
-        raw_value: part(c.value_offset, t.len(), |v| Cow::Owned(v.into_owned())),
-        line: l,
-        value_column,
-    })
+    };
+    Some((
+        Property {
+            name: part(0, c.name_end, own_name),
+            params,
+            raw_value: part(c.value_offset, t.len(), |v| Cow::Owned(v.into_owned())),
+            line: l,
+            value_column,
+        },
+        Hints::of_split(t, c),
+    ))
 }
 
 /// What a folded line's property keeps before its value: owned, so that the line's buffer
@@ -937,6 +1010,162 @@ mod tests {
             ..Limits::default()
         };
         assert!(parse_with(MINIMAL, &ParseOptions::lenient().with_limits(limits)).is_err());
+    }
+
+    /// The first property of a VCALENDAR made of `line`.
+    fn first_property(line: &str) -> Property<'_> {
+        let cal = parse(line).unwrap();
+        cal.components
+            .into_iter()
+            .next()
+            .unwrap()
+            .properties
+            .remove(0)
+    }
+
+    #[test]
+    fn canonical_sections_are_kept_as_read_folds_included() {
+        let text = MINIMAL.replace(
+            "UID:1\r\n",
+            "UID:1\r\nATTENDEE;ROLE=CHAIR;CN=\"Jane\r\n  Doe, J\";X-P=a\r\n b:mailto:j@x\r\n",
+        );
+        let cal = parse_strict(&text).unwrap();
+        let event = cal.events().next().unwrap();
+        let attendee = event.attendees().next().unwrap();
+        assert_eq!(
+            attendee.params.raw_text(),
+            Some(";ROLE=CHAIR;CN=\"Jane\r\n  Doe, J\";X-P=a\r\n b")
+        );
+        assert_eq!(attendee.params.value_of("CN"), Some("Jane Doe, J"));
+        assert_eq!(attendee.params.len(), 3);
+        assert_eq!(
+            attendee.params[2],
+            Parameter::new("X-P", "ab"),
+            "decoded on access"
+        );
+        assert_eq!(
+            attendee.to_line(),
+            r#"ATTENDEE;ROLE=CHAIR;CN="Jane Doe, J";X-P=ab:mailto:j@x"#
+        );
+        let dtstart = event.0.property("DTSTART").unwrap();
+        assert_eq!(dtstart.params.raw_text(), Some(";TZID=Europe/Paris"));
+        assert_eq!(dtstart.tzid(), Some("Europe/Paris"));
+        assert_eq!(parse_strict(&cal.write()).unwrap(), cal);
+        // Quotes the writer would not write: decoded at once, so the writer's form is kept.
+        let quoted = first_property("BEGIN:VCALENDAR\r\nX;CN=\"Jane\":1\r\nEND:VCALENDAR\r\n");
+        assert_eq!(quoted.params.raw_text(), None);
+        assert_eq!(quoted.to_line(), "X;CN=Jane:1");
+    }
+
+    #[test]
+    fn editing_a_section_read_from_a_line_decodes_it_first() {
+        let line = "BEGIN:VCALENDAR\r\nX;A=1;B=\"2,3\";C=4:v\r\nEND:VCALENDAR\r\n";
+        let eager = || {
+            vec![
+                Parameter::new("A", "1"),
+                Parameter::new("B", "2,3"),
+                Parameter::new("C", "4"),
+            ]
+        };
+        let mut p = first_property(line);
+        p.params[1].values.push("x".into());
+        let mut expected = eager();
+        expected[1].values.push("x".into());
+        assert_eq!(p.params, expected);
+        assert_eq!(p.params.raw_text(), None);
+        assert_eq!(p.to_line(), r#"X;A=1;B="2,3",x;C=4:v"#);
+
+        let mut p = first_property(line);
+        assert_eq!(p.params.remove(0), Parameter::new("A", "1"));
+        p.params.push(Parameter::new("D", "5"));
+        p.params.insert(0, Parameter::new("E", "6"));
+        p.params.retain(|q| q.name != "C");
+        assert_eq!(p.to_line(), r#"X;E=6;B="2,3";D=5:v"#);
+
+        let mut p = first_property(line);
+        p.params.extend([Parameter::new("F", "7")]);
+        assert_eq!(p.params.len(), 4);
+        for q in &mut p.params {
+            q.name = q.name.to_lowercase().into();
+        }
+        assert_eq!(p.params[3].name, "f");
+        p.params.clear();
+        assert!(p.params.is_empty());
+        assert_eq!(p.to_line(), "X:v");
+
+        let p = first_property(line);
+        assert_eq!(p.params.clone().into_vec(), eager());
+        assert_eq!(p.params.clone().into_iter().collect::<Vec<_>>(), eager());
+        assert_eq!(p.clone().into_owned(), p);
+        assert_eq!(format!("{:?}", p.params), format!("{:?}", eager()));
+    }
+
+    fn hash_of(value: &impl std::hash::Hash) -> u64 {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        BuildHasherDefault::<DefaultHasher>::default().hash_one(value)
+    }
+
+    proptest::proptest! {
+        /// A parameter section kept as read and decoded on access reads, writes, compares and
+        /// hashes as the parameters the general splitter decodes at once.
+        #[test]
+        fn parameters_decoded_on_access_equal_the_eager_ones(
+            params in proptest::collection::vec(
+                ("[A-Z][A-Z0-9-]{0,6}", "[a-zA-Z0-9 ,;:/.\\\\-]{0,10}", proptest::bool::ANY),
+                0..5,
+            ),
+            value in "[a-z:0-9]{0,10}",
+            folds in proptest::collection::vec(1usize..80, 0..4),
+            lf in proptest::bool::ANY,
+        ) {
+            let mut line = String::from("X-P");
+            for (name, v, quote) in &params {
+                let needs = v.bytes().any(|b| matches!(b, b';' | b':' | b',' | b'\\'));
+                if *quote || needs {
+                    line.push_str(&format!(";{name}=\"{v}\""));
+                } else {
+                    line.push_str(&format!(";{name}={v}"));
+                }
+            }
+            line.push(':');
+            line.push_str(&value);
+            let eol = if lf { "\n" } else { "\r\n" };
+            let mut folded = String::new();
+            let mut cuts: Vec<usize> = folds.into_iter().filter(|&c| c < line.len()).collect();
+            cuts.sort_unstable();
+            cuts.dedup();
+            let mut last = 0;
+            for cut in cuts {
+                folded.push_str(&line[last..cut]);
+                folded.push_str(eol);
+                folded.push(' ');
+                last = cut;
+            }
+            folded.push_str(&line[last..]);
+            let text = format!("BEGIN:VCALENDAR{eol}{folded}{eol}END:VCALENDAR{eol}");
+            let ours = first_property(&text);
+            let mut forgiven = Vec::new();
+            let eager = contentline::split(&line, false, 100, &mut forgiven).unwrap().params;
+            let eager_property = Property {
+                name: ours.name.clone(),
+                params: eager.clone(),
+                raw_value: ours.raw_value.clone(),
+                line: 0,
+                value_column: 0,
+            };
+            proptest::prop_assert_eq!(ours.params.len(), eager.len());
+            proptest::prop_assert_eq!(ours.params.is_empty(), eager.is_empty());
+            for (name, _, _) in &params {
+                let expected = eager.iter().find(|p| p.name == *name).map(Parameter::value);
+                proptest::prop_assert_eq!(ours.param_value(name), expected);
+            }
+            proptest::prop_assert_eq!(ours.to_line(), eager_property.to_line());
+            proptest::prop_assert_eq!(hash_of(&ours.params), hash_of(&eager));
+            proptest::prop_assert_eq!(&ours.params, &eager);
+            proptest::prop_assert_eq!(&ours, &eager_property);
+            proptest::prop_assert_eq!(ours.clone().into_owned(), eager_property.clone());
+            proptest::prop_assert_eq!(format!("{:?}", ours.params), format!("{eager:?}"));
+        }
     }
 
     /// Fuzz crash: a BOM at the start of a later line became part of a name, and the

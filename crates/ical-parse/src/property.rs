@@ -178,8 +178,15 @@ impl<'a> PartialEq<Vec<Cow<'a, str>>> for ParameterValues<'a> {
 }
 
 /// The parameters of a [`Property`], in order: a slice of [`Parameter`]s (it derefs to
-/// `[Parameter]`, mutably too) that holds the usual single parameter (`TZID=...`) inline and
-/// only several on the heap, so that most properties need no allocation for them.
+/// `[Parameter]`, mutably too).
+///
+/// A parsed line in canonical form keeps its parameter section as the text it was read from
+/// (`;TZID=Europe/Berlin`, folds included), decoded into [`Parameter`]s the first time
+/// someone looks at them as a slice; the writer copies that text as it is, and
+/// [`Parameters::value_of`], [`Property::tzid`] and [`Property::value_type`] read it without
+/// decoding. A mutation (`push`, `remove`, `DerefMut`, ...) decodes it and keeps the
+/// parameters as a `Vec` from then on. Equality, hashing and `Debug` see the decoded
+/// parameters only, never the form.
 ///
 /// It offers what code written against a `Vec<Parameter>` uses: `push`, `insert`, `remove`,
 /// `retain`, `clear`, iteration, `collect`, `extend` and `From<Vec<Parameter>>`.
@@ -199,17 +206,117 @@ impl<'a> PartialEq<Vec<Cow<'a, str>>> for ParameterValues<'a> {
 #[derive(Clone, Default)]
 pub struct Parameters<'a>(Params<'a>);
 
-/// One parameter needs no allocation; none is an empty `Vec`, which allocates nothing.
 #[derive(Clone)]
 enum Params<'a> {
-    One([Parameter<'a>; 1]),
-    Many(Vec<Parameter<'a>>),
+    /// A parameter section as read, not yet edited.
+    Raw(Raw<'a>),
+    /// Parameters built in code, edited, or read from a line not in canonical form.
+    Owned(Vec<Parameter<'a>>),
 }
 
 impl Default for Params<'_> {
     fn default() -> Self {
-        Params::Many(Vec::new())
+        Params::Owned(Vec::new())
     }
+}
+
+/// A parameter section of a content line: never empty; `;NAME=value` or `;NAME="value"`
+/// each, names in uppercase, each value one that the writer would write exactly so (quoted
+/// exactly when it holds `;`, `:`, `,` or a backslash; nothing RFC 6868 encodes; no control
+/// character), with the line's folds (CRLF or LF, then a space or tab) where they fell.
+#[derive(Clone)]
+struct Raw<'a> {
+    text: &'a str,
+    /// The section decoded, once someone asked for it as a slice. Boxed, to keep
+    /// [`Property`] small for the properties nobody asks; owned, because a cell of borrowed
+    /// parameters would make `Property<'a>` invariant in `'a` (callers shorten it).
+    // A thin pointer: a `Vec` or a boxed slice in the cell would make it 16 bytes larger.
+    #[allow(clippy::box_collection)]
+    decoded: std::sync::OnceLock<Box<Vec<Parameter<'static>>>>,
+}
+
+impl<'a> Raw<'a> {
+    fn decoded(&self) -> &[Parameter<'static>] {
+        self.decoded
+            .get_or_init(|| Box::new(decode_raw(self.text, own_name, own_value)))
+    }
+
+    fn into_vec(self) -> Vec<Parameter<'a>> {
+        match self.decoded.into_inner() {
+            Some(v) => *v,
+            None => decode_raw(self.text, |n| n, |v| v),
+        }
+    }
+
+    fn into_owned(self) -> Vec<Parameter<'static>> {
+        match self.decoded.into_inner() {
+            Some(v) => *v,
+            None => decode_raw(self.text, own_name, own_value),
+        }
+    }
+}
+
+/// The parts of a canonical parameter section without folds: `(name, value)` of each.
+struct RawParts<'a>(&'a str);
+
+impl<'a> Iterator for RawParts<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<(&'a str, &'a str)> {
+        let rest = self.0.strip_prefix(';')?;
+        let (name, after) = rest.split_once('=')?;
+        let (value, rest) = match after.strip_prefix('"') {
+            Some(quoted) => {
+                let (value, rest) = quoted.split_once('"')?;
+                (value, rest)
+            }
+            None => after.split_at(after.find(';').unwrap_or(after.len())),
+        };
+        self.0 = rest;
+        Some((name, value))
+    }
+}
+
+/// Whether a raw section holds a fold.
+fn has_fold(text: &str) -> bool {
+    memchr::memchr(b'\n', text.as_bytes()).is_some()
+}
+
+/// Appends `text` with its folds (a line break and the space or tab after it) removed.
+pub(crate) fn push_unfolded(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(nl) = memchr::memchr(b'\n', rest.as_bytes()) {
+        let (line, after) = rest.split_at(nl);
+        out.push_str(line.strip_suffix('\r').unwrap_or(line));
+        // Past the line break and the continuation's leading space or tab (both ASCII).
+        rest = after.get(2..).unwrap_or_default();
+    }
+    out.push_str(rest);
+}
+
+/// The parameters of a raw section, each part passed through `name` and `value` (to borrow
+/// or to own it); owned where folds cut the section.
+fn decode_raw<'t, 'p>(
+    text: &'t str,
+    name: fn(Cow<'t, str>) -> Cow<'p, str>,
+    value: fn(Cow<'t, str>) -> Cow<'p, str>,
+) -> Vec<Parameter<'p>> {
+    if has_fold(text) {
+        let mut unfolded = String::with_capacity(text.len());
+        push_unfolded(&mut unfolded, text);
+        return RawParts(&unfolded)
+            .map(|(n, v)| Parameter {
+                name: own_name(Cow::Borrowed(n)),
+                values: ParameterValues::one(own_value(Cow::Borrowed(v))),
+            })
+            .collect();
+    }
+    RawParts(text)
+        .map(|(n, v)| Parameter {
+            name: name(Cow::Borrowed(n)),
+            values: ParameterValues::one(value(Cow::Borrowed(v))),
+        })
+        .collect()
 }
 
 impl<'a> Parameters<'a> {
@@ -219,57 +326,118 @@ impl<'a> Parameters<'a> {
         Parameters::default()
     }
 
-    /// Room for `n` parameters: inline for one, on the heap for more.
+    /// Room for `n` parameters.
     pub(crate) fn with_capacity(n: usize) -> Parameters<'a> {
-        if n <= 1 {
-            Parameters::new()
-        } else {
-            Parameters(Params::Many(Vec::with_capacity(n)))
+        Parameters(Params::Owned(Vec::with_capacity(n)))
+    }
+
+    /// The parameter section `text` of a line in canonical form, kept as it is (see [`Raw`]
+    /// for what it must be); no parameters when it is empty.
+    pub(crate) fn raw(text: &'a str) -> Parameters<'a> {
+        if text.is_empty() {
+            return Parameters::new();
+        }
+        Parameters(Params::Raw(Raw {
+            text,
+            decoded: std::sync::OnceLock::new(),
+        }))
+    }
+
+    /// The parameter section as read, when it is still kept so: it starts with `;` and may
+    /// hold folds.
+    pub(crate) fn raw_text(&self) -> Option<&'a str> {
+        match &self.0 {
+            Params::Raw(raw) => Some(raw.text),
+            Params::Owned(_) => None,
         }
     }
 
-    /// The parameters as a slice.
+    /// Whether there are no parameters (without decoding a section read from a line).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        match &self.0 {
+            // Never empty (see `Parameters::raw`).
+            Params::Raw(_) => false,
+            Params::Owned(v) => v.is_empty(),
+        }
+    }
+
+    /// The number of parameters (without decoding a section read from a line).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            Params::Raw(raw) => match raw.decoded.get() {
+                Some(v) => v.len(),
+                None if has_fold(raw.text) => raw.decoded().len(),
+                None => RawParts(raw.text).count(),
+            },
+            Params::Owned(v) => v.len(),
+        }
+    }
+
+    /// The first value of the first parameter named `name` (case-insensitive), read without
+    /// decoding a section read from a line where it can be.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let cal = ical_parse::parse("BEGIN:VCALENDAR\nX;TZID=A;CN=\"B, C\":1\nEND:VCALENDAR\n")
+    ///     .unwrap();
+    /// let params = &cal.components[0].properties[0].params;
+    /// assert_eq!(params.value_of("cn"), Some("B, C"));
+    /// assert_eq!(params.value_of("ROLE"), None);
+    /// ```
+    #[must_use]
+    pub fn value_of(&self, name: &str) -> Option<&str> {
+        if let Params::Raw(raw) = &self.0
+            && raw.decoded.get().is_none()
+            && !has_fold(raw.text)
+        {
+            return RawParts(raw.text)
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v);
+        }
+        self.as_slice()
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+            .map(Parameter::value)
+    }
+
+    /// The parameters as a slice (a section read from a line is decoded the first time).
     #[must_use]
     pub fn as_slice(&self) -> &[Parameter<'a>] {
         match &self.0 {
-            Params::One(one) => one,
-            Params::Many(v) => v,
+            Params::Raw(raw) => raw.decoded(),
+            Params::Owned(v) => v,
         }
     }
 
-    /// The parameters as a mutable slice.
-    #[must_use]
-    pub fn as_mut_slice(&mut self) -> &mut [Parameter<'a>] {
-        match &mut self.0 {
-            Params::One(one) => one,
-            Params::Many(v) => v,
-        }
-    }
-
-    /// `edit` applied to the parameters as a `Vec` (an inline one moved to the heap): for
-    /// the edits a slice cannot make in place.
-    fn edit_vec<R>(&mut self, edit: impl FnOnce(&mut Vec<Parameter<'a>>) -> R) -> R {
+    /// `edit` applied to the parameters as a `Vec`: a section read from a line is decoded
+    /// and kept so from then on.
+    fn edit<R>(&mut self, edit: impl FnOnce(&mut Vec<Parameter<'a>>) -> R) -> R {
         let mut v = std::mem::take(self).into_vec();
         let result = edit(&mut v);
-        self.0 = Params::Many(v);
+        self.0 = Params::Owned(v);
         result
+    }
+
+    /// The parameters as a mutable slice (a section read from a line is decoded, and kept
+    /// so from then on).
+    #[must_use]
+    pub fn as_mut_slice(&mut self) -> &mut [Parameter<'a>] {
+        if let Params::Raw(_) = &self.0 {
+            self.edit(|_| ());
+        }
+        match &mut self.0 {
+            Params::Owned(v) => v,
+            // Not reached: made `Owned` above.
+            Params::Raw(_) => &mut [],
+        }
     }
 
     /// Appends a parameter.
     pub fn push(&mut self, param: Parameter<'a>) {
-        match &mut self.0 {
-            Params::Many(v) if !v.is_empty() => v.push(param),
-            Params::Many(v) if v.capacity() > 0 => v.push(param),
-            Params::Many(_) => self.0 = Params::One([param]),
-            Params::One(_) => {
-                if let Params::One([first]) = std::mem::take(&mut self.0) {
-                    let mut v = Vec::with_capacity(4);
-                    v.push(first);
-                    v.push(param);
-                    self.0 = Params::Many(v);
-                }
-            }
-        }
+        self.edit(|v| v.push(param));
     }
 
     /// Inserts a parameter at `index`, shifting those after it.
@@ -278,11 +446,7 @@ impl<'a> Parameters<'a> {
     ///
     /// When `index` is greater than the length, as [`Vec::insert`].
     pub fn insert(&mut self, index: usize, param: Parameter<'a>) {
-        if index == self.len() {
-            self.push(param);
-        } else {
-            self.edit_vec(|v| v.insert(index, param));
-        }
+        self.edit(|v| v.insert(index, param));
     }
 
     /// Removes and returns the parameter at `index`, shifting those after it.
@@ -291,59 +455,42 @@ impl<'a> Parameters<'a> {
     ///
     /// When `index` is out of bounds, as [`Vec::remove`].
     pub fn remove(&mut self, index: usize) -> Parameter<'a> {
-        if index == 0
-            && let Params::One(_) = &self.0
-            && let Params::One([one]) = std::mem::take(&mut self.0)
-        {
-            return one;
-        }
-        self.edit_vec(|v| v.remove(index))
+        self.edit(|v| v.remove(index))
     }
 
     /// Keeps only the parameters for which `keep` returns `true`, in order.
-    pub fn retain(&mut self, mut keep: impl FnMut(&Parameter<'a>) -> bool) {
-        match &mut self.0 {
-            Params::One([one]) => {
-                if !keep(one) {
-                    self.0 = Params::default();
-                }
-            }
-            Params::Many(v) => v.retain(keep),
-        }
+    pub fn retain(&mut self, keep: impl FnMut(&Parameter<'a>) -> bool) {
+        self.edit(|v| v.retain(keep));
     }
 
     /// Removes every parameter.
     pub fn clear(&mut self) {
-        match &mut self.0 {
-            Params::One(_) => self.0 = Params::default(),
-            Params::Many(v) => v.clear(),
-        }
+        self.0 = Params::default();
     }
 
     /// The parameters as a `Vec`.
     #[must_use]
     pub fn into_vec(self) -> Vec<Parameter<'a>> {
         match self.0 {
-            Params::One([one]) => vec![one],
-            Params::Many(v) => v,
+            Params::Raw(raw) => raw.into_vec(),
+            Params::Owned(v) => v,
         }
     }
 
-    /// Each parameter passed through `f`, keeping the inline one inline.
-    pub(crate) fn map<'b>(
-        self,
-        mut f: impl FnMut(Parameter<'a>) -> Parameter<'b>,
-    ) -> Parameters<'b> {
-        Parameters(match self.0 {
-            Params::One([one]) => Params::One([f(one)]),
-            Params::Many(v) => Params::Many(v.into_iter().map(f).collect()),
-        })
+    /// Each parameter passed through `f`.
+    pub(crate) fn map<'b>(self, f: impl FnMut(Parameter<'a>) -> Parameter<'b>) -> Parameters<'b> {
+        Parameters(Params::Owned(self.into_vec().into_iter().map(f).collect()))
     }
 
     /// The parameters with everything they borrow copied.
     #[must_use]
     pub fn into_owned(self) -> Parameters<'static> {
-        self.map(Parameter::into_owned)
+        match self.0 {
+            Params::Raw(raw) => Parameters(Params::Owned(raw.into_owned())),
+            Params::Owned(v) => Parameters(Params::Owned(
+                v.into_iter().map(Parameter::into_owned).collect(),
+            )),
+        }
     }
 }
 
@@ -362,13 +509,8 @@ impl std::ops::DerefMut for Parameters<'_> {
 }
 
 impl<'a> From<Vec<Parameter<'a>>> for Parameters<'a> {
-    fn from(mut params: Vec<Parameter<'a>>) -> Parameters<'a> {
-        if params.len() == 1
-            && let Some(one) = params.pop()
-        {
-            return Parameters(Params::One([one]));
-        }
-        Parameters(Params::Many(params))
+    fn from(params: Vec<Parameter<'a>>) -> Parameters<'a> {
+        Parameters(Params::Owned(params))
     }
 }
 
@@ -380,63 +522,35 @@ impl<'a> From<Parameters<'a>> for Vec<Parameter<'a>> {
 
 impl<'a> FromIterator<Parameter<'a>> for Parameters<'a> {
     fn from_iter<I: IntoIterator<Item = Parameter<'a>>>(iter: I) -> Parameters<'a> {
-        let mut iter = iter.into_iter();
-        let Some(first) = iter.next() else {
-            return Parameters::new();
-        };
-        let Some(second) = iter.next() else {
-            return Parameters(Params::One([first]));
-        };
-        let mut v = Vec::with_capacity(iter.size_hint().0.saturating_add(2));
-        v.push(first);
-        v.push(second);
-        v.extend(iter);
-        Parameters(Params::Many(v))
+        Parameters(Params::Owned(iter.into_iter().collect()))
     }
 }
 
 impl<'a> Extend<Parameter<'a>> for Parameters<'a> {
     fn extend<I: IntoIterator<Item = Parameter<'a>>>(&mut self, iter: I) {
-        for param in iter {
-            self.push(param);
-        }
+        self.edit(|v| v.extend(iter));
     }
 }
 
 /// The owning iterator of [`Parameters`].
 #[derive(Debug)]
-pub struct IntoIter<'a>(IntoIterInner<'a>);
-
-#[derive(Debug)]
-enum IntoIterInner<'a> {
-    One(std::array::IntoIter<Parameter<'a>, 1>),
-    Many(std::vec::IntoIter<Parameter<'a>>),
-}
+pub struct IntoIter<'a>(std::vec::IntoIter<Parameter<'a>>);
 
 impl<'a> Iterator for IntoIter<'a> {
     type Item = Parameter<'a>;
 
     fn next(&mut self) -> Option<Parameter<'a>> {
-        match &mut self.0 {
-            IntoIterInner::One(it) => it.next(),
-            IntoIterInner::Many(it) => it.next(),
-        }
+        self.0.next()
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        match &self.0 {
-            IntoIterInner::One(it) => it.size_hint(),
-            IntoIterInner::Many(it) => it.size_hint(),
-        }
+        self.0.size_hint()
     }
 }
 
 impl DoubleEndedIterator for IntoIter<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
-        match &mut self.0 {
-            IntoIterInner::One(it) => it.next_back(),
-            IntoIterInner::Many(it) => it.next_back(),
-        }
+        self.0.next_back()
     }
 }
 
@@ -447,10 +561,7 @@ impl<'a> IntoIterator for Parameters<'a> {
     type IntoIter = IntoIter<'a>;
 
     fn into_iter(self) -> IntoIter<'a> {
-        IntoIter(match self.0 {
-            Params::One(one) => IntoIterInner::One(one.into_iter()),
-            Params::Many(v) => IntoIterInner::Many(v.into_iter()),
-        })
+        IntoIter(self.into_vec().into_iter())
     }
 }
 
@@ -480,6 +591,12 @@ impl std::fmt::Debug for Parameters<'_> {
 
 impl PartialEq for Parameters<'_> {
     fn eq(&self, other: &Self) -> bool {
+        // The same section decodes the same: no need to decode it.
+        if let (Some(a), Some(b)) = (self.raw_text(), other.raw_text())
+            && a == b
+        {
+            return true;
+        }
         self.as_slice() == other.as_slice()
     }
 }
@@ -782,7 +899,7 @@ impl<'a> Property<'a> {
     /// The first value of the first parameter named `name`.
     #[must_use]
     pub fn param_value(&self, name: &str) -> Option<&str> {
-        self.param(name).map(Parameter::value)
+        self.params.value_of(name)
     }
 
     /// The `TZID` parameter.
@@ -1116,11 +1233,20 @@ mod tests {
     }
 
     #[test]
-    fn parameters_take_the_room_of_one_parameter() {
-        assert_eq!(
-            std::mem::size_of::<Parameters<'_>>(),
-            std::mem::size_of::<Parameter<'_>>()
-        );
+    fn parameters_take_the_room_of_a_section_and_its_cell() {
+        assert_eq!(std::mem::size_of::<Parameters<'_>>(), 32);
+        assert_eq!(std::mem::size_of::<Property<'_>>(), 88);
+    }
+
+    #[test]
+    fn properties_are_send_and_sync_and_covariant() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Property<'static>>();
+        send_sync::<Parameters<'static>>();
+        fn shorten<'s>(p: Property<'static>, _: &'s str) -> Property<'s> {
+            p
+        }
+        assert_eq!(shorten(Property::new("X", "1"), "").name, "X");
     }
 
     proptest::proptest! {

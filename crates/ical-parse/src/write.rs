@@ -120,6 +120,13 @@ pub(crate) fn content_line(out: &mut String, property: &Property<'_>) {
         return;
     }
     out.push_str(&property.name);
+    if let Some(raw) = property.params.raw_text() {
+        // A section read from a canonical line is what this writer would write for it.
+        crate::property::push_unfolded(out, raw);
+        out.push(':');
+        out.push_str(&property.raw_value);
+        return;
+    }
     for param in &property.params {
         out.push(';');
         out.push_str(&param.name);
