@@ -21,6 +21,7 @@
 //! elements keeps only its non-blank text nodes and its CDATA sections.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use quick_xml::events::BytesStart;
 
@@ -29,6 +30,7 @@ use crate::lexer::{self, Lexer, Token};
 use crate::limits::Limits;
 use crate::multistatus::{PropStat, Response, href_from_text, parse_status_line};
 use crate::name::{QName, intern_str};
+pub use crate::text::Text;
 
 /// An XML element with its attributes and content.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -57,10 +59,10 @@ pub enum Node {
     /// A child element.
     Element(Element),
     /// Character data, with references resolved and line ends normalised.
-    Text(String),
+    Text(Text),
     /// The content of a `<![CDATA[...]]>` section (adjacent sections joined), line ends
     /// normalised.
-    CData(String),
+    CData(Text),
 }
 
 impl Element {
@@ -84,7 +86,7 @@ impl Element {
     /// Appends a text node (builder style).
     #[must_use]
     pub fn with_text(mut self, text: impl Into<String>) -> Self {
-        self.children.push(Node::Text(text.into()));
+        self.children.push(Node::Text(Text::from(text.into())));
         self
     }
 
@@ -392,6 +394,7 @@ impl<'a> Open<'a> {
         &mut self,
         text: Cow<'a, str>,
         pending: &mut Option<Cow<'a, str>>,
+        shared: Shared<'_>,
         offset: u64,
         limits: &Limits,
     ) -> Result<(), Error> {
@@ -408,9 +411,9 @@ impl<'a> Open<'a> {
                 Some(blank) => {
                     let mut node = blank.into_owned();
                     node.push_str(&text);
-                    node
+                    Text::from(node)
                 }
-                None => text.into_owned(),
+                None => shared.store(text),
             };
             push_node(&mut self.element.children, Node::Text(node));
         }
@@ -435,6 +438,23 @@ impl<'a> Open<'a> {
                 .retain(|node| !matches!(node, Node::Text(text) if is_blank(text)));
         }
         self.element
+    }
+}
+
+/// The document that text may be a slice of: set by the owned decode, whose input is a
+/// normalised document behind an [`Arc`] (see [`Text`]).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Shared<'d>(pub(crate) Option<&'d Arc<String>>);
+
+impl Shared<'_> {
+    /// Stores decoded text: a slice of the shared document when it was borrowed from it.
+    fn store(self, text: Cow<'_, str>) -> Text {
+        match (text, self.0) {
+            (Cow::Borrowed(slice), Some(document)) => {
+                Text::slice_of(document, slice).unwrap_or_else(|| Text::from(slice))
+            }
+            (text, _) => Text::from(text.into_owned()),
+        }
     }
 }
 
@@ -470,9 +490,11 @@ pub(crate) fn build(
     limits: &Limits,
     budget: ElementBudget,
 ) -> Result<Element, Error> {
-    build_absorbing(input, scope, limits, budget, None)?.ok_or(Error::UnexpectedEof {
-        offset: input.len() as u64,
-    })
+    build_absorbing(input, scope, limits, budget, None, Shared::default())?.ok_or(
+        Error::UnexpectedEof {
+            offset: input.len() as u64,
+        },
+    )
 }
 
 /// A finished child of the multistatus: a response, decoded straight from the tokens, or any
@@ -599,8 +621,9 @@ pub(crate) fn build_absorbing(
     limits: &Limits,
     budget: ElementBudget,
     absorb: Option<&mut Absorb<'_>>,
+    shared: Shared<'_>,
 ) -> Result<Option<Element>, Error> {
-    build_tokens(input, scope, limits, budget, absorb, false).map(|(root, _)| root)
+    build_tokens(input, scope, limits, budget, absorb, false, shared).map(|(root, _)| root)
 }
 
 /// Builds the first element of `input`, which may go on after it, and returns it (or `None`
@@ -619,7 +642,15 @@ pub(crate) fn build_prefix(
     budget: ElementBudget,
     absorb: Option<&mut Absorb<'_>>,
 ) -> Result<(Option<Element>, usize), Error> {
-    build_tokens(input, scope, limits, budget, absorb, true)
+    build_tokens(
+        input,
+        scope,
+        limits,
+        budget,
+        absorb,
+        true,
+        Shared::default(),
+    )
 }
 
 fn build_tokens(
@@ -629,6 +660,7 @@ fn build_tokens(
     mut budget: ElementBudget,
     mut absorb: Option<&mut Absorb<'_>>,
     stop_at_root: bool,
+    shared: Shared<'_>,
 ) -> Result<(Option<Element>, usize), Error> {
     let mut lexer = Lexer::new(input);
     let base_depth = scope.marks.len();
@@ -719,7 +751,7 @@ fn build_tokens(
                     && open.kind.keeps_text()
                     && open.element.is_text_only()
                 {
-                    push_node(&mut open.element.children, Node::Text(text.into_owned()));
+                    push_node(&mut open.element.children, Node::Text(shared.store(text)));
                 }
                 root_closed |= stack.is_empty();
                 let kind = open.kind;
@@ -735,7 +767,7 @@ fn build_tokens(
             Token::Text(raw) => match stack.last_mut() {
                 Some(open) if open.kind.keeps_text() => {
                     let content = lexer::text(raw, offset)?;
-                    open.push_text(content, &mut pending, offset, limits)?;
+                    open.push_text(content, &mut pending, shared, offset, limits)?;
                 }
                 Some(open) => {
                     // Text beside a response's children is no data, but still checked.
@@ -764,7 +796,7 @@ fn build_tokens(
                     continue;
                 }
                 if let Some(blank) = pending.take() {
-                    push_node(&mut open.element.children, Node::Text(blank.into_owned()));
+                    push_node(&mut open.element.children, Node::Text(shared.store(blank)));
                 }
                 // Adjacent sections are one run of character data (a writer splits around `]]>`).
                 if let Some(Node::CData(last)) = open.element.children.last_mut() {
@@ -772,7 +804,7 @@ fn build_tokens(
                 } else {
                     push_node(
                         &mut open.element.children,
-                        Node::CData(content.into_owned()),
+                        Node::CData(shared.store(content)),
                     );
                 }
             }

@@ -291,6 +291,110 @@ pub(crate) fn cdata(raw: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// XML 1.0 §2.11 end-of-line handling over a whole document, in place, before it is parsed
+/// (where the specification puts it): `CRLF` and a lone `CR` become `LF`.
+///
+/// ```text
+/// the XML processor MUST behave as if it normalized all line breaks in external parsed
+/// entities (including the document entity) on input, before parsing, by translating both
+/// the two-character sequence #xD #xA and any #xD that is not followed by #xA to a single
+/// #xA character.
+/// ```
+///
+/// A document without `CR` is only searched. After the first `CR`, the rest is read in the
+/// blocks of [`cdata`], and each stretch between line ends moves left once. A `CR` is ASCII
+/// and never part of a multi-byte UTF-8 sequence, so the result is valid UTF-8 exactly when
+/// the input was, and a character reference (`&#13;`) is text, left for the parser.
+pub(crate) fn normalize_line_ends(document: &mut Vec<u8>) {
+    let Some(first) = memchr::memchr(b'\r', document) else {
+        return;
+    };
+    let len = document.len();
+    // `document[..to]` is the output so far, `document[block..]` not yet read; `to <= block`.
+    let mut to = first;
+    let mut block = first;
+    while let Some(&chunk) = document
+        .get(block..)
+        .and_then(|rest| rest.first_chunk::<BLOCK>())
+    {
+        let words = cr_flags(&chunk);
+        let store = if words == [0; BLOCK / 8] {
+            // Nothing to drop: the block moves as it is.
+            (chunk, BLOCK)
+        } else {
+            // The block, the byte after it (a CR's LF may start the next block) and bytes
+            // that are copied along but never kept: every copy has a fixed size (a few vector
+            // moves, no call).
+            let mut read = [0u8; 2 * BLOCK];
+            let (head, tail) = read.split_at_mut(BLOCK);
+            head.copy_from_slice(&chunk);
+            if let (Some(next), Some(after)) = (tail.first_mut(), document.get(block + BLOCK)) {
+                *next = *after;
+            }
+            let mut out = [0u8; 2 * BLOCK];
+            // `out[..kept]` is kept; `read[from..]` is not yet copied.
+            let mut kept = 0;
+            let mut from = 0;
+            for (j, mut word) in words.into_iter().enumerate() {
+                while word != 0 {
+                    let at = 8 * j + (word.trailing_zeros() / 8) as usize;
+                    word &= word - 1;
+                    copy_block(&mut out, kept, &read, from);
+                    kept += at - from;
+                    if read.get(at + 1) != Some(&b'\n') {
+                        if let Some(byte) = out.get_mut(kept) {
+                            *byte = b'\n';
+                        }
+                        kept += 1;
+                    }
+                    // A CRLF's LF is copied with the stretch that follows it.
+                    from = at + 1;
+                }
+            }
+            copy_block(&mut out, kept, &read, from);
+            (
+                out.first_chunk::<BLOCK>().copied().unwrap_or_default(),
+                kept + BLOCK - from,
+            )
+        };
+        // The one store into the document: at `to <= block`, so it ends at the end of this
+        // block at the latest, never on bytes not yet read.
+        if let Some(to) = document.get_mut(to..to + BLOCK) {
+            to.copy_from_slice(&store.0);
+        }
+        to += store.1;
+        block += BLOCK;
+    }
+    // The last bytes, fewer than a block, one at a time.
+    let mut at = block;
+    while let Some(&b) = document.get(at) {
+        let next = document.get(at + 1).copied();
+        if let Some(byte) = document.get_mut(to) {
+            *byte = if b == b'\r' { b'\n' } else { b };
+        }
+        to += 1;
+        at += if b == b'\r' && next == Some(b'\n') {
+            2
+        } else {
+            1
+        };
+    }
+    document.truncate(to.min(len));
+}
+
+/// Copies `BLOCK` bytes from `read[from..]` to `out[to..]` (both at most `BLOCK`).
+#[inline(always)]
+fn copy_block(out: &mut [u8; 2 * BLOCK], to: usize, read: &[u8; 2 * BLOCK], from: usize) {
+    if let (Some(out), Some(read)) = (
+        out.get_mut(to..)
+            .and_then(|out| out.first_chunk_mut::<BLOCK>()),
+        read.get(from..)
+            .and_then(|read| read.first_chunk::<BLOCK>()),
+    ) {
+        *out = *read;
+    }
+}
+
 /// Bytes looked at in one step by [`cdata`].
 const BLOCK: usize = 32;
 
@@ -308,6 +412,23 @@ fn block_flags(block: &[u8; BLOCK]) -> [u64; BLOCK / 8] {
     let mut flags = [0u8; BLOCK];
     for (flag, &b) in flags.iter_mut().zip(block) {
         *flag = u8::from(is_cdata_special(b));
+    }
+    let mut words = [0u64; BLOCK / 8];
+    for (word, bytes) in words.iter_mut().zip(flags.chunks_exact(8)) {
+        let mut le = [0u8; 8];
+        le.copy_from_slice(bytes);
+        *word = u64::from_le_bytes(le);
+    }
+    words
+}
+
+/// [`block_flags`] for `CR` alone (a separate copy: passing the test in as a parameter
+/// keeps the compiler from vectorizing it).
+#[inline(always)]
+fn cr_flags(block: &[u8; BLOCK]) -> [u64; BLOCK / 8] {
+    let mut flags = [0u8; BLOCK];
+    for (flag, &b) in flags.iter_mut().zip(block) {
+        *flag = u8::from(b == b'\r');
     }
     let mut words = [0u64; BLOCK / 8];
     for (word, bytes) in words.iter_mut().zip(flags.chunks_exact(8)) {
@@ -420,6 +541,8 @@ fn resolve(name: &str, out: &mut String) -> Option<()> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::strategy::Just;
+
     use super::*;
 
     fn tokens(input: &str) -> Vec<String> {
@@ -534,7 +657,67 @@ mod tests {
         }
     }
 
+    /// XML 1.0 §2.11 alone, one byte at a time.
+    fn line_ends_reference(raw: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut bytes = raw.iter().peekable();
+        while let Some(&b) = bytes.next() {
+            if b == b'\r' {
+                if bytes.peek() == Some(&&b'\n') {
+                    bytes.next();
+                }
+                out.push(b'\n');
+            } else {
+                out.push(b);
+            }
+        }
+        out
+    }
+
+    fn normalized(raw: &[u8]) -> Vec<u8> {
+        let mut document = raw.to_vec();
+        normalize_line_ends(&mut document);
+        document
+    }
+
+    #[test]
+    fn document_line_ends_at_every_block_position() {
+        // CR, CRLF, CRCR, LFCR and a CR at the very end, at each position around the 32-byte
+        // blocks, so that every pair is split by a block edge somewhere.
+        for len in [0, 1, 2, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100] {
+            for at in 0..=len {
+                for special in ["\r", "\r\n", "\r\r", "\n\r", "\r\n\r\n", "&#13;\r"] {
+                    let head = "x".repeat(at);
+                    let tail = "ü".repeat((len - at) / 2);
+                    for raw in [
+                        format!("{head}{special}{tail}\r\n{head}"),
+                        format!("{head}{special}"),
+                        format!("{special}{head}\r"),
+                    ] {
+                        let got = normalized(raw.as_bytes());
+                        assert_eq!(got, line_ends_reference(raw.as_bytes()), "{raw:?}");
+                    }
+                }
+            }
+        }
+        assert_eq!(normalized(b"a&#13;\r\nb"), b"a&#13;\nb");
+    }
+
+    #[test]
+    fn a_document_without_cr_is_left_as_it_is() {
+        let raw = "<a>\nline\n</a>".repeat(10);
+        assert_eq!(normalized(raw.as_bytes()), raw.as_bytes());
+    }
+
     proptest::proptest! {
+        #[test]
+        fn document_line_ends_match_the_reference(raw in proptest::collection::vec(
+            proptest::prop_oneof![Just(b'\r'), Just(b'\n'), Just(b'a'), Just(0xC3u8)],
+            0..300,
+        )) {
+            proptest::prop_assert_eq!(normalized(&raw), line_ends_reference(&raw));
+        }
+
         #[test]
         fn cdata_matches_the_reference(raw in "[a\r\n\0é]{0,200}") {
             proptest::prop_assert_eq!(cdata(&raw), cdata_reference(&raw));

@@ -44,6 +44,7 @@
 //! | Need | Use |
 //! |---|---|
 //! | A whole multistatus body (RFC 4918 §13, RFC 6578 sync-token) | [`Multistatus::decode`] |
+//! | The same from a body you own (`Vec<u8>`, `Bytes`): line ends normalised in place, text shared with the body, no copy of calendar data | [`Multistatus::decode_owned`] |
 //! | The same, chunk by chunk as it arrives, one response at a time | [`StreamDecoder`] |
 //! | A `DAV:error` body with typed preconditions | [`DavError::decode`] |
 //! | Any XML as a namespace-resolved tree, and back | [`Element::decode`], [`Element::encode`] |
@@ -74,9 +75,10 @@ pub mod name;
 pub mod precondition;
 pub mod request;
 pub mod stream;
+mod text;
 mod writer;
 
-pub use element::{Attribute, Element, Node};
+pub use element::{Attribute, Element, Node, Text};
 pub use error::{Error, LimitKind};
 pub use href::Href;
 pub use limits::Limits;

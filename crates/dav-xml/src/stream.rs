@@ -21,7 +21,7 @@ use std::collections::VecDeque;
 
 use quick_xml::events::BytesStart;
 
-use crate::element::{Absorb, Child, ElementBudget, Scope, build_absorbing, build_prefix};
+use crate::element::{Absorb, Child, ElementBudget, Scope, Shared, build_absorbing, build_prefix};
 use crate::error::{Error, LimitKind};
 use crate::lexer::{Token, find_terminator};
 use crate::limits::Limits;
@@ -653,6 +653,7 @@ impl StreamDecoder {
             &limits,
             ElementBudget::new(&self.limits),
             Some(&mut absorb),
+            Shared::default(),
         )
         .map_err(|e| e.shifted(base))?;
         match child {

@@ -5,6 +5,7 @@
 mod corpus;
 mod envelope;
 mod hostile;
+mod owned;
 mod rfc;
 mod roundtrip;
 mod seed;

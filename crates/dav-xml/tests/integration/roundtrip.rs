@@ -1,7 +1,7 @@
 //! Encoding then decoding gives back the same tree (property tests).
 
 use dav_xml::{
-    Attribute, Element, MkCalendar, Node, PropFind, PropertyOperation, PropertyUpdate, QName,
+    Attribute, Element, MkCalendar, Node, PropFind, PropertyOperation, PropertyUpdate, QName, Text,
 };
 use proptest::prelude::*;
 
@@ -72,15 +72,15 @@ fn element() -> impl Strategy<Value = Element> {
         |(name, attributes, text)| {
             let mut e = Element::new(name);
             e.attributes = attributes;
-            e.children.extend(text.map(Node::Text));
+            e.children.extend(text.map(|t| Node::Text(t.into())));
             e
         },
     );
     leaf.prop_recursive(4, 40, 6, move |inner| {
         let node = prop_oneof![
             3 => inner.prop_map(Node::Element),
-            1 => text().prop_map(Node::Text),
-            1 => cdata().prop_map(Node::CData),
+            1 => text().prop_map(|t| Node::Text(t.into())),
+            1 => cdata().prop_map(|t| Node::CData(t.into())),
         ];
         (qname(), attributes(), proptest::collection::vec(node, 0..6)).prop_map(
             |(name, attributes, children)| {
@@ -137,8 +137,8 @@ proptest! {
 fn normalize_merges_cdata() {
     let mut e = Element::new(QName::DAV_PROP);
     e.children = vec![
-        Node::CData(String::new()),
-        Node::CData(String::new()),
+        Node::CData(Text::new()),
+        Node::CData(Text::new()),
         Node::Element(Element::new(QName::DAV_HREF)),
     ];
     assert_eq!(normalize(e).children.len(), 2);
