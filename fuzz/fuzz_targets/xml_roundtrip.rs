@@ -33,8 +33,8 @@ fn push_text(element: &mut Element, text: String, cdata: bool) {
     match (element.children.last_mut(), cdata) {
         (Some(Node::Text(last)), false) => last.push_str(&text),
         (Some(Node::CData(last)), true) => last.push_str(&text),
-        (_, false) => element.children.push(Node::Text(text)),
-        (_, true) => element.children.push(Node::CData(text)),
+        (_, false) => element.children.push(Node::Text(text.into())),
+        (_, true) => element.children.push(Node::CData(text.into())),
     }
 }
 
