@@ -682,18 +682,23 @@ pub(crate) fn split_canonical(text: &str, max_params: usize, out: &mut Canonical
         let (vstart, vend);
         if b.get(pend + 1) == Some(&b'"') {
             vstart = pend + 2;
-            let rest = b.get(vstart..)?;
-            let close = memchr::memchr(b'"', rest)?;
-            let seen = rest
-                .get(..close)?
-                .iter()
-                .fold(0, |seen, &c| seen | class(c));
-            if seen & (CTL | CARET) != 0 {
+            // Quoted values are short: a byte loop costs less than a call to memchr.
+            let mut j = vstart;
+            let mut seen = 0;
+            loop {
+                let f = class(*b.get(j)?);
+                if f & QUOTED_STOP != 0 {
+                    break;
+                }
+                seen |= f;
+                j += 1;
+            }
+            if b.get(j) != Some(&b'"') {
                 return None;
             }
             // What is left of the stop characters inside quotes: `; : , \`.
             out.exact &= seen & UNQUOTED_STOP != 0;
-            vend = vstart + close;
+            vend = j;
             i = vend + 1;
         } else {
             vstart = pend + 1;
@@ -809,6 +814,8 @@ const CTL: u8 = 4;
 const CARET: u8 = 8;
 /// Ends the fast run of an unquoted parameter value: `; : , " \ ^` or a control character.
 const UNQUOTED_STOP: u8 = 16;
+/// Ends a quoted parameter value in canonical form: `"`, `^` or a control character.
+const QUOTED_STOP: u8 = 32;
 
 // Evaluated at compile time: an index out of bounds would fail the build, not a parse.
 #[allow(clippy::indexing_slicing)]
@@ -825,10 +832,13 @@ const CLASSES: [u8; 256] = {
             f |= LOWER;
         }
         if (b < 0x20 && b != b'\t') || b == 0x7F {
-            f |= CTL | UNQUOTED_STOP;
+            f |= CTL | UNQUOTED_STOP | QUOTED_STOP;
         }
         if b == b'^' {
-            f |= CARET | UNQUOTED_STOP;
+            f |= CARET | UNQUOTED_STOP | QUOTED_STOP;
+        }
+        if b == b'"' {
+            f |= QUOTED_STOP;
         }
         if matches!(b, b';' | b':' | b',' | b'"' | b'\\') {
             f |= UNQUOTED_STOP;

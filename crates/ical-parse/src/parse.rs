@@ -723,12 +723,14 @@ impl Hints {
             value: None,
             tzid: false,
         };
+        let b = text.as_bytes();
         for &[n0, n1, v0, v1] in c.params.get(..c.param_count).unwrap_or_default() {
-            match text.get(n0..n1) {
-                Some("VALUE") if hints.value.is_none() => {
+            // By length first: most names are neither, and a string match would call memcmp.
+            match n1.saturating_sub(n0) {
+                4 if b.get(n0..n1) == Some(b"TZID") => hints.tzid = true,
+                5 if hints.value.is_none() && b.get(n0..n1) == Some(b"VALUE") => {
                     hints.value = Some(ValueType::from_name(text.get(v0..v1).unwrap_or_default()))
                 }
-                Some("TZID") => hints.tzid = true,
                 _ => {}
             }
         }
