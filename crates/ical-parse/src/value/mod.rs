@@ -271,6 +271,39 @@ impl DateTime {
     }
 }
 
+/// Whether `text` is a DATE-TIME [`DateTime::parse`] accepts, decided without building it
+/// (the check of every DTSTART, DTEND and DTSTAMP a parse reads): `false` may also mean the
+/// caller should ask [`DateTime::parse`] for the error.
+pub(crate) fn is_date_time(text: &str) -> bool {
+    let s = text.as_bytes();
+    let (Some(date), Some(time)) = (s.get(..8), s.get(9..15)) else {
+        return false;
+    };
+    if s.get(8) != Some(&b'T') || !(s.len() == 15 || (s.len() == 16 && s.get(15) == Some(&b'Z'))) {
+        return false;
+    }
+    let mut n = [0u32; 14];
+    for (slot, &b) in n.iter_mut().zip(date.iter().chain(time)) {
+        if !b.is_ascii_digit() {
+            return false;
+        }
+        *slot = u32::from(b - b'0');
+    }
+    let [y0, y1, y2, y3, m0, m1, d0, d1, h0, h1, i0, i1, s0, s1] = n;
+    let year = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
+    let (month, day) = (m0 * 10 + m1, d0 * 10 + d1);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    // Second 60 (a leap second) reads as 59, see `parse_time`.
+    (1..=days).contains(&day) && h0 * 10 + h1 < 24 && i0 * 10 + i1 < 60 && s0 * 10 + s1 <= 60
+}
+
 impl fmt::Display for DateTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write_date(f, self.civil.date())?;
@@ -917,6 +950,35 @@ impl fmt::Display for Value<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The quick check of a DATE-TIME agrees with the parse.
+        #[test]
+        fn is_date_time_agrees_with_the_parse(
+            text in "[0-9]{4}[01][0-9][0-3][0-9]T[0-6][0-9][0-6][0-9][0-6][0-9]Z?|[0-9TZ]{14,17}",
+        ) {
+            proptest::prop_assert_eq!(is_date_time(&text), DateTime::parse(&text).is_ok(), "{}", text);
+        }
+    }
+
+    #[test]
+    fn is_date_time_knows_the_calendar() {
+        for (text, ok) in [
+            ("20240229T000000", true),
+            ("20230229T000000", false),
+            ("20000229T235960Z", true),
+            ("19000229T000000", false),
+            ("00000229T000000", true),
+            ("20241231T240000", false),
+            ("20241131T000000", false),
+            ("20241000T000000", false),
+            ("20240101T000000z", false),
+            ("20240101 000000", false),
+        ] {
+            assert_eq!(is_date_time(text), ok, "{text}");
+            assert_eq!(DateTime::parse(text).is_ok(), ok, "{text}");
+        }
+    }
 
     #[test]
     fn date_time_forms() {
