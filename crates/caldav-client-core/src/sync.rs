@@ -515,7 +515,7 @@ impl Machine for SyncMachine {
             return Ok(());
         }
         match answer {
-            Ok(response) => run.on_response(&self.config, purpose, &response),
+            Ok(response) => run.on_response(&self.config, purpose, response),
             Err(failure) => run.fail(Error::Transport {
                 message: failure.message,
             }),
@@ -785,19 +785,23 @@ impl Run {
         &mut self,
         config: &SyncConfig,
         purpose: Purpose,
-        response: &http::Response<Bytes>,
+        response: http::Response<Bytes>,
     ) {
         match purpose {
-            Purpose::Sync { token } => self.on_sync(config, &token, response),
-            Purpose::Ctag => self.on_ctag(config, response),
-            Purpose::Etags => self.on_etags(config, response),
+            Purpose::Sync { token } => self.on_sync(config, &token, &response),
+            Purpose::Ctag => self.on_ctag(config, &response),
+            Purpose::Etags => self.on_etags(config, &response),
             Purpose::Multiget { keys, round } => self.on_multiget(config, keys, round, response),
-            Purpose::Get { key } => self.on_get(config, key, response),
+            Purpose::Get { key } => self.on_get(config, key, &response),
         }
     }
 
     fn decode(&mut self, response: &http::Response<Bytes>) -> Option<Multistatus> {
-        match Multistatus::decode(response.body()) {
+        self.decoded(Multistatus::decode(response.body()))
+    }
+
+    fn decoded(&mut self, decoded: Result<Multistatus, dav_xml::Error>) -> Option<Multistatus> {
+        match decoded {
             Ok(ms) => Some(ms),
             Err(error) => {
                 self.fail(Error::ServerMisbehaved {
@@ -1032,11 +1036,11 @@ impl Run {
         config: &SyncConfig,
         keys: Vec<String>,
         round: usize,
-        response: &http::Response<Bytes>,
+        response: http::Response<Bytes>,
     ) {
         let status = response.status();
         if status == StatusCode::UNAUTHORIZED || status.is_server_error() {
-            self.fail(status_error(&self.url, response));
+            self.fail(status_error(&self.url, &response));
             return;
         }
         if status == StatusCode::PAYLOAD_TOO_LARGE && keys.len() > 1 {
@@ -1058,7 +1062,10 @@ impl Run {
                 .extend(keys.into_iter().map(|key| Purpose::Get { key }));
             return;
         }
-        let Some(ms) = self.decode(response) else {
+        // The body is ours: decoded in place, calendar data not copied out of it (a buffer
+        // that is still shared is copied once).
+        let decoded = Multistatus::decode_owned(response.into_body());
+        let Some(ms) = self.decoded(decoded) else {
             return;
         };
         let mut asked: BTreeSet<String> = keys.into_iter().collect();
