@@ -651,6 +651,10 @@ pub(crate) struct Canonical {
     /// Whether every quoted parameter value needs its quotes (holds `;`, `:`, `,` or a
     /// backslash), so that the writer writes the parameters exactly as they stand.
     pub(crate) exact: bool,
+    /// Whether a parameter is named `TZID`.
+    pub(crate) tzid: bool,
+    /// Where the value of the first parameter named `VALUE` lies.
+    pub(crate) value: Option<(usize, usize)>,
 }
 
 /// Splits a line in the canonical form most input is in: uppercase names, at most
@@ -667,6 +671,8 @@ pub(crate) fn split_canonical(text: &str, max_params: usize, out: &mut Canonical
     out.name_end = name_end;
     out.param_count = 0;
     out.exact = true;
+    out.tzid = false;
+    out.value = None;
     let mut i = name_end;
     loop {
         match b.get(i) {
@@ -709,6 +715,15 @@ pub(crate) fn split_canonical(text: &str, max_params: usize, out: &mut Canonical
         }
         if out.param_count >= max_params {
             return None;
+        }
+        // What the checks of the value need, while the name is at hand (by length first:
+        // most names are neither).
+        match pend - pstart {
+            4 if b.get(pstart..pend) == Some(b"TZID") => out.tzid = true,
+            5 if out.value.is_none() && b.get(pstart..pend) == Some(b"VALUE") => {
+                out.value = Some((vstart, vend));
+            }
+            _ => {}
         }
         *out.params.get_mut(out.param_count)? = [pstart, pend, vstart, vend];
         out.param_count += 1;

@@ -411,11 +411,19 @@ pub(crate) fn alarm_violations(alarm: &Component<'_>) -> Vec<Error> {
     let mut count = [0usize; 4];
     let mut second: [Option<&Property<'_>>; 4] = [None; 4];
     for p in &alarm.properties {
-        if p.name == "ACTION" {
-            action = action.or(Some(p));
-        } else if let Some(i) = COUNTED.iter().position(|n| p.name == *n)
-            && let (Some(n), Some(s)) = (count.get_mut(i), second.get_mut(i))
-        {
+        // The indices of COUNTED, by a match the compiler turns into length tests first.
+        let i = match p.name.as_ref() {
+            "ACTION" => {
+                action = action.or(Some(p));
+                continue;
+            }
+            "DESCRIPTION" => 0,
+            "SUMMARY" => 1,
+            "ATTENDEE" => 2,
+            "ATTACH" => 3,
+            _ => continue,
+        };
+        if let (Some(n), Some(s)) = (count.get_mut(i), second.get_mut(i)) {
             *n += 1;
             if *n == 2 {
                 *s = Some(p);
@@ -437,6 +445,17 @@ pub(crate) fn alarm_violations(alarm: &Component<'_>) -> Vec<Error> {
     } else {
         return Vec::new();
     };
+    // The usual alarm breaks nothing: no lists to build.
+    let breaks = |i: usize| {
+        let (Some(&n), Some(&once), Some(&required)) = (count.get(i), once.get(i), required.get(i))
+        else {
+            return false;
+        };
+        (required && n == 0) || (once && n > 1)
+    };
+    if !(0..COUNTED.len()).any(breaks) {
+        return Vec::new();
+    }
     let mut out: Vec<Error> = COUNTED
         .iter()
         .zip(required)

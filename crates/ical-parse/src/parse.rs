@@ -717,25 +717,15 @@ impl Hints {
         }
     }
 
-    /// The hints of a canonical split `c` of `text`, read from its ranges.
+    /// The hints of a canonical split `c` of `text`, noted by the splitter.
     #[inline]
     fn of_split(text: &str, c: &contentline::Canonical) -> Hints {
-        let mut hints = Hints {
-            value: None,
-            tzid: false,
-        };
-        let b = text.as_bytes();
-        for &[n0, n1, v0, v1] in c.params.get(..c.param_count).unwrap_or_default() {
-            // By length first: most names are neither, and a string match would call memcmp.
-            match n1.saturating_sub(n0) {
-                4 if b.get(n0..n1) == Some(b"TZID") => hints.tzid = true,
-                5 if hints.value.is_none() && b.get(n0..n1) == Some(b"VALUE") => {
-                    hints.value = Some(ValueType::from_name(text.get(v0..v1).unwrap_or_default()))
-                }
-                _ => {}
-            }
+        Hints {
+            value: c
+                .value
+                .map(|(from, to)| ValueType::from_name(text.get(from..to).unwrap_or_default())),
+            tzid: c.tzid,
         }
-        hints
     }
 }
 
