@@ -6,9 +6,9 @@
 //! resource with an href, a `getetag` and about 2 KB of `calendar-data`, in CDATA with raw CRLF
 //! or as escaped text with `&#13;` for each CR.
 //!
-//! `cargo run --release -p dav-xml --example decode_count -- [RESPONSES] [cdata|escaped]
+//! `cargo run --release -p dav-xml --example decode_count -- [RESPONSES] [cdata|escaped|lf]
 //! [whole|owned|stream|floor] [REPEAT]` (`owned`: `Multistatus::decode_owned` of a copy of
-//! the document made before each run). Only the decoding runs inside `decode_count::run`, so
+//! the document made before each run; `lf`: the CDATA document with LF line ends). Only the decoding runs inside `decode_count::run`, so
 //! `valgrind --tool=callgrind --toggle-collect='decode_count::run*'` counts it alone; `floor` is
 //! the benchmark's floor (a UTF-8 check and a bare quick-xml event loop).
 
@@ -203,11 +203,17 @@ fn run_floor(body: &[u8]) -> Found {
 fn main() {
     let mut args = std::env::args().skip(1);
     let responses = args.next().and_then(|n| n.parse().ok()).unwrap_or(1_000);
-    let escaped = args.next().as_deref() == Some("escaped");
+    let variant = args.next();
+    let escaped = variant.as_deref() == Some("escaped");
+    // `lf`: the CDATA document with LF line ends, nothing to normalise.
+    let lf = variant.as_deref() == Some("lf");
     let mode = args.next().unwrap_or_else(|| "whole".to_owned());
     // Repetitions, for a rough wall-time look on a quiet machine (instruction counts decide).
     let repeat: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(1);
-    let body = document(responses, escaped);
+    let mut body = document(responses, escaped);
+    if lf {
+        body.retain(|&b| b != b'\r');
+    }
     let mut times = Vec::with_capacity(repeat);
     let mut found = Found::default();
     for _ in 0..repeat.max(1) {
