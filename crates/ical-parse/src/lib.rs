@@ -8,7 +8,9 @@
 //!   order and written back; values are kept as read (typed views parse them on demand), so
 //!   `parse -> write -> parse` is the identity and canonical input is reproduced byte for byte.
 //! - **Borrowing**: the model borrows from the input (`Cow<'a, str>`); only folded lines and
-//!   RFC 6868-escaped parameter values are copied. [`Calendar::into_owned`] detaches it.
+//!   RFC 6868-escaped parameter values are copied. A canonical line's parameters are kept as
+//!   the text they were read from and decoded the first time they are looked at as a slice
+//!   ([`Parameters`]). [`Calendar::into_owned`] detaches it.
 //! - **Strict or lenient** ([`Mode`]): strict follows RFC 5545's grammar, including how often
 //!   §3.6 lets each property occur (UID and DTSTAMP exactly once in VEVENT, VTODO, VJOURNAL
 //!   and VFREEBUSY, PRODID and VERSION in VCALENDAR, no second SUMMARY, what each VALARM
