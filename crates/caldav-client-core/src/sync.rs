@@ -3,7 +3,8 @@
 //! The ladder, per calendar:
 //!
 //! 1. `DAV:sync-collection` from the stored token (or the empty token for a first sync), paged
-//!    while the server truncates with 507 (RFC 6578 §3.6);
+//!    while the server truncates with 507 (RFC 6578 §3.6); a calendar's first sync asks for
+//!    every member's data in that one answer ([`InitialFetch::Inline`], below);
 //! 2. on an invalid token (403, 409 or 412 with `DAV:valid-sync-token`, 410, or a 5xx on a
 //!    token: RFC 6578 §3.2), one full resync from the empty token, diffed against the known
 //!    state so that deletions are found;
@@ -15,6 +16,33 @@
 //!    small ones several in flight; a batch refused with 413 is halved; hrefs a multiget leaves
 //!    out are asked again, then reported as missing; servers that refuse multiget are read
 //!    with GET.
+//!
+//! # The first sync in one answer
+//!
+//! RFC 6578 §3.2 lets a `sync-collection` request ask for any property of the members, so a
+//! first sync ([`InitialFetch::Inline`], the default) asks the empty token for `getetag` and
+//! `CALDAV:calendar-data` together: the token, the listing and the data in one consistent
+//! answer, with no multiget after it.
+//!
+//! ```text
+//!    <D:prop>
+//!      <D:getetag/>
+//!      <C:calendar-data/>
+//!    </D:prop>
+//! ```
+//!
+//! Measured on 2,000 events over loopback: Radicale answers it in what the listing alone costs
+//! it (0.67-0.84 s against 0.68-0.89 s, and 0.94-1.08 s for a getetag PROPFIND plus one
+//! multiget), Cyrus in 0.10-0.13 s. Where the answer does not serve, the machine falls back
+//! to the listing and multigets: a refusal (`403`, `501`: no sync-collection, the etag
+//! ladder), `507` or a truncated answer, an answer larger than
+//! [`SyncConfig::max_inline_bytes`] (it is dropped: the whole answer is held in memory), a
+//! transport failure of that one request; members the answer gives without data (Xandikos
+//! sends none) are fetched by multiget, the answer serving as their listing. The answer
+//! cannot be checkpointed half-way: a first sync cut off during it fetches it all again, as
+//! it would the one multiget in flight (at most [`SyncConfig::max_inline_bytes`] either way).
+//! It is used only when nothing is known of the calendar: a resumed first sync lists and skips
+//! what it holds.
 //!
 //! A calendar's new token is committed only when its sync is complete, so a sync interrupted
 //! at any point and restarted from the last persisted state ends in the same result. A
@@ -59,6 +87,8 @@ const GETCONTENTLENGTH: QName = QName::from_static(dav_xml::name::DAV, "getconte
 /// The members' properties a listing asks for: what the sync reads, nothing more (each one
 /// costs a server per member: Radicale computes a content type per item).
 const MEMBER_PROPS: [QName; 3] = [GETETAG, RESOURCETYPE, GETCONTENTLENGTH];
+/// What a first sync in one answer asks of every member.
+const INLINE_PROPS: [QName; 3] = [GETETAG, RESOURCETYPE, CALENDAR_DATA];
 
 /// What is known locally about synced calendars: plain data for the caller to persist.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,6 +174,25 @@ pub struct SyncConfig {
     pub max_multiget_bytes: u64,
     /// What a member whose listing gave no `DAV:getcontentlength` is expected to weigh.
     pub estimated_item_bytes: u64,
+    /// How a calendar's first sync fetches its data (default [`InitialFetch::Inline`]).
+    pub initial_fetch: InitialFetch,
+    /// The largest [`InitialFetch::Inline`] answer used, in bytes of (decoded) body; a larger
+    /// one is dropped and the calendar listed and fetched by multigets instead (default
+    /// 16 MiB, as [`SyncConfig::max_multiget_bytes`]).
+    pub max_inline_bytes: u64,
+}
+
+/// How a calendar's first sync (nothing known of it) fetches its members' data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InitialFetch {
+    /// One `sync-collection` REPORT from the empty token asking `getetag` and
+    /// `calendar-data` (see the module docs), falling back to [`InitialFetch::Multiget`]
+    /// where it does not serve.
+    #[default]
+    Inline,
+    /// A listing (etags only), then `calendar-multiget` in batches: each batch a checkpoint.
+    Multiget,
 }
 
 impl SyncConfig {
@@ -161,6 +210,8 @@ impl SyncConfig {
             checkpoints: false,
             max_multiget_bytes: 16 << 20,
             estimated_item_bytes: 2 << 10,
+            initial_fetch: InitialFetch::Inline,
+            max_inline_bytes: 16 << 20,
         }
     }
 
@@ -265,11 +316,20 @@ struct Member {
 
 #[derive(Debug, Clone)]
 enum Purpose {
-    Sync { token: String },
+    Sync {
+        token: String,
+    },
+    /// The first sync in one answer: the empty token, members with their data.
+    SyncInline,
     Ctag,
     Etags,
-    Multiget { keys: Vec<String>, round: usize },
-    Get { key: String },
+    Multiget {
+        keys: Vec<String>,
+        round: usize,
+    },
+    Get {
+        key: String,
+    },
 }
 
 impl Purpose {
@@ -516,6 +576,13 @@ impl Machine for SyncMachine {
         }
         match answer {
             Ok(response) => run.on_response(&self.config, purpose, response),
+            // The one answer of a first sync may be what broke (too large, too slow): the
+            // listing and multigets ask for less at a time.
+            Err(_) if matches!(purpose, Purpose::SyncInline) => {
+                run.queue.push_back(Purpose::Sync {
+                    token: String::new(),
+                });
+            }
             Err(failure) => run.fail(Error::Transport {
                 message: failure.message,
             }),
@@ -685,9 +752,16 @@ impl Run {
                 Some(token) => run.queue.push_back(Purpose::Sync { token }),
                 None if !quirks.empty_sync_token_rejected => {
                     run.full = true;
-                    run.queue.push_back(Purpose::Sync {
-                        token: String::new(),
-                    });
+                    let nothing_known = run.old.items.is_empty() && run.old.resume.is_none();
+                    run.queue.push_back(
+                        if nothing_known && config.initial_fetch == InitialFetch::Inline {
+                            Purpose::SyncInline
+                        } else {
+                            Purpose::Sync {
+                                token: String::new(),
+                            }
+                        },
+                    );
                 }
                 None => run.start_listing(quirks),
             }
@@ -748,6 +822,14 @@ impl Run {
                 &headers,
                 body::sync_collection(token, &MEMBER_PROPS),
             ),
+            // Never minimal: the data is the point, as in a multiget.
+            Purpose::SyncInline => dav_request(
+                report,
+                &self.url,
+                Some(Depth::Zero),
+                &[xml_content_type()],
+                body::sync_collection("", &INLINE_PROPS),
+            ),
             Purpose::Ctag => dav_request(
                 propfind,
                 &self.url,
@@ -789,6 +871,7 @@ impl Run {
     ) {
         match purpose {
             Purpose::Sync { token } => self.on_sync(config, &token, &response),
+            Purpose::SyncInline => self.on_sync_inline(config, response),
             Purpose::Ctag => self.on_ctag(config, &response),
             Purpose::Etags => self.on_etags(config, &response),
             Purpose::Multiget { keys, round } => self.on_multiget(config, keys, round, response),
@@ -914,6 +997,101 @@ impl Run {
         }
     }
 
+    /// The answer to [`Purpose::SyncInline`]: used whole, or dropped for the listing path.
+    fn on_sync_inline(&mut self, config: &SyncConfig, response: http::Response<Bytes>) {
+        let status = response.status();
+        let fall_back = |run: &mut Self| {
+            run.queue.push_back(Purpose::Sync {
+                token: String::new(),
+            });
+        };
+        if status != StatusCode::MULTI_STATUS {
+            if matches!(status.as_u16(), 401 | 403 | 404 | 405 | 501) {
+                // No sync-collection here (or no access): what the plain request would meet.
+                self.on_sync(config, "", &response);
+            } else {
+                fall_back(self);
+            }
+            return;
+        }
+        let too_large =
+            u64::try_from(response.body().len()).map_or(true, |n| n > config.max_inline_bytes);
+        if too_large {
+            fall_back(self);
+            return;
+        }
+        // The body is ours: decoded in place, the calendar data not copied out of it.
+        let Ok(ms) = Multistatus::decode_owned(response.into_body()) else {
+            fall_back(self);
+            return;
+        };
+        let Some(new_token) = ms.sync_token.clone().filter(|t| !t.is_empty()) else {
+            fall_back(self);
+            return;
+        };
+        let mut members = BTreeMap::new();
+        let mut fetched = BTreeMap::new();
+        for entry in &ms.responses {
+            for href in &entry.hrefs {
+                let Some(k) = self.member_key(config, href) else {
+                    continue;
+                };
+                if k == self.key {
+                    if entry.status == Some(StatusCode::INSUFFICIENT_STORAGE) {
+                        // Truncated (RFC 6578 §3.6): paging is the listing's business.
+                        fall_back(self);
+                        return;
+                    }
+                    continue;
+                }
+                if entry.propstats.is_empty()
+                    || entry.status.is_some_and(|s| !s.is_success())
+                    || is_collection(entry)
+                    || k.ends_with('/')
+                {
+                    continue;
+                }
+                let etag = text_prop(entry, GETETAG);
+                let data = (entry
+                    .prop_status(&CALENDAR_DATA)
+                    .is_none_or(|s| s.is_success()))
+                .then(|| entry.prop(&CALENDAR_DATA).map(|d| d.text().into_owned()))
+                .flatten()
+                .filter(|d| !d.trim().is_empty());
+                if let (Some(etag), Some(data)) = (etag.clone(), data) {
+                    let item = Item {
+                        href: href.clone(),
+                        etag,
+                        data,
+                    };
+                    fetched.insert(k.clone(), item);
+                }
+                members.insert(
+                    k,
+                    Member {
+                        href: href.clone(),
+                        etag,
+                        size: None,
+                    },
+                );
+                if members.len() > config.max_items {
+                    self.fail(Error::LimitExceeded {
+                        what: "members per calendar",
+                    });
+                    return;
+                }
+            }
+        }
+        self.members = members;
+        if config.checkpoints {
+            self.batch
+                .extend(fetched.iter().map(|(k, item)| (k.clone(), item.clone())));
+        }
+        self.fetched = fetched;
+        self.token = Some(new_token);
+        self.start_fetch(config);
+    }
+
     fn on_ctag(&mut self, config: &SyncConfig, response: &http::Response<Bytes>) {
         if response.status() != StatusCode::MULTI_STATUS {
             self.fail(status_error(&self.url, response));
@@ -994,6 +1172,8 @@ impl Run {
         let wanted: BTreeMap<String, Member> = self
             .members
             .iter()
+            // What the listing itself delivered (a first sync in one answer) is not asked again.
+            .filter(|(k, _)| !self.fetched.contains_key(*k))
             .filter(|(k, m)| match (self.old.items.get(*k), &m.etag) {
                 (Some(known), Some(etag)) => known.etag != *etag,
                 _ => true,

@@ -3,7 +3,7 @@
 //! (`DAV:getcontentlength`, 413).
 
 use caldav_client_core::QuirkProfile;
-use caldav_client_core::sync::{SyncConfig, SyncMachine, SyncState};
+use caldav_client_core::sync::{InitialFetch, SyncConfig, SyncMachine, SyncState};
 use dav_xml::{Element, QName};
 use test_support::{Driven, Server, drive, drive_with};
 
@@ -12,7 +12,10 @@ use crate::sync::event;
 const CAL: &str = "/cal/";
 
 fn config(quirks: QuirkProfile) -> SyncConfig {
-    SyncConfig::new("http://cal.example/".parse().unwrap(), vec![CAL.into()]).with_quirks(quirks)
+    let mut config = SyncConfig::new("http://cal.example/".parse().unwrap(), vec![CAL.into()])
+        .with_quirks(quirks);
+    config.initial_fetch = InitialFetch::Multiget;
+    config
 }
 
 fn answer(status: u16, body: String) -> http::Response<bytes::Bytes> {

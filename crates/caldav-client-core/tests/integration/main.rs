@@ -4,6 +4,7 @@
 
 mod batching;
 mod bootstrap;
+mod inline;
 mod probe;
 mod quirks;
 mod schedule;

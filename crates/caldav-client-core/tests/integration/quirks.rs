@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use caldav_client_core::bootstrap::{BootstrapConfig, BootstrapMachine};
-use caldav_client_core::sync::{SyncConfig, SyncMachine, SyncMethod, SyncState};
+use caldav_client_core::sync::{InitialFetch, SyncConfig, SyncMachine, SyncMethod, SyncState};
 use caldav_client_core::write::{WriteConfig, WriteMachine, WriteOutcome, WriteRequest};
 use caldav_client_core::{Error, InvalidSyncToken, QuirkProfile};
 use caldav_model::filter::Filter;
@@ -122,10 +122,9 @@ fn multiget_omissions_are_checked_with_get() {
             server.put(CAL, &format!("{name}.ics"), &event(name, name));
         }
         let quirks = with(|q| q.multiget_omits_missing = omits);
-        let mut machine = SyncMachine::new(
-            SyncConfig::new(base(), vec![CAL.into()]).with_quirks(quirks),
-            SyncState::default(),
-        );
+        let mut config = SyncConfig::new(base(), vec![CAL.into()]).with_quirks(quirks);
+        config.initial_fetch = InitialFetch::Multiget;
+        let mut machine = SyncMachine::new(config, SyncState::default());
         let outcome = drive(&mut machine, &mut server).unwrap();
         let changes = outcome.calendars[0].result.clone().unwrap();
         assert_eq!(changes.added.len(), 2, "omits_missing = {omits}");

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use caldav_client_core::sync::{
-    ChangeSet, SyncConfig, SyncMachine, SyncMethod, SyncOutcome, SyncState,
+    ChangeSet, InitialFetch, SyncConfig, SyncMachine, SyncMethod, SyncOutcome, SyncState,
 };
 use caldav_client_core::{Machine, Output, QuirkProfile};
 use test_support::{Driven, Server, ServerQuirks, drive, drive_with};
@@ -18,8 +18,13 @@ pub(crate) fn event(uid: &str, summary: &str) -> String {
     )
 }
 
+/// The ladder's tests fetch by listing and multigets; the first sync in one answer has its own
+/// tests (`inline.rs`).
 fn config(quirks: QuirkProfile) -> SyncConfig {
-    SyncConfig::new("http://cal.example/".parse().unwrap(), vec![CAL.into()]).with_quirks(quirks)
+    let mut config = SyncConfig::new("http://cal.example/".parse().unwrap(), vec![CAL.into()])
+        .with_quirks(quirks);
+    config.initial_fetch = InitialFetch::Multiget;
+    config
 }
 
 fn run(server: &mut Server, state: SyncState, quirks: QuirkProfile) -> (ChangeSet, SyncState) {

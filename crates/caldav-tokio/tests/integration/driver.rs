@@ -403,3 +403,103 @@ async fn chain_on_cyrus() {
 async fn chain_on_sabredav() {
     bootstrap_list_sync("sabredav", "/").await;
 }
+
+// --- a first sync in one answer (client-core's `InitialFetch::Inline`) and its fallbacks.
+
+/// A first sync of a 3-event calendar on `server`, recorded: `expected` are the requests it
+/// takes there (method and whether the body asks for calendar data), then a change and an
+/// incremental sync from the token the first one stored.
+async fn first_sync_in_one_answer(server: &str, home: &str, expected: &[(&str, bool)]) {
+    let upper = server.to_ascii_uppercase();
+    let base = var(&format!("CALDAV_TEST_{upper}_URL"));
+    let mut config = HttpConfig::default();
+    config.allow_plain_http_credentials = true;
+    if var(&format!("CALDAV_TEST_{upper}_AUTH")) != "none" {
+        config = config.with_credentials(Credentials::password(
+            var(&format!("CALDAV_TEST_{upper}_USER")),
+            var(&format!("CALDAV_TEST_{upper}_PASSWORD")),
+        ));
+    }
+    let setup = HttpClient::new(config.clone()).unwrap();
+    let path = seeded_calendar(&setup, &base, home, 3).await;
+    let recorder = Recorder::new(&format!("alice {server} inline")).unwrap();
+    config.recorder = Some(recorder.clone());
+    let driver = Driver::new(HttpClient::new(config).unwrap());
+    let sync_config = || SyncConfig::new(base.parse().unwrap(), vec![Href::new(path.clone())]);
+    let mut first = Core(SyncMachine::new(sync_config(), SyncState::default()));
+    let outcome = driver.run(&mut first).await.unwrap().unwrap();
+    let changes = outcome.calendars[0].result.as_ref().unwrap();
+    assert_eq!(changes.added.len(), 3, "{server}: {changes:?}");
+    assert!(changes.missing.is_empty(), "{server}: {changes:?}");
+    assert!(
+        changes
+            .added
+            .iter()
+            .all(|i| i.data.contains("BEGIN:VEVENT") && !i.etag.is_empty()),
+        "{server}"
+    );
+    let exchanges = caldav_trace::Trace::parse(&recorder.log())
+        .unwrap()
+        .into_exchanges();
+    let made: Vec<(String, bool)> = exchanges
+        .iter()
+        .map(|e| {
+            let body = String::from_utf8_lossy(e.request.body());
+            (
+                e.request.method().to_string(),
+                body.contains("calendar-data"),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, bool)> = expected
+        .iter()
+        .map(|(m, d)| ((*m).to_owned(), *d))
+        .collect();
+    assert_eq!(made, expected, "{server}");
+
+    let state = first.0.into_state();
+    let uid = unique("late");
+    let put = Request::put(format!("{}{path}{uid}.ics", base.trim_end_matches('/')))
+        .header("Content-Type", "text/calendar; charset=utf-8")
+        .body(Bytes::from(event(&uid)))
+        .unwrap();
+    assert!(setup.send(put).await.unwrap().status().is_success());
+    let mut next = Core(SyncMachine::new(sync_config(), state));
+    let outcome = driver.run(&mut next).await.unwrap().unwrap();
+    let changes = outcome.calendars[0].result.as_ref().unwrap();
+    assert_eq!(changes.added.len(), 1, "{server}: {changes:?}");
+    assert!(changes.changed.is_empty() && changes.deleted.is_empty());
+    remove_calendar(&setup, &base, &path).await;
+}
+
+#[tokio::test]
+async fn first_sync_in_one_answer_on_radicale() {
+    first_sync_in_one_answer("radicale", "/alice/", &[("REPORT", true)]).await;
+}
+
+#[tokio::test]
+async fn first_sync_in_one_answer_on_cyrus() {
+    first_sync_in_one_answer("cyrus", "/dav/calendars/user/alice/", &[("REPORT", true)]).await;
+}
+
+#[tokio::test]
+async fn first_sync_on_xandikos_fetches_the_data_it_left_out() {
+    // Xandikos answers the sync-collection, calendar-data in a 404 propstat: a multiget follows.
+    first_sync_in_one_answer(
+        "xandikos",
+        "/user/calendars/",
+        &[("REPORT", true), ("REPORT", true)],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn first_sync_on_sabredav_falls_back_to_the_etag_ladder() {
+    // SabreDAV 1.8 has no sync-collection: 403, then a getetag PROPFIND and a multiget.
+    first_sync_in_one_answer(
+        "sabredav",
+        "/calendars/alice/",
+        &[("REPORT", true), ("PROPFIND", false), ("REPORT", true)],
+    )
+    .await;
+}
