@@ -3,7 +3,7 @@
 #![no_main]
 
 use caldav_client_core::QuirkProfile;
-use caldav_client_core::sync::{SyncConfig, SyncMachine, SyncState};
+use caldav_client_core::sync::{InitialFetch, SyncConfig, SyncMachine, SyncState};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
     quirks.sync_collection = flags & 1 == 0;
     quirks.empty_sync_token_rejected = flags & 2 != 0;
     quirks.multiget = flags & 4 == 0;
-    quirks.multiget_batch_size = usize::from(flags >> 5) + 1;
+    quirks.multiget_batch_size = usize::from(flags >> 6) + 1;
     let state = if flags & 8 != 0 {
         test_support::fuzz::known_state()
     } else {
@@ -26,8 +26,12 @@ fuzz_target!(|data: &[u8]| {
     } else {
         vec![calendar.into()]
     };
-    let config =
+    let mut config =
         SyncConfig::new("https://cal.example/".parse().unwrap(), calendars).with_quirks(quirks);
+    // A first sync in one answer (the default) or by listing and multigets.
+    if flags & 32 != 0 {
+        config.initial_fetch = InitialFetch::Multiget;
+    }
     let mut machine = SyncMachine::new(config, state);
     let _ = test_support::fuzz::drive_bytes(&mut machine, rest);
 });

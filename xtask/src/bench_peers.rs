@@ -557,13 +557,101 @@ struct FloorRun {
     sent: u64,
 }
 
-/// One Depth:1 getetag PROPFIND, then calendar-multiget of every href in batches of `batch`,
-/// over one kept-alive connection; nothing parsed beyond the hrefs. With `token`, a Depth:0
-/// PROPFIND of the collection's `DAV:sync-token` first: what a client that wants its next
-/// sync to be incremental must also learn.
-fn floor(target: &Target, path: &str, batch: usize, token: bool) -> Result<FloorRun> {
+/// Which raw-HTTP fetch a floor row makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FloorKind {
+    /// A Depth:1 getetag PROPFIND, then multigets of `batch` hrefs; with `token`, a Depth:0
+    /// sync-token PROPFIND first.
+    Multiget { batch: usize, token: bool },
+    /// A Depth:0 sync-token PROPFIND, then one `calendar-query` (VEVENT, no other filter)
+    /// asking getetag + calendar-data: every item in one answer, no listing.
+    Query,
+    /// One `sync-collection` REPORT from the empty token asking getetag + calendar-data
+    /// (RFC 6578 §3.2 allows any property): token and data in one consistent answer.
+    SyncCollection,
+}
+
+impl FloorKind {
+    const ALL: [Self; 5] = [
+        Self::Multiget {
+            batch: EVENTS,
+            token: false,
+        },
+        Self::Multiget {
+            batch: 100,
+            token: false,
+        },
+        Self::Multiget {
+            batch: EVENTS,
+            token: true,
+        },
+        Self::Query,
+        Self::SyncCollection,
+    ];
+}
+
+/// The sync-token PROPFIND of the token floors.
+const TOKEN_PROPFIND: &[u8] = b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:propfind \
+    xmlns:D=\"DAV:\"><D:prop><D:sync-token/></D:prop></D:propfind>";
+
+/// One fetch of a whole calendar by `kind`, over one kept-alive connection; nothing parsed
+/// beyond the hrefs (the multiget floors) and a count of the events.
+fn floor(target: &Target, path: &str, kind: FloorKind) -> Result<FloorRun> {
     let began = Instant::now();
     let mut client = target.client();
+    let xml = [("Content-Type", "application/xml")];
+    let one_answer = match kind {
+        FloorKind::Multiget { .. } => None,
+        FloorKind::Query => {
+            let answer = client.send(
+                "PROPFIND",
+                path,
+                &[("Depth", "0"), ("Content-Type", "application/xml")],
+                TOKEN_PROPFIND,
+            )?;
+            if answer.status != 207 {
+                bail!("PROPFIND {path} for its sync-token: {}", answer.status);
+            }
+            Some(client.send(
+                "REPORT",
+                path,
+                &[("Depth", "1"), ("Content-Type", "application/xml")],
+                b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<C:calendar-query xmlns:D=\"DAV:\" \
+                  xmlns:C=\"urn:ietf:params:xml:ns:caldav\"><D:prop><D:getetag/><C:calendar-data/>\
+                  </D:prop><C:filter><C:comp-filter name=\"VCALENDAR\"><C:comp-filter \
+                  name=\"VEVENT\"/></C:comp-filter></C:filter></C:calendar-query>",
+            )?)
+        }
+        FloorKind::SyncCollection => Some(client.send(
+            "REPORT",
+            path,
+            &xml,
+            b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:sync-collection xmlns:D=\"DAV:\" \
+              xmlns:C=\"urn:ietf:params:xml:ns:caldav\"><D:sync-token/><D:sync-level>1\
+              </D:sync-level><D:prop><D:getetag/><C:calendar-data/></D:prop>\
+              </D:sync-collection>",
+        )?),
+    };
+    if let Some(answer) = one_answer {
+        let text = String::from_utf8_lossy(&answer.body);
+        if answer.status != 207 {
+            bail!("REPORT {path} ({kind:?}): {}", answer.status);
+        }
+        if kind == FloorKind::SyncCollection && !text.contains("sync-token>") {
+            bail!("REPORT {path} (sync-collection): no sync-token in the answer");
+        }
+        return Ok(FloorRun {
+            seconds: began.elapsed().as_secs_f64(),
+            items: text.matches("BEGIN:VEVENT").count(),
+            requests: client.requests,
+            connections: client.connections,
+            received: client.received,
+            sent: client.sent,
+        });
+    }
+    let FloorKind::Multiget { batch, token } = kind else {
+        bail!("unreachable floor kind {kind:?}");
+    };
     if token {
         let answer = client.send(
             "PROPFIND",
@@ -621,11 +709,11 @@ fn floor(target: &Target, path: &str, batch: usize, token: bool) -> Result<Floor
     })
 }
 
-fn floor_row(target: &Target, calendar: &Calendar<'_>, batch: usize, token: bool) -> Result<Row> {
+fn floor_row(target: &Target, calendar: &Calendar<'_>, kind: FloorKind) -> Result<Row> {
     let mut runs = Vec::new();
     let mut last = None;
     for _ in 0..REPS {
-        let run = floor(target, &calendar.path, batch, token)?;
+        let run = floor(target, &calendar.path, kind)?;
         if run.items != EVENTS {
             bail!("floor fetched {} events, expected {EVENTS}", run.items);
         }
@@ -638,12 +726,24 @@ fn floor_row(target: &Target, calendar: &Calendar<'_>, batch: usize, token: bool
         last = Some(run);
     }
     let last = last.context("no floor run")?;
-    let label = match (batch >= EVENTS, token) {
-        (true, false) => "floor: PROPFIND + 1 multiget".to_owned(),
-        (true, true) => "floor + token: PROPFIND sync-token, PROPFIND + 1 multiget".to_owned(),
-        (false, _) => format!("floor: PROPFIND + multigets of {batch}"),
+    let label = match kind {
+        FloorKind::Multiget { batch, token } => match (batch >= EVENTS, token) {
+            (true, false) => "floor: PROPFIND + 1 multiget".to_owned(),
+            (true, true) => "floor + token: PROPFIND sync-token, PROPFIND + 1 multiget".to_owned(),
+            (false, _) => format!("floor: PROPFIND + multigets of {batch}"),
+        },
+        FloorKind::Query => {
+            "floor + token, one answer: PROPFIND sync-token, calendar-query with data".to_owned()
+        }
+        FloorKind::SyncCollection => {
+            "floor + token, one answer: sync-collection with data".to_owned()
+        }
     };
-    let propfinds = 1 + u64::from(token);
+    let propfinds = match kind {
+        FloorKind::Multiget { token, .. } => 1 + u64::from(token),
+        FloorKind::Query => 1,
+        FloorKind::SyncCollection => 0,
+    };
     Ok(Row {
         contender: label,
         runs,
@@ -654,6 +754,7 @@ fn floor_row(target: &Target, calendar: &Calendar<'_>, batch: usize, token: bool
                 ("REPORT".to_owned(), last.requests - propfinds),
             ]
             .into_iter()
+            .filter(|(_, n)| *n > 0)
             .collect(),
             sent: last.sent,
             received: last.received,
@@ -676,13 +777,14 @@ pub(crate) fn fetch() -> Result<()> {
         let calendar = Calendar::make(&target, EVENTS)?;
         let scratch = Scratch::new("fetch")?;
         let mut rows = Vec::new();
-        for (batch, token) in [(EVENTS, false), (100, false), (EVENTS, true)] {
-            rows.push(floor_row(&target, &calendar, batch, token)?);
+        for kind in FloorKind::ALL {
+            rows.push(floor_row(&target, &calendar, kind)?);
         }
 
-        // Ours: the driver running the sync machine, nothing written; with client-core's
-        // defaults (on loopback no gzip asked, as the floor), with one multiget of everything
-        // and one request in flight, and with the defaults but gzip asked all the same.
+        // Ours: the driver running the sync machine, nothing written; with the defaults (one
+        // sync-collection answer with the data; on loopback no gzip asked, as the floor); with
+        // a listing and multigets instead, as cut by default and as one multiget of
+        // everything; and with the defaults but gzip asked all the same.
         for variant in DriverVariant::ALL {
             rows.push(driver_row(&sync_fetch, &target, &calendar, variant)?);
         }
@@ -757,7 +859,10 @@ pub(crate) fn fetch() -> Result<()> {
 enum DriverVariant {
     /// client-core's and caldav-tokio's defaults.
     Defaults,
-    /// `multiget_batch_size` = every event, one request in flight: one multiget.
+    /// A listing, then multigets as the machine cuts them (`InitialFetch::Multiget`).
+    Multigets,
+    /// A listing, then `multiget_batch_size` = every event, one request in flight: one
+    /// multiget.
     OneMultiget,
     /// The defaults, but compressed answers asked for even on loopback
     /// (`Compression::Always`): what gzip costs the server.
@@ -765,7 +870,12 @@ enum DriverVariant {
 }
 
 impl DriverVariant {
-    const ALL: [Self; 3] = [Self::Defaults, Self::OneMultiget, Self::Gzip];
+    const ALL: [Self; 4] = [
+        Self::Defaults,
+        Self::Multigets,
+        Self::OneMultiget,
+        Self::Gzip,
+    ];
 }
 
 /// caldav-tokio's `sync_fetch` example: the driver running the sync machine, nothing written.
@@ -784,8 +894,14 @@ fn driver_row(
             .env("CALDAV_PASSWORD", &target.password);
         match variant {
             DriverVariant::Defaults => {}
+            DriverVariant::Multigets => {
+                command.env("SYNC_FETCH_MULTIGET", "1");
+            }
             DriverVariant::OneMultiget => {
-                command.arg(EVENTS.to_string()).arg("1");
+                command
+                    .arg(EVENTS.to_string())
+                    .arg("1")
+                    .env("SYNC_FETCH_MULTIGET", "1");
             }
             DriverVariant::Gzip => {
                 command.env("SYNC_FETCH_GZIP", "1");
@@ -816,8 +932,11 @@ fn driver_row(
         DriverVariant::Defaults => {
             "ours: caldav-tokio driver + client-core sync machine".to_owned()
         }
+        DriverVariant::Multigets => {
+            "ours, listing then multigets (`InitialFetch::Multiget`)".to_owned()
+        }
         DriverVariant::OneMultiget => {
-            format!("ours, as above with multiget_batch_size = {EVENTS}, 1 in flight")
+            format!("ours, listing then multiget_batch_size = {EVENTS}, 1 in flight")
         }
         DriverVariant::Gzip => "ours, as above with gzip asked (`Compression::Always`)".to_owned(),
     };

@@ -38,11 +38,14 @@
 //! ladder), `507` or a truncated answer, an answer larger than
 //! [`SyncConfig::max_inline_bytes`] (it is dropped: the whole answer is held in memory), a
 //! transport failure of that one request; members the answer gives without data (Xandikos
-//! sends none) are fetched by multiget, the answer serving as their listing. The answer
-//! cannot be checkpointed half-way: a first sync cut off during it fetches it all again, as
-//! it would the one multiget in flight (at most [`SyncConfig::max_inline_bytes`] either way).
-//! It is used only when nothing is known of the calendar: a resumed first sync lists and skips
-//! what it holds.
+//! sends none) are fetched by multiget, the answer serving as their listing. It is used only
+//! when nothing is known of the calendar: a resumed first sync lists and skips what it holds.
+//!
+//! The answer cannot be checkpointed half-way: a first sync cut off during it fetches it all
+//! again. So [`SyncConfig::with_checkpoints`] picks [`InitialFetch::Multiget`], where each
+//! batch is a checkpoint (a CLI killed in its first sync resumes without fetching again what
+//! it saved); a caller that checkpoints and prefers the one answer sets
+//! [`SyncConfig::initial_fetch`] back.
 //!
 //! A calendar's new token is committed only when its sync is complete, so a sync interrupted
 //! at any point and restarted from the last persisted state ends in the same result. A
@@ -174,7 +177,8 @@ pub struct SyncConfig {
     pub max_multiget_bytes: u64,
     /// What a member whose listing gave no `DAV:getcontentlength` is expected to weigh.
     pub estimated_item_bytes: u64,
-    /// How a calendar's first sync fetches its data (default [`InitialFetch::Inline`]).
+    /// How a calendar's first sync fetches its data (default [`InitialFetch::Inline`];
+    /// [`SyncConfig::with_checkpoints`] picks [`InitialFetch::Multiget`]).
     pub initial_fetch: InitialFetch,
     /// The largest [`InitialFetch::Inline`] answer used, in bytes of (decoded) body; a larger
     /// one is dropped and the calendar listed and fetched by multigets instead (default
@@ -215,10 +219,15 @@ impl SyncConfig {
         }
     }
 
-    /// The same configuration with checkpoints on (see [`SyncMachine::poll_checkpoint`]).
+    /// The same configuration with checkpoints on (see [`SyncMachine::poll_checkpoint`]), and
+    /// first syncs fetched by [`InitialFetch::Multiget`]: a caller that persists progress gets
+    /// a checkpoint per multiget batch, where one answer holding the whole calendar could not
+    /// be checkpointed half-way. Set [`SyncConfig::initial_fetch`] after this to choose
+    /// otherwise.
     #[must_use]
     pub fn with_checkpoints(mut self) -> Self {
         self.checkpoints = true;
+        self.initial_fetch = InitialFetch::Multiget;
         self
     }
 

@@ -9,7 +9,9 @@
 //! `MULTIGET_BATCH` is the quirk profile's cap on hrefs per multiget, `IN_FLIGHT` the requests
 //! in flight (driver and sync machine). Compressed answers are asked for as the client's
 //! default decides ([`caldav_tokio::Compression::Auto`]: not on loopback); `SYNC_FETCH_GZIP`
-//! set asks for them anyway, `SYNC_FETCH_IDENTITY` set never.
+//! set asks for them anyway, `SYNC_FETCH_IDENTITY` set never. The first sync is one
+//! `sync-collection` answer with the data (client-core's default, `InitialFetch::Inline`);
+//! with `SYNC_FETCH_MULTIGET` set, a listing then multigets (`InitialFetch::Multiget`).
 //!
 //! Prints one JSON line: items fetched, requests, wire bytes and seconds of the run (the
 //! client is made before the clock starts; the process's own start-up is not in `seconds`).
@@ -17,7 +19,7 @@
 use std::time::Instant;
 
 use caldav_client_core::quirks::QuirkProfile;
-use caldav_client_core::sync::{SyncConfig, SyncMachine, SyncState};
+use caldav_client_core::sync::{InitialFetch, SyncConfig, SyncMachine, SyncState};
 use caldav_tokio::{Core, Credentials, Driver, HttpClient, HttpConfig};
 use dav_xml::Href;
 
@@ -47,6 +49,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let driver = Driver::new(HttpClient::new(config)?).with_max_in_flight(in_flight);
     let mut sync = SyncConfig::new(base.parse()?, vec![Href::new(path)]).with_quirks(quirks);
     sync.max_in_flight = in_flight;
+    if std::env::var_os("SYNC_FETCH_MULTIGET").is_some() {
+        sync.initial_fetch = InitialFetch::Multiget;
+    }
     let mut machine = Core(SyncMachine::new(sync, SyncState::default()));
     let start = Instant::now();
     let outcome = driver

@@ -332,9 +332,11 @@ fn a_failure_after_the_fallback_is_reported() {
 
 #[test]
 fn the_one_answer_is_one_checkpoint() {
-    let (_, kinds, mut machine) = first_sync(config().with_checkpoints(), 4, || {
-        answer(207, members(4, |_| true, TOKEN))
-    });
+    let mut config = config().with_checkpoints();
+    assert_eq!(config.initial_fetch, InitialFetch::Multiget);
+    config.initial_fetch = InitialFetch::Inline;
+    let (_, kinds, mut machine) =
+        first_sync(config, 4, || answer(207, members(4, |_| true, TOKEN)));
     assert_eq!(kinds, [Kind::Inline]);
     let checkpoint = machine.poll_checkpoint().unwrap();
     assert_eq!(checkpoint.items.len(), 4);

@@ -438,7 +438,7 @@ async fn first_sync_in_one_answer(server: &str, home: &str, expected: &[(&str, b
             .all(|i| i.data.contains("BEGIN:VEVENT") && !i.etag.is_empty()),
         "{server}"
     );
-    let exchanges = caldav_trace::Trace::parse(&recorder.log())
+    let exchanges = caldav_trace::Trace::parse(recorder.log())
         .unwrap()
         .into_exchanges();
     let made: Vec<(String, bool)> = exchanges
