@@ -34,9 +34,9 @@ pub(crate) struct Rules {
     /// How many of `once` are REQUIRED.
     required: usize,
     /// Pairs that MUST NOT occur together (both in `once`).
-    exclusive: &'static [(&'static str, &'static str)],
+    exclusive: &'static [Pair],
     /// Pairs where the first, when present, needs the second (both in `once`).
-    needs: &'static [(&'static str, &'static str)],
+    needs: &'static [Pair],
     /// Sub-components of which at least one is REQUIRED (empty: none is).
     one_of_components: &'static [&'static str],
     /// How to name them in an error.
@@ -62,6 +62,70 @@ const fn by_len(once: &[&str]) -> [u32; MAX_NAME] {
 }
 
 /// A component's properties seen so far that [`Rules::once`] lists: one bit each.
+/// Two property names of a rule and their bits in the rule's `once` (found when the crate
+/// is built, not for every component closed).
+pub(crate) struct Pair {
+    first: &'static str,
+    second: &'static str,
+    bits: (u32, u32),
+}
+
+/// The pairs `names` with their bits in `once`.
+#[allow(clippy::indexing_slicing)] // evaluated at compile time: out of bounds fails the build
+const fn pairs<const N: usize>(
+    once: &[&str],
+    names: [(&'static str, &'static str); N],
+) -> [Pair; N] {
+    const fn same(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+    const fn bit(once: &[&str], name: &str) -> u32 {
+        let mut i = 0;
+        while i < once.len() {
+            if same(once[i], name) {
+                return 1 << i;
+            }
+            i += 1;
+        }
+        0
+    }
+    let mut out = [const {
+        Pair {
+            first: "",
+            second: "",
+            bits: (0, 0),
+        }
+    }; N];
+    let mut i = 0;
+    while i < N {
+        let (first, second) = names[i];
+        let bits = (bit(once, first), bit(once, second));
+        // A name outside `once` would make the rule never apply: refused when building.
+        assert!(
+            bits.0 != 0 && bits.1 != 0,
+            "a pair names a property outside `once`"
+        );
+        out[i] = Pair {
+            first,
+            second,
+            bits,
+        };
+        i += 1;
+    }
+    out
+}
+
 #[derive(Copy, Clone, Default)]
 pub(crate) struct Seen(u32);
 
@@ -123,7 +187,7 @@ impl Rules {
         seen: Seen,
         mut children: impl Iterator<Item = &'n str>,
     ) -> Vec<Violation> {
-        let has = |name: &str| seen.0 & self.bit(name) != 0;
+        let has = |bit: u32| seen.0 & bit != 0;
         let mut out = Vec::new();
         let required = self.once.get(..self.required).unwrap_or_default();
         let all = (1u32 << required.len()) - 1;
@@ -134,14 +198,14 @@ impl Rules {
                 }
             }
         }
-        for (first, second) in self.needs {
-            if has(first) && !has(second) {
-                out.push(Violation::Missing(second));
+        for pair in self.needs {
+            if has(pair.bits.0) && !has(pair.bits.1) {
+                out.push(Violation::Missing(pair.second));
             }
         }
-        for (first, second) in self.exclusive {
-            if has(first) && has(second) {
-                out.push(Violation::Exclusive(first, second));
+        for pair in self.exclusive {
+            if has(pair.bits.0) && has(pair.bits.1) {
+                out.push(Violation::Exclusive(pair.first, pair.second));
             }
         }
         if !self.one_of_components.is_empty()
@@ -183,7 +247,7 @@ static VEVENT: Rules = Rules {
     once: VEVENT_ONCE,
     by_len: by_len(VEVENT_ONCE),
     required: 2,
-    exclusive: &[("DTEND", "DURATION")],
+    exclusive: &pairs(VEVENT_ONCE, [("DTEND", "DURATION")]),
     needs: &[],
     one_of_components: NO_COMPONENTS,
     components_named: "",
@@ -218,8 +282,8 @@ static VTODO: Rules = Rules {
     once: VTODO_ONCE,
     by_len: by_len(VTODO_ONCE),
     required: 2,
-    exclusive: &[("DUE", "DURATION")],
-    needs: &[("DURATION", "DTSTART")],
+    exclusive: &pairs(VTODO_ONCE, [("DUE", "DURATION")]),
+    needs: &pairs(VTODO_ONCE, [("DURATION", "DTSTART")]),
     one_of_components: NO_COMPONENTS,
     components_named: "",
 };
@@ -330,7 +394,10 @@ static VALARM: Rules = Rules {
     by_len: by_len(VALARM_ONCE),
     required: 2,
     exclusive: &[],
-    needs: &[("DURATION", "REPEAT"), ("REPEAT", "DURATION")],
+    needs: &pairs(
+        VALARM_ONCE,
+        [("DURATION", "REPEAT"), ("REPEAT", "DURATION")],
+    ),
     one_of_components: NO_COMPONENTS,
     components_named: "",
 };
@@ -359,8 +426,8 @@ static VAVAILABILITY: Rules = Rules {
     once: VAVAILABILITY_ONCE,
     by_len: by_len(VAVAILABILITY_ONCE),
     required: 2,
-    exclusive: &[("DTEND", "DURATION")],
-    needs: &[("DURATION", "DTSTART")],
+    exclusive: &pairs(VAVAILABILITY_ONCE, [("DTEND", "DURATION")]),
+    needs: &pairs(VAVAILABILITY_ONCE, [("DURATION", "DTSTART")]),
     one_of_components: NO_COMPONENTS,
     components_named: "",
 };
@@ -386,7 +453,7 @@ static AVAILABLE: Rules = Rules {
     once: AVAILABLE_ONCE,
     by_len: by_len(AVAILABLE_ONCE),
     required: 3,
-    exclusive: &[("DTEND", "DURATION")],
+    exclusive: &pairs(AVAILABLE_ONCE, [("DTEND", "DURATION")]),
     needs: &[],
     one_of_components: NO_COMPONENTS,
     components_named: "",
@@ -495,8 +562,11 @@ mod tests {
             assert!(rules.once.len() <= 32 && rules.required < 32);
             assert!(rules.required <= rules.once.len());
             let pairs = rules.exclusive.iter().chain(rules.needs);
-            for name in pairs.flat_map(|(a, b)| [a, b]) {
-                assert!(rules.once.contains(name), "{name}");
+            for pair in pairs {
+                for (name, bit) in [(pair.first, pair.bits.0), (pair.second, pair.bits.1)] {
+                    assert!(rules.once.contains(&name), "{name}");
+                    assert_eq!(bit, rules.bit(name), "{name}");
+                }
             }
         }
     }

@@ -567,6 +567,11 @@ impl<'a> Parser<'a> {
             }
         }
         match self.stack.last_mut() {
+            // The first child gets room for one (an event's alarm), not the four of a
+            // `Vec`'s first growth.
+            Some(parent) if parent.component.components.is_empty() => {
+                parent.component.components = vec![component];
+            }
             Some(parent) => parent.component.components.push(component),
             None => self.root.components.push(component),
         }
