@@ -25,7 +25,7 @@ use caldav_tokio::{Drive, Step};
 use clap::ValueEnum;
 use dav_xml::Href;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -46,6 +46,9 @@ pub(crate) enum OnConflict {
 
 /// How many items are written or uploaded between two saves of the state.
 const BATCH: usize = 50;
+
+/// How many server items not delivered by a checkpoint are written between two saves.
+const CHECKPOINT_ITEMS: usize = 500;
 
 /// Progress: a bar on a terminal, plain lines otherwise.
 struct Progress {
@@ -77,8 +80,12 @@ impl Progress {
     }
 
     fn tick(&self) {
+        self.advance(1);
+    }
+
+    fn advance(&self, n: usize) {
         if let Some(bar) = &self.bar {
-            bar.inc(1);
+            bar.inc(n as u64);
         }
     }
 
@@ -166,11 +173,18 @@ struct Run<'a> {
     pending: vdir::Pending,
     /// The digest of the state on disk, when known.
     saved: Option<Vec<u8>>,
+    /// Per calendar key, the item files in its folder: scanned once at the start and kept up
+    /// to date, so that naming a new item asks no file system.
+    present: BTreeMap<String, BTreeSet<String>>,
+    /// Written and recorded items that no saved state claims yet: the last checkpoint's,
+    /// when the machine was done with it (the final save claims them).
+    unsaved: bool,
 }
 
 impl Run<'_> {
     fn save(&mut self) -> Result<()> {
         self.since_save = 0;
+        self.unsaved = false;
         // The files first, then the state that claims them.
         self.pending.flush()?;
         vdir::save_state_if_changed(&self.root, &self.state, &mut self.saved)
@@ -204,7 +218,15 @@ impl Run<'_> {
         let copy = vdir::unique_name(&format!("{stem}-conflict.ics"), &|n| dir.join(n).exists());
         self.pending
             .write(&dir.join(&copy), with_new_uid(local).as_bytes())?;
+        self.present_in(dir).insert(copy.clone());
         Ok(copy)
+    }
+
+    /// The item files known to be in the calendar folder `dir`.
+    fn present_in(&mut self, dir: &Path) -> &mut BTreeSet<String> {
+        self.present
+            .entry(dir.to_string_lossy().into_owned())
+            .or_default()
     }
 
     /// Applies the server's changes to one calendar folder.
@@ -229,9 +251,10 @@ impl Run<'_> {
         let total = items.len() + changes.deleted.len();
         self.progress
             .start(&format!("{folder}: from server"), total);
-        for item in items {
-            self.apply_item(key, &dir, &folder, item, local, tally)?;
-            self.counted()?;
+        for chunk in items.chunks(CHECKPOINT_ITEMS) {
+            self.apply_items(key, &dir, &folder, chunk, local, tally)?;
+            self.progress.advance(chunk.len());
+            self.save()?;
         }
         for href in &changes.deleted {
             let record = self.record(key)?;
@@ -252,6 +275,7 @@ impl Run<'_> {
                 _ => {
                     local.remove(&file);
                     self.pending.remove(&dir.join(&file))?;
+                    self.present_in(&dir).remove(&file);
                     self.record(key)?.remove(&file);
                     tally.down_deleted += 1;
                 }
@@ -261,40 +285,100 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn apply_item(
+    /// Applies the server's `items` to the calendar folder `dir`: decides each item's file,
+    /// writes them (several at once), records them.
+    fn apply_items(
         &mut self,
         key: &str,
         dir: &Path,
         folder: &str,
-        item: &Item,
+        items: &[&Item],
         local: &mut BTreeMap<String, LocalChange>,
         tally: &mut Tally,
     ) -> Result<()> {
-        let record = self.record(key)?;
+        let mut todo: Vec<&Item> = items.to_vec();
+        // A retry only follows a file that appeared under a new item's name during the sync.
+        for _ in 0..8 {
+            let mut writes = Vec::with_capacity(todo.len());
+            let mut of = Vec::with_capacity(todo.len());
+            for item in &todo {
+                if let Some((write, known)) =
+                    self.plan_item(key, dir, folder, item, local, tally)?
+                {
+                    writes.push(write);
+                    of.push((*item, known));
+                }
+            }
+            let records = self.pending.write_items(dir, &writes)?;
+            let mut again = Vec::new();
+            for ((write, (item, known)), record) in writes.into_iter().zip(of).zip(records) {
+                let Some(record) = record else {
+                    again.push(item);
+                    continue;
+                };
+                if known {
+                    tally.down_changed += 1;
+                } else {
+                    tally.down_new += 1;
+                }
+                self.record(key)?.insert(write.file, record);
+            }
+            if again.is_empty() {
+                return Ok(());
+            }
+            todo = again;
+        }
+        bail!("no free file name for new items in {}", dir.display())
+    }
+
+    /// Decides what the server's `item` does to its file: the write (and whether the item
+    /// was known), or `None` when nothing is written (our own upload coming back, or a
+    /// conflict left alone).
+    fn plan_item<'i>(
+        &mut self,
+        key: &str,
+        dir: &Path,
+        folder: &str,
+        item: &'i Item,
+        local: &mut BTreeMap<String, LocalChange>,
+        tally: &mut Tally,
+    ) -> Result<Option<(vdir::ItemWrite<'i>, bool)>> {
+        let present = self
+            .present
+            .entry(dir.to_string_lossy().into_owned())
+            .or_default();
+        let record = self
+            .state
+            .calendars
+            .get(key)
+            .with_context(|| format!("no record of {key}"))?;
         let known = record.file_for_href(&item.href).map(str::to_owned);
-        let file = match &known {
+        let (file, fresh) = match &known {
             Some(file) => {
                 if record.items.get(file).is_some_and(|r| r.etag == item.etag) {
                     // Our own upload coming back: the file already holds it.
-                    return Ok(());
+                    return Ok(None);
                 }
-                file.clone()
+                (file.clone(), false)
             }
             None => {
                 let wanted = vdir::name_from_href(item.href.as_str(), true);
-                let path = dir.join(&wanted);
                 // A file written by a run that was killed before saving the state.
                 let same = !record.items.contains_key(&wanted)
-                    && std::fs::read_to_string(&path).is_ok_and(|d| same_data(&d, &item.data));
+                    && present.contains(&wanted)
+                    && std::fs::read_to_string(dir.join(&wanted))
+                        .is_ok_and(|d| same_data(&d, &item.data));
                 if same {
-                    wanted
+                    (wanted, false)
                 } else {
-                    vdir::unique_name(&wanted, &|n| {
-                        record.items.contains_key(n) || dir.join(n).exists()
-                    })
+                    let name = vdir::unique_name(&wanted, &|n| {
+                        record.items.contains_key(n) || present.contains(n)
+                    });
+                    (name, true)
                 }
             }
         };
+        present.insert(file.clone());
         let path = dir.join(&file);
         match local.get(&file) {
             Some(LocalChange::Edited { .. }) => {
@@ -304,7 +388,7 @@ impl Run<'_> {
                 if !same_data(&mine, &item.data) {
                     self.conflict(tally, folder, &file, "changed on the server and here");
                     if self.on_conflict == OnConflict::Report {
-                        return Ok(());
+                        return Ok(None);
                     }
                     let copy = self.keep_local_copy(dir, &file, &mine)?;
                     local.insert(copy.clone(), LocalChange::Created { file: copy });
@@ -323,20 +407,14 @@ impl Run<'_> {
             }
             None => {}
         }
-        let new = self.pending.write_item(
-            dir,
-            &file,
-            item.href.as_str(),
-            &item.etag,
-            item.data.as_bytes(),
-        )?;
-        if known.is_some() {
-            tally.down_changed += 1;
-        } else {
-            tally.down_new += 1;
-        }
-        self.record(key)?.insert(file, new);
-        Ok(())
+        let write = vdir::ItemWrite {
+            file,
+            href: item.href.as_str(),
+            etag: &item.etag,
+            data: item.data.as_bytes(),
+            fresh,
+        };
+        Ok(Some((write, known.is_some())))
     }
 
     /// Uploads one calendar's local changes.
@@ -542,6 +620,9 @@ struct Checkpointing<'r, 's> {
     delivered: BTreeMap<String, BTreeMap<String, String>>,
     /// A local failure (disk full, permissions) that stopped the run.
     error: Option<anyhow::Error>,
+    /// What the machine said right after the last answer (polled early to learn whether it
+    /// is done), for the driver's next [`Drive::step`].
+    next: Option<Step<RequestId, Result<SyncOutcome, caldav_client_core::Error>>>,
 }
 
 impl Checkpointing<'_, '_> {
@@ -558,18 +639,27 @@ impl Checkpointing<'_, '_> {
     }
 
     fn apply_checkpoints(&mut self) -> Result<()> {
+        let done = matches!(self.next, Some(Step::Done(_)));
         while let Some(checkpoint) = self.machine.poll_checkpoint() {
             let key = checkpoint.calendar.canonical();
             let folder = self.run.record(&key)?.folder.clone();
             let dir = vdir::calendar_dir(&self.run.root, &folder);
             let local = self.local.entry(key.clone()).or_default();
             let tally = self.tallies.entry(key.clone()).or_default();
+            let items: Vec<&Item> = checkpoint.items.iter().collect();
+            self.run
+                .apply_items(&key, &dir, &folder, &items, local, tally)?;
             let delivered = self.delivered.entry(key.clone()).or_default();
             for item in &checkpoint.items {
-                self.run
-                    .apply_item(&key, &dir, &folder, item, local, tally)?;
                 delivered.insert(item.href.canonical(), item.etag.clone());
-                self.run.progress.tick();
+            }
+            self.run.progress.advance(items.len());
+            if done {
+                // The machine is done: its state is the final one, which the outcome's
+                // processing keeps only once it is applied; the save that follows claims
+                // these files (one flush and one state write less at the end of a sync).
+                self.run.unsaved = true;
+                continue;
             }
             // The files first, then the state that claims them.
             if let Some(calendar) = self.machine.state().calendars.get(&key) {
@@ -585,6 +675,16 @@ impl Checkpointing<'_, '_> {
         }
         Ok(())
     }
+
+    /// The machine's next output as a driver step.
+    fn poll_step(&mut self) -> Step<RequestId, Result<SyncOutcome, caldav_client_core::Error>> {
+        use caldav_client_core::{Machine as _, Output};
+        match self.machine.poll() {
+            Output::Http { id, request } => Step::Http { id, request },
+            Output::Done(result) => Step::Done(result),
+            _ => Step::Wait,
+        }
+    }
 }
 
 impl Drive for Checkpointing<'_, '_> {
@@ -592,11 +692,9 @@ impl Drive for Checkpointing<'_, '_> {
     type Outcome = Result<SyncOutcome, caldav_client_core::Error>;
 
     fn step(&mut self) -> Step<RequestId, Self::Outcome> {
-        use caldav_client_core::{Machine as _, Output};
-        match self.machine.poll() {
-            Output::Http { id, request } => Step::Http { id, request },
-            Output::Done(result) => Step::Done(result),
-            _ => Step::Wait,
+        match self.next.take() {
+            Some(step) => step,
+            None => self.poll_step(),
         }
     }
 
@@ -609,6 +707,7 @@ impl Drive for Checkpointing<'_, '_> {
         self.machine
             .handle_response(id, response)
             .map_err(|e| e.to_string())?;
+        self.next = Some(self.poll_step());
         self.drain()
     }
 
@@ -620,6 +719,7 @@ impl Drive for Checkpointing<'_, '_> {
                 caldav_client_core::TransportFailure::new(error.to_string()),
             )
             .map_err(|e| e.to_string())?;
+        self.next = Some(self.poll_step());
         self.drain()
     }
 }
@@ -737,7 +837,7 @@ async fn sync_in(
 ) -> Result<Pass> {
     std::fs::create_dir_all(root).with_context(|| format!("creating {}", root.display()))?;
     let mut state = vdir::load_state(root)?;
-    let mut saved = root
+    let saved = root
         .join(vdir::STATE_FILE)
         .is_file()
         .then(|| vdir::state_digest(&state))
@@ -771,6 +871,8 @@ async fn sync_in(
 
     // Folders and local changes, before the server's changes touch anything.
     let mut local_changes: BTreeMap<String, BTreeMap<String, LocalChange>> = BTreeMap::new();
+    let mut present = BTreeMap::new();
+    let mut pending = vdir::Pending::new(root);
     for (href, calendar) in &chosen {
         let key = href.canonical();
         if !state.calendars.contains_key(&key) {
@@ -792,17 +894,20 @@ async fn sync_in(
             .context("calendar record vanished")?;
         let dir = vdir::calendar_dir(root, &record.folder);
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        vdir::write_meta(&dir, "displayname", &calendar.name())?;
+        vdir::write_meta(&mut pending, &dir, "displayname", &calendar.name())?;
         if let Some(color) = &calendar.color {
-            vdir::write_meta(&dir, "color", color)?;
+            vdir::write_meta(&mut pending, &dir, "color", color)?;
         }
-        let changes = vdir::local_changes(&dir, record)?
+        let (changes, files) = vdir::scan(&dir, record)?;
+        let changes = changes
             .into_iter()
             .map(|c| (c.file().to_owned(), c))
             .collect();
         local_changes.insert(key, changes);
+        present.insert(dir.to_string_lossy().into_owned(), files);
     }
-    vdir::save_state_if_changed(root, &state, &mut saved)?;
+    // Not saved yet: nothing on disk depends on the new records until the first batch, whose
+    // save carries them (and the discovery) along.
 
     let hrefs: Vec<Href> = chosen.iter().map(|(href, _)| href.clone()).collect();
     let machine = SyncMachine::new(
@@ -818,8 +923,10 @@ async fn sync_in(
         on_conflict,
         progress: Progress::new(),
         since_save: 0,
-        pending: vdir::Pending::new(root),
+        pending,
         saved,
+        present,
+        unsaved: false,
     };
     run.progress.start("from server", 0);
     let mut driven = Checkpointing {
@@ -829,20 +936,55 @@ async fn sync_in(
         tallies: BTreeMap::new(),
         delivered: BTreeMap::new(),
         error: None,
+        next: None,
     };
     let result = session.driver.run(&mut driven).await;
     if let Some(error) = driven.error.take() {
         return Err(error);
     }
-    let outcome = result
-        .map_err(|e| anyhow!("sync: {e}"))?
-        .map_err(|e| crate::remote::core_error("sync", e))?;
     let Checkpointing {
         machine,
-        mut tallies,
+        tallies,
         delivered,
         ..
     } = driven;
+    let finished = finish(
+        &mut run,
+        &chosen,
+        result,
+        machine,
+        tallies,
+        delivered,
+        &mut local_changes,
+        from_cache,
+    )
+    .await;
+    if run.unsaved {
+        // Whatever happened after the last checkpoint, what it wrote is claimed.
+        let saved = run.save();
+        if finished.is_ok() {
+            saved?;
+        }
+    }
+    finished
+}
+
+/// What follows the sync machine's run: its outcome applied to each folder, the local
+/// changes uploaded, the summary printed.
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    run: &mut Run<'_>,
+    chosen: &[(Href, KnownCalendar)],
+    result: Result<Result<SyncOutcome, caldav_client_core::Error>, caldav_tokio::Error>,
+    machine: SyncMachine,
+    mut tallies: BTreeMap<String, Tally>,
+    delivered: BTreeMap<String, BTreeMap<String, String>>,
+    local_changes: &mut BTreeMap<String, BTreeMap<String, LocalChange>>,
+    from_cache: bool,
+) -> Result<Pass> {
+    let outcome = result
+        .map_err(|e| anyhow!("sync: {e}"))?
+        .map_err(|e| crate::remote::core_error("sync", e))?;
     let new_sync_state = machine.into_state();
     if from_cache
         && outcome
@@ -890,15 +1032,17 @@ async fn sync_in(
             run.state.sync.calendars.insert(key.clone(), cal.clone());
         }
         run.save()?;
-        match run.upload(&key, href, local, &mut tally).await {
-            Ok(()) => {}
-            Err(error) => {
-                run.save()?;
-                run.progress.finish();
-                return Err(error);
+        if !local.is_empty() {
+            match run.upload(&key, href, local, &mut tally).await {
+                Ok(()) => {}
+                Err(error) => {
+                    run.save()?;
+                    run.progress.finish();
+                    return Err(error);
+                }
             }
+            run.save()?;
         }
-        run.save()?;
         summaries.push((calendar.name(), tally));
     }
     run.progress.finish();
