@@ -7,9 +7,11 @@
 //!
 //! 1. generate the whole stream without decoding it (the baseline);
 //! 2. generate it again and stream it through `StreamDecoder`;
-//! 3. for comparison, build the document whole and decode it with `Multistatus::decode`.
+//! 3. for comparison, build the document whole and decode it with `Multistatus::decode`
+//!    (with a second argument `owned`: hand it to `Multistatus::decode_owned` instead).
 //!
-//! Run with `cargo run --release -p caldav-benches --example stream_peak -- [cdata|escaped]`.
+//! Run with `cargo run --release -p caldav-benches --example stream_peak -- [cdata|escaped]
+//! [owned]`.
 
 #![allow(clippy::unwrap_used)]
 
@@ -53,6 +55,7 @@ fn main() {
         Some("escaped") => Escaping::Entities,
         _ => Escaping::Cdata,
     };
+    let owned = std::env::args().nth(2).as_deref() == Some("owned");
     let start = peak_kib();
 
     let mut checksum = 0usize;
@@ -76,7 +79,11 @@ fn main() {
     let streamed = peak_kib();
 
     let whole = xml::multistatus(RESPONSES, escaping);
-    let decoded = Multistatus::decode(&whole).unwrap();
+    let decoded = if owned {
+        Multistatus::decode_owned(whole).unwrap()
+    } else {
+        Multistatus::decode(&whole).unwrap()
+    };
     assert_eq!(decoded.responses.len(), RESPONSES);
     let whole_peak = peak_kib();
 
@@ -91,7 +98,8 @@ fn main() {
         streamed.saturating_sub(baseline)
     );
     println!(
-        "  after Multistatus::decode whole:   {whole_peak} KiB (+{} KiB over the baseline)",
+        "  after Multistatus::{} whole: {whole_peak} KiB (+{} KiB over the baseline)",
+        if owned { "decode_owned" } else { "decode" },
         whole_peak.saturating_sub(baseline)
     );
 }
