@@ -195,8 +195,10 @@ fn parse_input<'a>(
         lenient: options.mode == Mode::Lenient,
         limits: options.limits,
         warnings: Vec::new(),
-        stack: Vec::new(),
-        properties: Vec::new(),
+        stack: Vec::with_capacity(4),
+        // Room for the properties of a usual component and its parent from the start: a
+        // small object (a CalDAV resource) would otherwise grow the buffer three times.
+        properties: Vec::with_capacity((input.len() / 32).clamp(4, 64)),
         root: Calendar::default(),
         components: 0,
         forgiven: Vec::new(),
@@ -567,10 +569,12 @@ impl<'a> Parser<'a> {
             }
         }
         match self.stack.last_mut() {
-            // The first child gets room for one (an event's alarm), not the four of a
-            // `Vec`'s first growth.
-            Some(parent) if parent.component.components.is_empty() => {
-                parent.component.components = vec![component];
+            // The first child gets room for two (an event's alarm; a calendar's VTIMEZONE and
+            // event; STANDARD and DAYLIGHT), not the four of a `Vec`'s first growth.
+            Some(parent) if parent.component.components.capacity() == 0 => {
+                let mut children = Vec::with_capacity(2);
+                children.push(component);
+                parent.component.components = children;
             }
             Some(parent) => parent.component.components.push(component),
             None => self.root.components.push(component),
