@@ -9,7 +9,8 @@
 //! 4. The state is saved after every batch, so a killed run resumes: every multiget answer is
 //!    a checkpoint of the sync machine, whose items are written to their files before the
 //!    state that claims them is saved, and a restarted run fetches only what no checkpoint
-//!    delivered. A file written but not recorded is adopted when its content equals the
+//!    delivered. A batch's files are written and flushed by a thread of their own while the
+//!    next multiget is in flight; its state is saved when the next answer arrives. A file written but not recorded is adopted when its content equals the
 //!    server's, an upload whose answer was lost is adopted when the server holds the same
 //!    data.
 //!
@@ -122,6 +123,48 @@ struct Tally {
     up_deleted: usize,
     conflicts: usize,
     errors: usize,
+}
+
+/// Where one server item goes (see [`Run::plan_item`]).
+#[derive(Debug)]
+struct Plan {
+    /// The item's index in its batch.
+    index: usize,
+    /// Its file's name.
+    file: String,
+    /// A new name: written only if no file took it meanwhile.
+    fresh: bool,
+    /// The item was known (a changed item, not a new one).
+    known: bool,
+}
+
+impl Plan {
+    fn write<'i>(&self, item: &'i Item) -> vdir::ItemWrite<'i> {
+        vdir::ItemWrite {
+            file: self.file.clone(),
+            href: item.href.as_str(),
+            etag: &item.etag,
+            data: item.data.as_bytes(),
+            fresh: self.fresh,
+        }
+    }
+}
+
+/// What a writer thread hands back: the checkpoint's items and the records of their files
+/// (in the order of the plans).
+type Written = Result<(Vec<Item>, Vec<Option<vdir::ItemRecord>>)>;
+
+/// A checkpoint's files, written and flushed by a thread of their own while the next
+/// request is in flight.
+struct Writing {
+    key: String,
+    dir: PathBuf,
+    folder: String,
+    plans: Vec<Plan>,
+    /// The machine's state of the calendar at this checkpoint, saved once the files are
+    /// durable; `None` when the machine was done (the final save claims them).
+    snapshot: Option<caldav_client_core::sync::CalendarState>,
+    thread: std::thread::JoinHandle<Written>,
 }
 
 /// Calendar data compared as iCalendar content: line ends, folding, trailing space and the
@@ -299,36 +342,71 @@ impl Run<'_> {
         let mut todo: Vec<&Item> = items.to_vec();
         // A retry only follows a file that appeared under a new item's name during the sync.
         for _ in 0..8 {
-            let mut writes = Vec::with_capacity(todo.len());
-            let mut of = Vec::with_capacity(todo.len());
-            for item in &todo {
-                if let Some((write, known)) =
-                    self.plan_item(key, dir, folder, item, local, tally)?
-                {
-                    writes.push(write);
-                    of.push((*item, known));
-                }
-            }
+            let plans = self.plan_all(key, dir, folder, &todo, local, tally)?;
+            let writes: Vec<vdir::ItemWrite<'_>> = plans
+                .iter()
+                .filter_map(|p| todo.get(p.index).map(|item| p.write(item)))
+                .collect();
             let records = self.pending.write_items(dir, &writes)?;
-            let mut again = Vec::new();
-            for ((write, (item, known)), record) in writes.into_iter().zip(of).zip(records) {
-                let Some(record) = record else {
-                    again.push(item);
-                    continue;
-                };
-                if known {
-                    tally.down_changed += 1;
-                } else {
-                    tally.down_new += 1;
-                }
-                self.record(key)?.insert(write.file, record);
-            }
+            let again = self.commit(key, &plans, records, tally)?;
             if again.is_empty() {
                 return Ok(());
             }
-            todo = again;
+            todo = again
+                .into_iter()
+                .filter_map(|i| todo.get(i).copied())
+                .collect();
         }
         bail!("no free file name for new items in {}", dir.display())
+    }
+
+    /// [`Run::plan_item`] for each of `items`.
+    fn plan_all(
+        &mut self,
+        key: &str,
+        dir: &Path,
+        folder: &str,
+        items: &[&Item],
+        local: &mut BTreeMap<String, LocalChange>,
+        tally: &mut Tally,
+    ) -> Result<Vec<Plan>> {
+        let mut plans = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            if let Some((write, known)) = self.plan_item(key, dir, folder, item, local, tally)? {
+                plans.push(Plan {
+                    index,
+                    file: write.file,
+                    fresh: write.fresh,
+                    known,
+                });
+            }
+        }
+        Ok(plans)
+    }
+
+    /// Records what `plans` wrote (`records`, in the same order); returns the indexes of the
+    /// items whose fresh name was taken meanwhile, to be planned again.
+    fn commit(
+        &mut self,
+        key: &str,
+        plans: &[Plan],
+        records: Vec<Option<vdir::ItemRecord>>,
+        tally: &mut Tally,
+    ) -> Result<Vec<usize>> {
+        let mut again = Vec::new();
+        for (plan, record) in plans.iter().zip(records) {
+            let Some(record) = record else {
+                again.push(plan.index);
+                continue;
+            };
+            if plan.known {
+                tally.down_changed += 1;
+            } else {
+                tally.down_new += 1;
+            }
+            self.record(key)?.insert(plan.file.clone(), record);
+        }
+        Ok(again)
     }
 
     /// Decides what the server's `item` does to its file: the write (and whether the item
@@ -623,6 +701,8 @@ struct Checkpointing<'r, 's> {
     /// What the machine said right after the last answer (polled early to learn whether it
     /// is done), for the driver's next [`Drive::step`].
     next: Option<Step<RequestId, Result<SyncOutcome, caldav_client_core::Error>>>,
+    /// The last checkpoint's files, being written while the next request is in flight.
+    writing: Option<Writing>,
 }
 
 impl Checkpointing<'_, '_> {
@@ -641,38 +721,105 @@ impl Checkpointing<'_, '_> {
     fn apply_checkpoints(&mut self) -> Result<()> {
         let done = matches!(self.next, Some(Step::Done(_)));
         while let Some(checkpoint) = self.machine.poll_checkpoint() {
+            // One batch in the air at a time: the previous one is durable and claimed first.
+            self.settle()?;
             let key = checkpoint.calendar.canonical();
             let folder = self.run.record(&key)?.folder.clone();
             let dir = vdir::calendar_dir(&self.run.root, &folder);
             let local = self.local.entry(key.clone()).or_default();
             let tally = self.tallies.entry(key.clone()).or_default();
             let items: Vec<&Item> = checkpoint.items.iter().collect();
-            self.run
-                .apply_items(&key, &dir, &folder, &items, local, tally)?;
-            let delivered = self.delivered.entry(key.clone()).or_default();
-            for item in &checkpoint.items {
-                delivered.insert(item.href.canonical(), item.etag.clone());
-            }
-            self.run.progress.advance(items.len());
+            let plans = self
+                .run
+                .plan_all(&key, &dir, &folder, &items, local, tally)?;
+            // With the machine done, its state is the final one, which the outcome's
+            // processing keeps only once it is applied; the final save claims these files.
+            let snapshot = if done {
+                None
+            } else {
+                self.machine.state().calendars.get(&key).cloned()
+            };
+            let jobs: Vec<(usize, String, bool)> = plans
+                .iter()
+                .map(|p| (p.index, p.file.clone(), p.fresh))
+                .collect();
+            let items = checkpoint.items;
+            let root = self.run.root.clone();
+            let target = dir.clone();
+            let thread = std::thread::Builder::new()
+                .name("caldav-writer".to_owned())
+                .spawn(move || -> Written {
+                    let writes: Vec<vdir::ItemWrite<'_>> = jobs
+                        .iter()
+                        .filter_map(|(index, file, fresh)| {
+                            let item = items.get(*index)?;
+                            Some(vdir::ItemWrite {
+                                file: file.clone(),
+                                href: item.href.as_str(),
+                                etag: &item.etag,
+                                data: item.data.as_bytes(),
+                                fresh: *fresh,
+                            })
+                        })
+                        .collect();
+                    let mut pending = vdir::Pending::new(&root);
+                    let records = pending.write_items(&target, &writes)?;
+                    pending.flush()?;
+                    drop(writes);
+                    Ok((items, records))
+                })
+                .context("starting a file writer thread")?;
+            self.writing = Some(Writing {
+                key,
+                dir,
+                folder,
+                plans,
+                snapshot,
+                thread,
+            });
             if done {
-                // The machine is done: its state is the final one, which the outcome's
-                // processing keeps only once it is applied; the save that follows claims
-                // these files (one flush and one state write less at the end of a sync).
-                self.run.unsaved = true;
-                continue;
+                self.settle()?;
             }
-            // The files first, then the state that claims them.
-            if let Some(calendar) = self.machine.state().calendars.get(&key) {
-                self.run
-                    .state
-                    .sync
-                    .calendars
-                    .insert(key.clone(), calendar.clone());
-            }
-            self.run.save()?;
-            let count = self.delivered.get(&key).map_or(0, BTreeMap::len);
-            self.run.progress.saved(&folder, count);
         }
+        Ok(())
+    }
+
+    /// Waits for the batch being written, records its files, and saves the state that
+    /// claims them (with the machine done, leaves that to the final save).
+    fn settle(&mut self) -> Result<()> {
+        let Some(writing) = self.writing.take() else {
+            return Ok(());
+        };
+        let (items, records) = writing
+            .thread
+            .join()
+            .map_err(|_| anyhow!("a file writer thread panicked"))??;
+        // The writer's flush of the file system made everything written before it durable.
+        self.run.pending.covered();
+        let key = writing.key;
+        let local = self.local.entry(key.clone()).or_default();
+        let tally = self.tallies.entry(key.clone()).or_default();
+        let again = self.run.commit(&key, &writing.plans, records, tally)?;
+        if !again.is_empty() {
+            // Names a file took while the batch was written: decided again, written here.
+            let retry: Vec<&Item> = again.iter().filter_map(|i| items.get(*i)).collect();
+            self.run
+                .apply_items(&key, &writing.dir, &writing.folder, &retry, local, tally)?;
+        }
+        let delivered = self.delivered.entry(key.clone()).or_default();
+        for item in &items {
+            delivered.insert(item.href.canonical(), item.etag.clone());
+        }
+        self.run.progress.advance(items.len());
+        let Some(snapshot) = writing.snapshot else {
+            self.run.unsaved = true;
+            return Ok(());
+        };
+        // The files first, then the state that claims them.
+        self.run.state.sync.calendars.insert(key.clone(), snapshot);
+        self.run.save()?;
+        let count = self.delivered.get(&key).map_or(0, BTreeMap::len);
+        self.run.progress.saved(&writing.folder, count);
         Ok(())
     }
 
@@ -937,11 +1084,16 @@ async fn sync_in(
         delivered: BTreeMap::new(),
         error: None,
         next: None,
+        writing: None,
     };
     let result = session.driver.run(&mut driven).await;
     if let Some(error) = driven.error.take() {
+        // The batch in the air is finished (its files kept, unclaimed) before the error goes.
+        driven.settle().ok();
         return Err(error);
     }
+    // The last batch is claimed whatever the outcome (a failure after it keeps it).
+    driven.settle()?;
     let Checkpointing {
         machine,
         tallies,

@@ -584,6 +584,16 @@ impl Pending {
         Ok(())
     }
 
+    /// Forgets the pending writes and removals when a flush of the whole file system ran
+    /// after them elsewhere (a batch written and flushed by another thread): on Linux that
+    /// flush made them durable too; elsewhere flushes are per file, and they stay pending.
+    pub(crate) fn covered(&mut self) {
+        if cfg!(target_os = "linux") {
+            self.files.clear();
+            self.dirs.clear();
+        }
+    }
+
     /// One `syncfs` of the folder's file system: files, renames and removals at once.
     #[cfg(target_os = "linux")]
     fn flush_all(&self) -> std::io::Result<()> {
