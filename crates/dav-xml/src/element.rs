@@ -506,18 +506,19 @@ pub(crate) enum Child {
 
 /// Hands the children of a multistatus to `sink` as each one closes, instead of keeping them
 /// in the tree: a whole multistatus is decoded without ever holding the tree of all its
-/// responses, and each `DAV:response` is decoded into a [`Response`] as it is read.
+/// responses, and each `DAV:response` is decoded into a [`Response`] as it is read. The sink
+/// also gets the byte offset in the input just after the child (to size the responses' `Vec`).
 pub(crate) struct Absorb<'a> {
     /// The element whose children are collected: the first one so called in document order.
     /// `None`: the document's root is itself such a child (a segment of the stream decoder).
     name: Option<&'a QName>,
-    sink: &'a mut dyn FnMut(Child),
+    sink: &'a mut dyn FnMut(Child, usize),
     /// Whether the target was seen.
     pub(crate) found: bool,
 }
 
 impl<'a> Absorb<'a> {
-    pub(crate) fn new(name: &'a QName, sink: &'a mut dyn FnMut(Child)) -> Self {
+    pub(crate) fn new(name: &'a QName, sink: &'a mut dyn FnMut(Child, usize)) -> Self {
         Self {
             name: Some(name),
             sink,
@@ -526,7 +527,7 @@ impl<'a> Absorb<'a> {
     }
 
     /// Collects the document's root element itself.
-    pub(crate) fn root(sink: &'a mut dyn FnMut(Child)) -> Self {
+    pub(crate) fn root(sink: &'a mut dyn FnMut(Child, usize)) -> Self {
         Self {
             name: None,
             sink,
@@ -723,6 +724,7 @@ fn build_tokens(
                         element,
                         kind,
                         absorb.as_deref_mut(),
+                        lexer.position(),
                     );
                 } else {
                     stack.push(Open {
@@ -762,6 +764,7 @@ fn build_tokens(
                     open.finish(),
                     kind,
                     absorb.as_deref_mut(),
+                    lexer.position(),
                 );
             }
             Token::Text(raw) => match stack.last_mut() {
@@ -929,6 +932,7 @@ fn attach(
     element: Element,
     kind: Kind,
     absorb: Option<&mut Absorb<'_>>,
+    end: usize,
 ) {
     let parent = stack.last_mut();
     let child = match (kind, parent.as_ref().map(|open| open.kind)) {
@@ -971,7 +975,7 @@ fn attach(
         }
     };
     if let Some(absorb) = absorb {
-        (absorb.sink)(child);
+        (absorb.sink)(child, end);
     }
 }
 

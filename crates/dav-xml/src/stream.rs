@@ -336,7 +336,7 @@ impl StreamDecoder {
                     };
                     let depth = self.scope.depth();
                     let mut child = None;
-                    let mut sink = |finished: Child| child = Some(finished);
+                    let mut sink = |finished: Child, _end: usize| child = Some(finished);
                     let mut absorb = Absorb::root(&mut sink);
                     let built = build_prefix(
                         child_text,
@@ -642,7 +642,7 @@ impl StreamDecoder {
         let mut limits = self.limits.clone();
         limits.max_depth = limits.max_depth.saturating_sub(self.open.len());
         let mut child = None;
-        let mut sink = |finished: Child| child = Some(finished);
+        let mut sink = |finished: Child, _end: usize| child = Some(finished);
         let mut absorb = Absorb::root(&mut sink);
         // The segment's declarations are pushed onto the decoder's own scope and popped again
         // as its elements close; after an error the decoder is done, so a scope left with
