@@ -23,6 +23,7 @@ use crate::element::{
 use crate::error::Error;
 use crate::href::Href;
 use crate::limits::Limits;
+use crate::list::OneOrMany;
 use crate::name::QName;
 use crate::precondition::DavError;
 
@@ -47,8 +48,8 @@ pub struct Multistatus {
 #[non_exhaustive]
 pub struct Response {
     /// The hrefs, as the server sent them (one for a propstat response, one or more for a
-    /// status response).
-    pub hrefs: Vec<Href>,
+    /// status response); a single href is held without an allocation of its own.
+    pub hrefs: OneOrMany<Href>,
     /// The response-level status (a status response, or a 404 for a removed member in a sync
     /// report); `None` when absent or unparsable.
     pub status: Option<StatusCode>,
