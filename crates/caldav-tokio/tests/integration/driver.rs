@@ -8,8 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use caldav_client_core::sync::{SyncConfig, SyncMachine, SyncMethod, SyncState};
 use caldav_tokio::{
-    Core, Credentials, Drive, Driver, Error, HttpClient, HttpConfig, Origin, Recorder, Resolver,
-    Step, replay,
+    Core, Credentials, Drive, Driver, Error, HttpClient, HttpConfig, Origin, Recorder, Step, replay,
 };
 use dav_xml::Href;
 use http::{Request, Response, StatusCode};
@@ -17,18 +16,10 @@ use service_discovery::{DiscoveryMachine, DiscoveryOptions, Verdict};
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpListener;
 
-use crate::env::{ca_pem, dns_server, var};
+use crate::env::{cyrus_tls_config, plain_server_config, var};
 
 fn cyrus_driver() -> Driver {
-    let mut config = HttpConfig::default()
-        .trust_pem(&ca_pem())
-        .unwrap()
-        .with_resolver(Resolver::with_name_servers(&[dns_server()]))
-        .with_credentials(Credentials::password(
-            var("CALDAV_TEST_CYRUS_USER"),
-            var("CALDAV_TEST_CYRUS_PASSWORD"),
-        ));
-    config.webpki_roots = false;
+    let mut config = cyrus_tls_config();
     config.credential_origins = vec![Origin::parse("https://cal.example.test:8443/").unwrap()];
     Driver::new(HttpClient::new(config).unwrap())
 }
@@ -321,15 +312,7 @@ async fn bootstrap_list_sync(server: &str, context: &str) {
     use caldav_client_core::listing::{ListingConfig, ListingMachine};
 
     let upper = server.to_ascii_uppercase();
-    let base = var(&format!("CALDAV_TEST_{upper}_URL"));
-    let mut config = HttpConfig::default();
-    config.allow_plain_http_credentials = true;
-    if var(&format!("CALDAV_TEST_{upper}_AUTH")) != "none" {
-        config = config.with_credentials(Credentials::password(
-            var(&format!("CALDAV_TEST_{upper}_USER")),
-            var(&format!("CALDAV_TEST_{upper}_PASSWORD")),
-        ));
-    }
+    let (base, config) = plain_server_config(server);
     let client = HttpClient::new(config).unwrap();
     let driver = Driver::new(client.clone()).with_max_in_flight(4);
     let base_uri: http::Uri = base.parse().unwrap();
@@ -410,16 +393,7 @@ async fn chain_on_sabredav() {
 /// takes there (method and whether the body asks for calendar data), then a change and an
 /// incremental sync from the token the first one stored.
 async fn first_sync_in_one_answer(server: &str, home: &str, expected: &[(&str, bool)]) {
-    let upper = server.to_ascii_uppercase();
-    let base = var(&format!("CALDAV_TEST_{upper}_URL"));
-    let mut config = HttpConfig::default();
-    config.allow_plain_http_credentials = true;
-    if var(&format!("CALDAV_TEST_{upper}_AUTH")) != "none" {
-        config = config.with_credentials(Credentials::password(
-            var(&format!("CALDAV_TEST_{upper}_USER")),
-            var(&format!("CALDAV_TEST_{upper}_PASSWORD")),
-        ));
-    }
+    let (base, mut config) = plain_server_config(server);
     let setup = HttpClient::new(config.clone()).unwrap();
     let path = seeded_calendar(&setup, &base, home, 3).await;
     let recorder = Recorder::new(&format!("alice {server} inline")).unwrap();

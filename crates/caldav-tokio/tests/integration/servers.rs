@@ -6,7 +6,7 @@ use caldav_tokio::{
 };
 use http::{Request, StatusCode, Version};
 
-use crate::env::{ca_pem, dns_server, var};
+use crate::env::{cyrus_tls_config, dns_server, var};
 
 const PRINCIPAL_BODY: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 <d:propfind xmlns:d="DAV:"><d:prop><d:current-user-principal/></d:prop></d:propfind>"#;
@@ -126,15 +126,7 @@ async fn credentials_refused_over_plain_http_by_default() {
 }
 
 fn cyrus_tls_client(http2: bool) -> HttpClient {
-    let mut config = HttpConfig::default()
-        .trust_pem(&ca_pem())
-        .unwrap()
-        .with_resolver(Resolver::with_name_servers(&[dns_server()]))
-        .with_credentials(Credentials::password(
-            var("CALDAV_TEST_CYRUS_USER"),
-            var("CALDAV_TEST_CYRUS_PASSWORD"),
-        ));
-    config.webpki_roots = false;
+    let mut config = cyrus_tls_config();
     config.http2 = http2;
     HttpClient::new(config).unwrap()
 }
@@ -280,15 +272,7 @@ async fn a_name_that_reached_loopback_is_not_asked_to_compress_again() {
     // cal.example.test resolves (through Knot) to Cyrus on 127.0.0.1: the name alone says
     // nothing, the first connection's address does.
     let recorder = Recorder::new("alice compression").unwrap();
-    let mut config = HttpConfig::default()
-        .trust_pem(&ca_pem())
-        .unwrap()
-        .with_resolver(Resolver::with_name_servers(&[dns_server()]))
-        .with_credentials(Credentials::password(
-            var("CALDAV_TEST_CYRUS_USER"),
-            var("CALDAV_TEST_CYRUS_PASSWORD"),
-        ));
-    config.webpki_roots = false;
+    let mut config = cyrus_tls_config();
     config.http2 = false;
     config.recorder = Some(recorder.clone());
     let client = HttpClient::new(config).unwrap();
