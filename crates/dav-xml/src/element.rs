@@ -938,12 +938,7 @@ fn attach(
     let child = match (kind, parent.as_ref().map(|open| open.kind)) {
         (Kind::PropStat, _) => {
             let propstat = std::mem::take(&mut envelope.propstat);
-            let propstats = &mut envelope.response.propstats;
-            // One propstat is the common case (two when some properties are missing).
-            if propstats.capacity() == 0 {
-                propstats.reserve_exact(1);
-            }
-            propstats.push(propstat);
+            envelope.response.propstats.push(propstat);
             return;
         }
         // Its children went to the propstat as they closed.

@@ -53,8 +53,9 @@ pub struct Response {
     /// The response-level status (a status response, or a 404 for a removed member in a sync
     /// report); `None` when absent or unparsable.
     pub status: Option<StatusCode>,
-    /// The propstats, in document order.
-    pub propstats: Vec<PropStat>,
+    /// The propstats, in document order; a single propstat (the common case) is held without
+    /// an allocation of its own.
+    pub propstats: OneOrMany<PropStat>,
     /// The `DAV:error` conditions, if any.
     pub error: Option<DavError>,
     /// The `DAV:responsedescription`.
