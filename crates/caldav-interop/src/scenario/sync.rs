@@ -194,9 +194,10 @@ async fn sync_collection_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outco
     })?;
     expect("incremental sync", &second, &[&d], &[&b], &[&c])?;
     Ok(Outcome::Pass(format!(
-        "initial: 3 items in {} requests; after another client's add, change and delete: \
-         exactly those, in {} requests",
-        cost1.requests, cost2.requests
+        "initial: 3 items in {}; after another client's add, change and delete: exactly \
+         those, in {}",
+        requests(cost1.requests),
+        requests(cost2.requests)
     )))
 }
 
@@ -312,9 +313,9 @@ async fn invalid_token_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome
     expect("resync", &second, &[&c], &[], &[&a])?;
     if second.method == SyncMethod::FullResync {
         Ok(Outcome::Pass(format!(
-            "token {fake:?} -> {server_said}; full resync in {} requests found exactly the \
-             addition and the deletion",
-            cost.requests
+            "token {fake:?} -> {server_said}; full resync in {} found exactly the addition \
+             and the deletion",
+            requests(cost.requests)
         )))
     } else {
         Ok(Outcome::Pass(format!(
@@ -346,10 +347,10 @@ async fn fallback_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome> {
     let (again, state, cost2) = sync_once(ctx, calendar, state, &quirks).await?;
     expect("unchanged sync", &again, &[], &[], &[])?;
     let unchanged = match again.method {
-        SyncMethod::CtagUnchanged => format!("ctag unchanged, {} request", cost2.requests),
+        SyncMethod::CtagUnchanged => format!("ctag unchanged, {}", requests(cost2.requests)),
         SyncMethod::EtagListing => format!(
-            "no usable CS:getctag, etag listing again in {} requests",
-            cost2.requests
+            "no usable CS:getctag, etag listing again in {}",
+            requests(cost2.requests)
         ),
         other => return Err(Outcome::Fail(format!("unchanged sync by {other:?}"))),
     };
@@ -366,9 +367,10 @@ async fn fallback_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome> {
     })?;
     expect("sync after changes", &third, &[&c], &[&a], &[])?;
     Ok(Outcome::Pass(format!(
-        "etag listing: 2 items in {} requests; {unchanged}; after another client's change \
-         and addition: exactly those, in {} requests",
-        cost1.requests, cost3.requests
+        "etag listing: 2 items in {}; {unchanged}; after another client's change and \
+         addition: exactly those, in {}",
+        requests(cost1.requests),
+        requests(cost3.requests)
     )))
 }
 
@@ -497,10 +499,10 @@ async fn large_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome> {
         format!("second sync got {} items", again.added.len())
     })?;
     let mut note = format!(
-        "{count} events; sync from scratch by {:?}: {} requests, {} kB on the wire ({} kB \
+        "{count} events; sync from scratch by {:?}: {}, {} kB on the wire ({} kB \
          decoded), {:.2} s, again from scratch {:.2} s; filled by {how} in {:.1} s",
         changes.method,
-        cost.requests,
+        requests(cost.requests),
         cost.wire_bytes / 1000,
         cost.decoded_bytes / 1000,
         cost.elapsed.as_secs_f64(),
@@ -517,9 +519,25 @@ async fn large_in(ctx: &Ctx, calendar: &Href) -> Result<Outcome, Outcome> {
     Ok(Outcome::Pass(note))
 }
 
+/// `n` requests, in words: "1 request", "3 requests".
+fn requests(n: usize) -> String {
+    if n == 1 {
+        "1 request".to_owned()
+    } else {
+        format!("{n} requests")
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::bogus;
+    use super::{bogus, requests};
+
+    #[test]
+    fn request_counts_read_as_words() {
+        assert_eq!(requests(1), "1 request");
+        assert_eq!(requests(0), "0 requests");
+        assert_eq!(requests(21), "21 requests");
+    }
 
     #[test]
     fn bogus_tokens_keep_their_shape() {
