@@ -4,9 +4,9 @@ use bytes::Bytes;
 use caldav_tokio::{
     Compression, Credentials, Error, HttpClient, HttpConfig, Received, Recorder, Resolver,
 };
-use http::{Request, StatusCode, Version};
+use http::{Request, Response, StatusCode, Version};
 
-use crate::env::{cyrus_tls_config, dns_server, var};
+use crate::env::{cyrus_tls_config, dns_server, plain_server_config, var};
 
 const PRINCIPAL_BODY: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 <d:propfind xmlns:d="DAV:"><d:prop><d:current-user-principal/></d:prop></d:propfind>"#;
@@ -200,18 +200,9 @@ async fn unknown_name_in_the_test_zone_is_a_dns_error() {
     }
 }
 
-#[tokio::test]
-async fn radicale_gzip_is_decoded() {
+/// An `allprop` PROPFIND of alice's Radicale home with `config`: the 207 answer.
+async fn radicale_allprop(config: HttpConfig) -> Response<Bytes> {
     let url = format!("{}alice/", var("CALDAV_TEST_RADICALE_URL"));
-    let user = (
-        var("CALDAV_TEST_RADICALE_USER"),
-        var("CALDAV_TEST_RADICALE_PASSWORD"),
-    );
-    let mut config = HttpConfig::default()
-        .with_credentials(Credentials::password(user.0.as_str(), user.1.as_str()));
-    config.allow_plain_http_credentials = true;
-    // Radicale is on loopback: only an explicit choice asks it to compress.
-    config.compression = Compression::Always;
     let client = HttpClient::new(config).unwrap();
     let mut request = propfind(&url);
     *request.body_mut() = Bytes::from_static(
@@ -219,6 +210,15 @@ async fn radicale_gzip_is_decoded() {
     );
     let response = client.send(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::MULTI_STATUS);
+    response
+}
+
+#[tokio::test]
+async fn radicale_gzip_is_decoded() {
+    let (_, mut config) = plain_server_config("radicale");
+    // Radicale is on loopback: only an explicit choice asks it to compress.
+    config.compression = Compression::Always;
+    let response = radicale_allprop(config).await;
     let received = response.extensions().get::<Received>().unwrap();
     assert_eq!(received.codings, ["gzip"]);
     assert!(received.wire_bytes < response.body().len());
@@ -240,21 +240,10 @@ fn recorded_requests(recorder: &Recorder) -> Vec<String> {
 
 #[tokio::test]
 async fn radicale_on_loopback_is_not_asked_to_compress() {
-    let url = format!("{}alice/", var("CALDAV_TEST_RADICALE_URL"));
     let recorder = Recorder::new("alice compression").unwrap();
-    let mut config = HttpConfig::default().with_credentials(Credentials::password(
-        var("CALDAV_TEST_RADICALE_USER"),
-        var("CALDAV_TEST_RADICALE_PASSWORD"),
-    ));
-    config.allow_plain_http_credentials = true;
+    let (_, mut config) = plain_server_config("radicale");
     config.recorder = Some(recorder.clone());
-    let client = HttpClient::new(config).unwrap();
-    let mut request = propfind(&url);
-    *request.body_mut() = Bytes::from_static(
-        br#"<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:allprop/></d:propfind>"#,
-    );
-    let response = client.send(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::MULTI_STATUS);
+    let response = radicale_allprop(config).await;
     let received = response.extensions().get::<Received>().unwrap();
     assert!(received.codings.is_empty(), "{:?}", received.codings);
     assert_eq!(received.wire_bytes, response.body().len());
