@@ -773,9 +773,14 @@ pub(crate) fn fetch() -> Result<()> {
     let (caldav, sync_fetch) = our_binaries()?;
     let python = tool(Tool::CaldavPy)?;
     let mut report = String::new();
+    // Every server's folders are kept until the end, as in `vdirsyncer` below: removing one
+    // server's files just before the next server's CLI runs would charge those runs the
+    // file system's cost of allocating inodes next to freshly freed ones.
+    let mut scratches = Vec::new();
     for target in Target::all(&env)? {
         let calendar = Calendar::make(&target, EVENTS)?;
-        let scratch = Scratch::new("fetch")?;
+        scratches.push(Scratch::new(&format!("fetch-{}", target.name))?);
+        let scratch = scratches.last().context("no scratch folder")?;
         let mut rows = Vec::new();
         for kind in FloorKind::ALL {
             rows.push(floor_row(&target, &calendar, kind)?);
