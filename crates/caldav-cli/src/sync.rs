@@ -20,7 +20,9 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use caldav_client_core::RequestId;
-use caldav_client_core::sync::{ChangeSet, Item, SyncConfig, SyncMachine, SyncOutcome};
+use caldav_client_core::sync::{
+    ChangeSet, InitialFetch, Item, SyncConfig, SyncMachine, SyncOutcome,
+};
 use caldav_client_core::write::{WriteConfig, WriteMachine, WriteOutcome, WriteRequest};
 use caldav_tokio::{Drive, Step};
 use clap::ValueEnum;
@@ -706,11 +708,12 @@ struct Checkpointing<'r, 's> {
 }
 
 impl Checkpointing<'_, '_> {
-    fn drain(&mut self) -> Result<(), String> {
+    /// Applies the machine's checkpoints until `keep` are left.
+    fn drain(&mut self, keep: usize) -> Result<(), String> {
         if self.error.is_some() {
             return Err("stopped by a local error".to_owned());
         }
-        if let Err(error) = self.apply_checkpoints() {
+        if let Err(error) = self.apply_checkpoints(keep) {
             let message = format!("{error:#}");
             self.error = Some(error);
             return Err(message);
@@ -718,9 +721,12 @@ impl Checkpointing<'_, '_> {
         Ok(())
     }
 
-    fn apply_checkpoints(&mut self) -> Result<()> {
+    fn apply_checkpoints(&mut self, keep: usize) -> Result<()> {
         let done = matches!(self.next, Some(Step::Done(_)));
-        while let Some(checkpoint) = self.machine.poll_checkpoint() {
+        while self.machine.pending_checkpoints() > keep {
+            let Some(checkpoint) = self.machine.poll_checkpoint() else {
+                break;
+            };
             // One batch in the air at a time: the previous one is durable and claimed first.
             self.settle()?;
             let key = checkpoint.calendar.canonical();
@@ -854,8 +860,12 @@ impl Drive for Checkpointing<'_, '_> {
         self.machine
             .handle_response(id, response)
             .map_err(|e| e.to_string())?;
+        // An answer may bring several checkpoints (an inline first sync's pieces): all but
+        // the last are claimed and saved while the machine cannot yet be done, so a kill
+        // loses at most one piece; the last may ride with the final save.
+        self.drain(1)?;
         self.next = Some(self.poll_step());
-        self.drain()
+        self.drain(0)
     }
 
     fn fail(&mut self, id: RequestId, error: &caldav_tokio::Error) -> Result<(), String> {
@@ -866,8 +876,12 @@ impl Drive for Checkpointing<'_, '_> {
                 caldav_client_core::TransportFailure::new(error.to_string()),
             )
             .map_err(|e| e.to_string())?;
+        // An answer may bring several checkpoints (an inline first sync's pieces): all but
+        // the last are claimed and saved while the machine cannot yet be done, so a kill
+        // loses at most one piece; the last may ride with the final save.
+        self.drain(1)?;
         self.next = Some(self.poll_step());
-        self.drain()
+        self.drain(0)
     }
 }
 
@@ -1058,9 +1072,16 @@ async fn sync_in(
 
     let hrefs: Vec<Href> = chosen.iter().map(|(href, _)| href.clone()).collect();
     let machine = SyncMachine::new(
-        SyncConfig::new(session.base.clone(), hrefs)
-            .with_checkpoints()
-            .with_quirks(session.quirks.clone()),
+        {
+            let mut config = SyncConfig::new(session.base.clone(), hrefs)
+                .with_checkpoints()
+                .with_quirks(session.quirks.clone());
+            // A first sync in one answer, handed out in checkpoints of a multiget batch: a
+            // kill while it arrives costs that one request again, a kill after it at most a
+            // batch (see client-core's `InitialFetch`).
+            config.initial_fetch = InitialFetch::Inline;
+            config
+        },
         state.sync.clone(),
     );
     let mut run = Run {

@@ -41,10 +41,11 @@
 //! sends none) are fetched by multiget, the answer serving as their listing. It is used only
 //! when nothing is known of the calendar: a resumed first sync lists and skips what it holds.
 //!
-//! The answer cannot be checkpointed half-way: a first sync cut off during it fetches it all
-//! again. So [`SyncConfig::with_checkpoints`] picks [`InitialFetch::Multiget`], where each
-//! batch is a checkpoint (a CLI killed in its first sync resumes without fetching again what
-//! it saved); a caller that checkpoints and prefers the one answer sets
+//! With checkpoints, the answer's items are handed out in pieces of a multiget batch, each a
+//! checkpoint; but a first sync cut off while the answer is still arriving fetches it all
+//! again. So [`SyncConfig::with_checkpoints`] picks [`InitialFetch::Multiget`], where no
+//! answer holds more than a batch; a caller that checkpoints and prefers the one answer (the
+//! `caldav` CLI does: it is the fastest first sync, and a kill loses at most one answer) sets
 //! [`SyncConfig::initial_fetch`] back.
 //!
 //! A calendar's new token is committed only when its sync is complete, so a sync interrupted
@@ -53,8 +54,9 @@
 //!
 //! # Checkpoints
 //!
-//! With [`SyncConfig::checkpoints`] on, every applied fetch batch (a multiget answer, or a
-//! GET) is handed out by [`SyncMachine::poll_checkpoint`] as a [`Checkpoint`], and
+//! With [`SyncConfig::checkpoints`] on, every applied fetch batch (a multiget answer, a GET,
+//! or a piece of an inline answer no larger than a multiget batch) is handed out by
+//! [`SyncMachine::poll_checkpoint`] as a [`Checkpoint`], and
 //! [`SyncMachine::state`] then claims its items. A caller writes the items locally, then
 //! persists the state; a machine restarted from that state does not fetch those items again:
 //! the listing (from the last complete token, or a full one) is repeated, and every member
@@ -441,6 +443,15 @@ impl SyncMachine {
         &self.state
     }
 
+    /// How many checkpoints [`SyncMachine::poll_checkpoint`] has yet to hand out. A caller
+    /// that saves after each checkpoint takes all but the last before it polls the machine:
+    /// once the machine is done, its state claims every item it fetched, so the checkpoints
+    /// left then are covered only by the final save.
+    #[must_use]
+    pub fn pending_checkpoints(&self) -> usize {
+        self.checkpoints.len()
+    }
+
     /// The next batch of fetched items, if any (only with [`SyncConfig::checkpoints`]). Call
     /// it after every input until it returns `None`; from the moment a checkpoint is handed
     /// out, [`SyncMachine::state`] claims its items, so apply them before persisting it.
@@ -596,9 +607,18 @@ impl Machine for SyncMachine {
                 message: failure.message,
             }),
         }
-        if !run.batch.is_empty() {
-            self.checkpoints
-                .push_back((index, std::mem::take(&mut run.batch)));
+        // One answer can hold the whole calendar (a first sync's inline answer): handed out
+        // in pieces of a multiget batch, each a checkpoint of its own, a caller that saves
+        // after each loses at most one piece to a kill, as with multigets.
+        let mut batch = std::mem::take(&mut run.batch);
+        let size = self.config.quirks.batch_size();
+        while batch.len() > size {
+            let rest = batch.split_off(size);
+            self.checkpoints.push_back((index, batch));
+            batch = rest;
+        }
+        if !batch.is_empty() {
+            self.checkpoints.push_back((index, batch));
         }
         run.settle(&self.config);
         Ok(())

@@ -1,5 +1,6 @@
 //! Every server command of `caldav`, run as a user runs it, against the real servers.
 
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -670,6 +671,17 @@ pub(crate) struct Relay {
 
 impl Relay {
     pub(crate) fn start(port: u16, target: std::net::SocketAddr) -> Self {
+        Self::start_with_budget(port, target, usize::MAX)
+    }
+
+    /// A relay that forwards at most `budget` bytes from the server, then cuts every
+    /// connection and refuses new ones: a server gone at a set point of a transfer.
+    pub(crate) fn start_with_budget(
+        port: u16,
+        target: std::net::SocketAddr,
+        budget: usize,
+    ) -> Self {
+        let budget = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(budget));
         let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
         let port = listener.local_addr().unwrap().port();
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -687,15 +699,34 @@ impl Relay {
                 let mut list = st.lock().unwrap();
                 list.push(client.try_clone().unwrap());
                 list.push(upstream.try_clone().unwrap());
-                for (mut from, mut to) in [
-                    (client.try_clone().unwrap(), upstream.try_clone().unwrap()),
-                    (upstream, client),
-                ] {
-                    std::thread::spawn(move || {
-                        std::io::copy(&mut from, &mut to).ok();
-                        to.shutdown(std::net::Shutdown::Both).ok();
-                    });
-                }
+                let (mut from, mut to) =
+                    (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    std::io::copy(&mut from, &mut to).ok();
+                    to.shutdown(std::net::Shutdown::Both).ok();
+                });
+                let (budget, stop, all) = (budget.clone(), s.clone(), st.clone());
+                std::thread::spawn(move || {
+                    let (mut from, mut to) = (upstream, client);
+                    let mut buf = vec![0u8; 16 * 1024];
+                    while let Ok(n) = from.read(&mut buf) {
+                        let left = budget.load(Ordering::SeqCst);
+                        let send = n.min(left);
+                        budget.fetch_sub(send, Ordering::SeqCst);
+                        if n == 0 || to.write_all(&buf[..send]).is_err() {
+                            break;
+                        }
+                        if send < n {
+                            // Out of budget: the server is gone, for every connection.
+                            stop.store(true, Ordering::SeqCst);
+                            for stream in all.lock().unwrap().iter() {
+                                stream.shutdown(std::net::Shutdown::Both).ok();
+                            }
+                            break;
+                        }
+                    }
+                    to.shutdown(std::net::Shutdown::Both).ok();
+                });
             }
         });
         Self {

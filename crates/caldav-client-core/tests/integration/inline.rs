@@ -343,6 +343,83 @@ fn the_one_answer_is_one_checkpoint() {
     assert!(machine.poll_checkpoint().is_none());
 }
 
+/// A first sync with checkpoints and the one answer, by batches of `batch`, against the
+/// in-memory server holding `count` events: the machine after that one answer, not yet polled.
+fn inline_answered(count: usize, batch: usize) -> (Server, SyncMachine) {
+    let mut server = Server::new();
+    server.add_calendar(CAL, "cal");
+    for i in 0..count {
+        server.put(CAL, &format!("{i}.ics"), &event(&i.to_string(), "x"));
+    }
+    let mut quirks = caldav_client_core::QuirkProfile::default();
+    quirks.multiget_batch_size = batch;
+    let mut config = config().with_checkpoints().with_quirks(quirks);
+    config.initial_fetch = InitialFetch::Inline;
+    let mut machine = SyncMachine::new(config, SyncState::default());
+    let Output::Http { id, request } = machine.poll() else {
+        panic!("a first request")
+    };
+    assert_eq!(kind(&request), Kind::Inline);
+    machine.handle_response(id, server.handle(request)).unwrap();
+    (server, machine)
+}
+
+#[test]
+fn the_one_answer_is_handed_out_in_pieces_of_a_batch() {
+    let (_, mut machine) = inline_answered(5, 2);
+    assert_eq!(machine.pending_checkpoints(), 3);
+    let mut sizes = Vec::new();
+    let mut claimed = Vec::new();
+    while let Some(checkpoint) = machine.poll_checkpoint() {
+        sizes.push(checkpoint.items.len());
+        // Before the machine is polled to its end, its state claims what was handed out,
+        // as unfinished progress of a first sync, and no token yet.
+        let calendar = &machine.state().calendars[CAL];
+        assert!(calendar.resume.as_ref().unwrap().initial);
+        assert!(calendar.sync_token.is_none());
+        claimed.push(calendar.items.len());
+    }
+    assert_eq!(sizes, [2, 2, 1]);
+    assert_eq!(claimed, [2, 4, 5]);
+    assert_eq!(machine.pending_checkpoints(), 0);
+    let Output::Done(Ok(outcome)) = machine.poll() else {
+        panic!("done after the one answer")
+    };
+    assert_eq!(added(&outcome), 5);
+    let calendar = &machine.state().calendars[CAL];
+    assert!(calendar.resume.is_none());
+    assert!(calendar.sync_token.is_some());
+    assert_eq!(calendar.items.len(), 5);
+}
+
+#[test]
+fn a_first_sync_cut_off_after_a_piece_of_the_one_answer_fetches_only_the_rest() {
+    let (mut server, mut machine) = inline_answered(5, 2);
+    // Two pieces written and saved, then the run is killed.
+    assert_eq!(machine.poll_checkpoint().unwrap().items.len(), 2);
+    assert_eq!(machine.poll_checkpoint().unwrap().items.len(), 2);
+    let state = machine.state().clone();
+    assert_eq!(state.calendars[CAL].items.len(), 4);
+    let mut restarted = SyncMachine::new(config().with_checkpoints(), state);
+    let mut asked = Vec::new();
+    let driven = drive_with(&mut restarted, 100, |request| {
+        asked.push(kind(&request));
+        server.handle(request)
+    });
+    let Driven::Done(Ok(outcome)) = driven else {
+        panic!("the restarted sync did not finish")
+    };
+    while restarted.poll_checkpoint().is_some() {}
+    assert_eq!(asked.len(), 2, "a listing and one multiget: {asked:?}");
+    assert_eq!(asked[0], Kind::Listing);
+    let Kind::Multiget(hrefs) = &asked[1] else {
+        panic!("a multiget of the rest: {asked:?}")
+    };
+    assert_eq!(hrefs.len(), 1, "only the item no piece claimed: {hrefs:?}");
+    assert_eq!(outcome.calendars[0].result.as_ref().unwrap().added.len(), 1);
+    assert_eq!(restarted.state().calendars[CAL].items.len(), 5);
+}
+
 #[test]
 fn a_resumed_first_sync_lists_and_skips_what_it_holds() {
     // A first sync cut off after a checkpoint: the restart must not fetch everything again.
