@@ -413,16 +413,10 @@ fn block_flags(block: &[u8; BLOCK]) -> [u64; BLOCK / 8] {
     for (flag, &b) in flags.iter_mut().zip(block) {
         *flag = u8::from(is_cdata_special(b));
     }
-    let mut words = [0u64; BLOCK / 8];
-    for (word, bytes) in words.iter_mut().zip(flags.chunks_exact(8)) {
-        let mut le = [0u8; 8];
-        le.copy_from_slice(bytes);
-        *word = u64::from_le_bytes(le);
-    }
-    words
+    flag_words(&flags)
 }
 
-/// [`block_flags`] for `CR` alone (a separate copy: passing the test in as a parameter
+/// [`block_flags`] for `CR` alone (its own compare loop: passing the test in as a parameter
 /// keeps the compiler from vectorizing it).
 #[inline(always)]
 fn cr_flags(block: &[u8; BLOCK]) -> [u64; BLOCK / 8] {
@@ -430,6 +424,12 @@ fn cr_flags(block: &[u8; BLOCK]) -> [u64; BLOCK / 8] {
     for (flag, &b) in flags.iter_mut().zip(block) {
         *flag = u8::from(b == b'\r');
     }
+    flag_words(&flags)
+}
+
+/// A block's 0/1 flags as four little-endian words, eight flags each.
+#[inline(always)]
+fn flag_words(flags: &[u8; BLOCK]) -> [u64; BLOCK / 8] {
     let mut words = [0u64; BLOCK / 8];
     for (word, bytes) in words.iter_mut().zip(flags.chunks_exact(8)) {
         let mut le = [0u8; 8];
