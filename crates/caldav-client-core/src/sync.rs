@@ -1049,7 +1049,7 @@ impl Run {
             fall_back(self);
             return;
         }
-        // The body is ours: decoded in place, the calendar data not copied out of it.
+        // The body is ours: decoded in place, each object's data copied once, into its `Item`.
         let Ok(ms) = Multistatus::decode_owned(response.into_body()) else {
             fall_back(self);
             return;
@@ -1271,8 +1271,9 @@ impl Run {
                 .extend(keys.into_iter().map(|key| Purpose::Get { key }));
             return;
         }
-        // The body is ours: decoded in place, calendar data not copied out of it (a buffer
-        // that is still shared is copied once).
+        // The body is ours: its line ends are normalised in place and the decoded text
+        // borrows it, so each object's data is copied once, into its `Item` (a buffer that
+        // is still shared is copied once more, whole).
         let decoded = Multistatus::decode_owned(response.into_body());
         let Some(ms) = self.decoded(decoded) else {
             return;
