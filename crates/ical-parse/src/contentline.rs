@@ -129,6 +129,12 @@ pub(crate) struct Lexer<'a> {
     unfolded: String,
     /// Where the physical lines of that line lie.
     segments: Segments<'a>,
+    /// Where the last line returned starts.
+    start: usize,
+    /// A range of the input known to hold no control character but HTAB, LF and the CR of
+    /// a CRLF (see [`clean_run`]): a line that lies in it needs no check of its own. Found
+    /// a few kilobytes ahead of the lines read, while they are still in the cache.
+    clean: (usize, usize),
 }
 
 impl<'a> Lexer<'a> {
@@ -144,6 +150,8 @@ impl<'a> Lexer<'a> {
             pending: std::collections::VecDeque::new(),
             unfolded: String::new(),
             segments: Segments::default(),
+            start: 0,
+            clean: (0, 0),
         };
         if input.starts_with(b"\xEF\xBB\xBF") {
             lexer.pos = 3;
@@ -194,6 +202,7 @@ impl<'a> Lexer<'a> {
             return None;
         }
         let line = text.get(self.pos..self.pos + len)?;
+        self.start = self.pos;
         self.pos += i + 1;
         let number = self.line;
         self.line = self.line.saturating_add(1);
@@ -214,6 +223,7 @@ impl<'a> Lexer<'a> {
         }
         let first_line = self.line;
         let (start, end, mut next) = self.physical(self.pos);
+        self.start = start;
         self.line = self.line.saturating_add(1);
         self.check_length(end - start, first_line)?;
         // Fast path: the next line is no continuation, so the line is borrowed as is.
@@ -304,6 +314,41 @@ impl<'a> Lexer<'a> {
             source,
             buffered: false,
         })))
+    }
+
+    /// Whether the last line returned (by [`Lexer::next_simple`] or as an [`Event::Line`])
+    /// is known to hold no control character but HTAB: its value needs no check of its own.
+    #[inline]
+    pub(crate) fn clean(&mut self) -> bool {
+        let (from, to) = self.clean;
+        if self.start >= from && self.pos <= to {
+            return true;
+        }
+        self.rescan()
+    }
+
+    /// [`Lexer::clean`] for a line past the range known to be clean: scans on from there,
+    /// [`CLEAN_AHEAD`] bytes past the line.
+    #[inline(never)]
+    fn rescan(&mut self) -> bool {
+        let (from, to) = self.clean;
+        // The range grows while lines follow each other; a line elsewhere starts a new one.
+        let base = if (from..=to).contains(&self.start) {
+            to
+        } else {
+            self.clean.0 = self.start;
+            self.start
+        };
+        let limit = self.pos.saturating_add(CLEAN_AHEAD);
+        let end = clean_run(self.input, base, limit);
+        if end >= self.pos {
+            self.clean.1 = end;
+            true
+        } else {
+            // Something to check in this line: the range starts afresh after it.
+            self.clean = (self.pos, self.pos);
+            false
+        }
     }
 
     /// The unfolded text of the last line reported as [`Line::buffered`].
@@ -662,7 +707,15 @@ pub(crate) struct Canonical {
 /// RFC 6868 decoding, no control character. `None` for any other line, which [`split`] then
 /// reads; where this one succeeds, [`split`] finds the same parts and nothing to forgive, so
 /// the common line skips the general machinery (deviations, lists of values, positions).
-pub(crate) fn split_canonical(text: &str, max_params: usize, out: &mut Canonical) -> Option<()> {
+///
+/// `clean` says that the caller knows the line to hold no control character but HTAB (see
+/// [`Lexer::clean`]), which spares the check of its value.
+pub(crate) fn split_canonical(
+    text: &str,
+    max_params: usize,
+    clean: bool,
+    out: &mut Canonical,
+) -> Option<()> {
     let b = text.as_bytes();
     let name_end = scan_upper_name(b, 0);
     if name_end == 0 || !b.first().is_some_and(u8::is_ascii_alphanumeric) {
@@ -729,7 +782,7 @@ pub(crate) fn split_canonical(text: &str, max_params: usize, out: &mut Canonical
         out.param_count += 1;
     }
     out.value_offset = i + 1;
-    if find_ctl(b.get(out.value_offset..)?).is_some() {
+    if !clean && find_ctl(b.get(out.value_offset..)?).is_some() {
         return None;
     }
     Some(())
@@ -882,6 +935,55 @@ fn scan_name(b: &[u8], mut i: usize) -> (usize, bool) {
     (i, seen & LOWER != 0)
 }
 
+/// Where the run of `input` from `from` that holds no control character but HTAB, LF and a
+/// CR right before an LF ends, read in whole blocks of [`CLEAN_BLOCK`] bytes up to at least
+/// `limit` (or the end): the start of the first block that holds anything else, else a block
+/// end at or past `limit`, else the input's length. Blocks the compiler vectorises cost about
+/// one instruction a byte, less than a check of each line's value (most of a line).
+fn clean_run(input: &[u8], from: usize, limit: usize) -> usize {
+    let mut at = from;
+    // Each block is read with the byte after it, to see what follows its last CR.
+    while let Some(block) = input
+        .get(at..)
+        .and_then(<[u8]>::first_chunk::<{ CLEAN_BLOCK + 1 }>)
+    {
+        if at >= limit {
+            return at;
+        }
+        let next = block.get(1..).unwrap_or_default();
+        let bad = block
+            .iter()
+            .zip(next)
+            .fold(0u8, |bad, (&c, &n)| bad | u8::from(unclean(c, n)));
+        if bad != 0 {
+            return at;
+        }
+        at += CLEAN_BLOCK;
+    }
+    // The tail, shorter than a block and its next byte: the last byte has none after it.
+    let tail = input.get(at..).unwrap_or_default();
+    let next = tail.iter().skip(1).copied().chain([0]);
+    if tail.iter().zip(next).any(|(&c, n)| unclean(c, n)) {
+        return at;
+    }
+    input.len()
+}
+
+/// The block size of [`clean_run`].
+const CLEAN_BLOCK: usize = 64;
+
+/// How far past a line [`Lexer::clean`] looks ahead: lines are short, a scan of each would
+/// cost more in calls than in bytes.
+const CLEAN_AHEAD: usize = 4096;
+
+/// Whether `c`, followed by `next`, is a control character other than HTAB, LF and the CR
+/// of a CRLF. Branch-free, so that a loop of it vectorises.
+#[inline(always)]
+fn unclean(c: u8, next: u8) -> bool {
+    let ctl = (c < 0x20) & (c != b'\t') & (c != b'\n') & (c != b'\r');
+    ctl | (c == 0x7F) | ((c == b'\r') & (next != b'\n'))
+}
+
 /// The offset of the first control character other than HTAB, eight bytes at a time (a
 /// value is most of a line, and almost never holds one).
 fn find_ctl(b: &[u8]) -> Option<usize> {
@@ -982,6 +1084,7 @@ pub(crate) fn write_param_value(out: &mut String, value: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy as _;
 
     fn lines(input: &str) -> Vec<(String, u32)> {
         let mut lexer = Lexer::new(input.as_bytes(), Some(input), 1 << 20);
@@ -1080,7 +1183,7 @@ mod tests {
     /// What the canonical splitter finds, as the general one gives it.
     fn canonical_parts(text: &str, max: usize) -> Option<Parts> {
         let mut c = Canonical::default();
-        split_canonical(text, max, &mut c)?;
+        split_canonical(text, max, false, &mut c)?;
         let params = c
             .params
             .get(..c.param_count)
@@ -1180,6 +1283,96 @@ mod tests {
                     let first = bytes.iter().position(|&c| is_ctl(c));
                     assert_eq!(find_ctl(&bytes), first, "{len} {at} {ctl}");
                 }
+            }
+        }
+    }
+
+    /// Whether `b[at]` is a control character other than HTAB, LF and the CR of a CRLF.
+    fn unclean_at(b: &[u8], at: usize) -> bool {
+        let c = b[at];
+        (is_ctl(c) && c != b'\n' && c != b'\r') || (c == b'\r' && b.get(at + 1) != Some(&b'\n'))
+    }
+
+    proptest::proptest! {
+        /// The run `clean_run` finds is clean, and ends where the input, the limit or a
+        /// block with something to check ends it.
+        #[test]
+        fn clean_run_ends_only_where_it_must(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    8 => proptest::num::u8::ANY.prop_map(|b| b | 0x20),
+                    2 => proptest::sample::select(vec![b'\r', b'\n', b'\t']),
+                    1 => proptest::sample::select(vec![0u8, 0x0B, 0x1F, 0x7F]),
+                ],
+                0..400,
+            ),
+            from in 0usize..300,
+            limit in 0usize..500,
+        ) {
+            let from = from.min(bytes.len());
+            let end = clean_run(&bytes, from, limit);
+            proptest::prop_assert!(end >= from && end <= bytes.len());
+            for at in from..end {
+                proptest::prop_assert!(!unclean_at(&bytes, at), "{} in {}..{}", at, from, end);
+            }
+            if end < bytes.len() && end < limit {
+                let block = end..(end + CLEAN_BLOCK).min(bytes.len());
+                proptest::prop_assert!(block.clone().any(|at| unclean_at(&bytes, at)));
+            }
+        }
+    }
+
+    /// A control character (or a bare CR) far into a long input, past the range the lexer
+    /// found clean at the start, still takes its line to the general splitter.
+    #[test]
+    fn control_characters_past_the_first_clean_range_are_found() {
+        for bad in ["\u{1}", "\r", "\u{7f}"] {
+            for at in [0, 1, 63, 64, 65, 4000, 4097, 9000] {
+                let mut text = String::from("BEGIN:VCALENDAR\r\n");
+                let mut n = 0;
+                while text.len() < at {
+                    text.push_str(&format!("X-N;P=1:{n:020}\r\n"));
+                    n += 1;
+                }
+                text.push_str(&format!(
+                    "X-BAD:a{bad}b\r\nX-F:{}\r\n c{bad}\r\n",
+                    "y".repeat(80)
+                ));
+                for _ in 0..200 {
+                    text.push_str("X-M:clean\r\n");
+                }
+                text.push_str("END:VCALENDAR\r\n");
+                let mut lexer = Lexer::new(text.as_bytes(), Some(&text), 1 << 20);
+                let mut flagged = Vec::new();
+                loop {
+                    if let Some((line, _)) = lexer.next_simple() {
+                        let clean = lexer.clean();
+                        let has = line.bytes().any(is_ctl);
+                        assert!(!(clean && has), "{bad:?} {at}: {line:?}");
+                        if has {
+                            flagged.push(line.to_owned());
+                        }
+                        continue;
+                    }
+                    match lexer.next_event().unwrap() {
+                        None => break,
+                        Some(Event::Line(line)) => {
+                            let clean = lexer.clean();
+                            let t = if line.buffered {
+                                lexer.unfolded().to_owned()
+                            } else {
+                                line.text.to_string()
+                            };
+                            let has = t.bytes().any(is_ctl);
+                            assert!(!(clean && has), "{bad:?} {at}: {t:?}");
+                            if has {
+                                flagged.push(t);
+                            }
+                        }
+                        Some(Event::Deviation(_)) => {}
+                    }
+                }
+                assert_eq!(flagged.len(), 2, "{bad:?} {at}: {flagged:?}");
             }
         }
     }

@@ -209,7 +209,8 @@ fn parse_input<'a>(
     loop {
         // The usual line takes the shortest way: no event, no line record.
         if let Some((text, number)) = lexer.next_simple() {
-            match canonical_line(text, number, max_params, &mut parser.canonical) {
+            let clean = lexer.clean();
+            match canonical_line(text, number, max_params, clean, &mut parser.canonical) {
                 Some((property, hints)) => parser.dispatch_with(property, hints)?,
                 None => parser.line(Line {
                     text: Cow::Borrowed(text),
@@ -227,12 +228,15 @@ fn parse_input<'a>(
         match event {
             Event::Deviation(error) => parser.deviate(error)?,
             Event::Line(line) if line.buffered => {
-                parser.folded_line(line, lexer.unfolded(), lexer.segments())?
+                let clean = lexer.clean();
+                parser.folded_line(line, lexer.unfolded(), lexer.segments(), clean)?
             }
-            Event::Line(line) => match canonical(&line, max_params, &mut parser.canonical) {
-                Some((property, hints)) => parser.dispatch_with(property, hints)?,
-                None => parser.line(line)?,
-            },
+            Event::Line(line) => {
+                match canonical(&line, max_params, lexer.clean(), &mut parser.canonical) {
+                    Some((property, hints)) => parser.dispatch_with(property, hints)?,
+                    None => parser.line(line)?,
+                }
+            }
         }
     }
     parser.finish()
@@ -296,11 +300,17 @@ impl<'a> Parser<'a> {
         line: Line<'a>,
         unfolded: &str,
         segments: &contentline::Segments<'a>,
+        clean: bool,
     ) -> Result<(), Error> {
         let max_params = self.limits.max_parameters_per_property;
-        if let Some((property, hints)) =
-            canonical_folded(&line, unfolded, segments, max_params, &mut self.canonical)
-        {
+        if let Some((property, hints)) = canonical_folded(
+            &line,
+            unfolded,
+            segments,
+            max_params,
+            clean,
+            &mut self.canonical,
+        ) {
             return self.dispatch_with(property, hints);
         }
         self.line(Line {
@@ -795,12 +805,13 @@ fn build<'s>(cl: ContentLine<'s>, pos: &LinePos<'_>) -> Property<'s> {
 fn canonical<'a>(
     line: &Line<'a>,
     max_params: usize,
+    clean: bool,
     c: &mut contentline::Canonical,
 ) -> Option<(Property<'a>, Hints)> {
     let Cow::Borrowed(t) = line.text else {
         return None;
     };
-    contentline::split_canonical(t, max_params, c)?;
+    contentline::split_canonical(t, max_params, clean, c)?;
     let (l, value_column) = line.pos.position(c.value_offset);
     Some((split_property(t, c, l, value_column), Hints::of_split(t, c)))
 }
@@ -810,9 +821,10 @@ fn canonical_line<'a>(
     text: &'a str,
     number: u32,
     max_params: usize,
+    clean: bool,
     c: &mut contentline::Canonical,
 ) -> Option<(Property<'a>, Hints)> {
-    contentline::split_canonical(text, max_params, c)?;
+    contentline::split_canonical(text, max_params, clean, c)?;
     let value_column = crate::error::col(c.value_offset);
     Some((
         split_property(text, c, number, value_column),
@@ -860,10 +872,11 @@ fn canonical_folded<'a>(
     t: &str,
     segments: &contentline::Segments<'a>,
     max_params: usize,
+    clean: bool,
     c: &mut contentline::Canonical,
 ) -> Option<(Property<'a>, Hints)> {
     line.source?;
-    contentline::split_canonical(t, max_params, c)?;
+    contentline::split_canonical(t, max_params, clean, c)?;
     let (l, value_column) = line.pos.position(c.value_offset);
     let ranges = c.params.get(..c.param_count).unwrap_or_default();
     let section = c.name_end..c.value_offset.saturating_sub(1);
