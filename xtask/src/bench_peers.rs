@@ -764,6 +764,81 @@ fn floor_row(target: &Target, calendar: &Calendar<'_>, kind: FloorKind) -> Resul
     })
 }
 
+/// The members' properties `caldav sync` asks a token `sync-collection` for (client-core's
+/// `MEMBER_PROPS`), so that the bare request below is the one ours sends.
+const SYNC_PROPS: &str = "<D:getetag/><D:resourcetype/><D:getcontentlength/>";
+
+/// A `sync-collection` REPORT body from `token` (empty for a first sync).
+fn sync_collection_body(token: &str) -> String {
+    let token = token.replace('&', "&amp;").replace('<', "&lt;");
+    format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:sync-collection xmlns:D=\"DAV:\">\
+         <D:sync-token>{token}</D:sync-token><D:sync-level>1</D:sync-level>\
+         <D:prop>{SYNC_PROPS}</D:prop></D:sync-collection>"
+    )
+}
+
+/// The text of the first `sync-token` element in `body` (any prefix).
+fn sync_token(body: &str) -> Option<String> {
+    let at = body.find("sync-token>")?;
+    let rest = body.get(at + "sync-token>".len()..)?;
+    let end = rest.find('<')?;
+    Some(rest.get(..end)?.trim().replace("&amp;", "&"))
+}
+
+/// The server's own time for a no-change sync: the token REPORT `caldav sync` sends, from a
+/// bare in-process client on a fresh connection, nothing parsed. No client can answer "did
+/// anything change" by a REPORT in less, so it bounds the no-change rows from below.
+fn token_report_row(target: &Target, path: &str) -> Result<Row> {
+    let xml = [("Content-Type", "application/xml"), ("Depth", "0")];
+    let first = target
+        .client()
+        .send("REPORT", path, &xml, sync_collection_body("").as_bytes())?;
+    let token = sync_token(&String::from_utf8_lossy(&first.body))
+        .with_context(|| format!("REPORT {path}: no sync-token ({})", first.status))?;
+    // The same 2,000-item walk as the timed runs, so that the server's caches are warm.
+    let body = sync_collection_body(&token);
+    target
+        .client()
+        .send("REPORT", path, &xml, body.as_bytes())?;
+    let mut runs = Vec::new();
+    let mut last = None;
+    for _ in 0..REPS {
+        let began = Instant::now();
+        let mut client = target.client();
+        let answer = client.send("REPORT", path, &xml, body.as_bytes())?;
+        let seconds = began.elapsed().as_secs_f64();
+        let text = String::from_utf8_lossy(&answer.body);
+        if answer.status != 207 || !member_hrefs(&text).is_empty() {
+            bail!(
+                "the token REPORT of {path} answered {} with {} changed members",
+                answer.status,
+                member_hrefs(&text).len()
+            );
+        }
+        runs.push(Run {
+            seconds,
+            cpu_seconds: None,
+            maxrss_kib: None,
+            stdout: String::new(),
+        });
+        last = Some(client);
+    }
+    let last = last.context("no token REPORT run")?;
+    Ok(Row {
+        contender: "server alone: the token REPORT (bare client)".to_owned(),
+        runs,
+        counts: Counts {
+            connections: last.connections,
+            methods: [("REPORT".to_owned(), last.requests)].into_iter().collect(),
+            sent: last.sent,
+            received: last.received,
+            unframed: 0,
+        },
+        note: "in-process, no parsing".to_owned(),
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // `cargo xtask bench fetch`
 
@@ -1153,10 +1228,11 @@ pub(crate) fn vdirsyncer() -> Result<()> {
             .map(|s| s.round(EVENTS))
             .collect::<Result<_>>()?;
         scenarios.push((format!("first sync of {EVENTS} events"), first));
-        let same: Vec<Row> = syncers
+        let mut same: Vec<Row> = syncers
             .iter_mut()
             .map(|s| s.round(EVENTS))
             .collect::<Result<_>>()?;
+        same.push(token_report_row(&target, &calendar.path)?);
         scenarios.push(("no change".to_owned(), same));
         calendar.put_all((0..modified).map(|i| (i * 97, event(i * 97, 1))).collect())?;
         calendar.put_range(EVENTS..EVENTS + added)?;
@@ -1225,6 +1301,14 @@ mod tests {
                     <D:response><D:href>\n /c/b.ics </D:href><D:propstat/></D:response>\
                     </d:multistatus>";
         assert_eq!(member_hrefs(body), ["/c/a.ics", "/c/b.ics"]);
+    }
+
+    #[test]
+    fn sync_token_is_read_from_any_prefix_and_unescaped() {
+        let body = "<d:multistatus xmlns:d=\"DAV:\"><d:sync-token> data:,1&amp;2 </d:sync-token>";
+        assert_eq!(sync_token(body).as_deref(), Some("data:,1&2"));
+        assert_eq!(sync_token("<multistatus/>"), None);
+        assert!(sync_collection_body("a<b").contains("<D:sync-token>a&lt;b</D:sync-token>"));
     }
 
     #[test]
