@@ -7,8 +7,9 @@
 //! paramtext   = *SAFE-CHAR                 ; not CTL, DQUOTE, ";", ":", ","
 //! ```
 //!
-//! Lines are found with `memchr`; an unfolded line borrows from the input and only a folded
-//! one is copied. Positions are 1-based lines and byte columns of the physical input.
+//! Lines are found eight bytes a step, by a search that also notes whether a line holds a
+//! control character; an unfolded line borrows from the input and only a folded one is
+//! copied. Positions are 1-based lines and byte columns of the physical input.
 
 use crate::error::{Error, ErrorKind, Limit, col};
 use crate::property::{Parameter, ParameterValues, Parameters};
@@ -129,12 +130,13 @@ pub(crate) struct Lexer<'a> {
     unfolded: String,
     /// Where the physical lines of that line lie.
     segments: Segments<'a>,
-    /// Where the last line returned starts.
-    start: usize,
-    /// A range of the input known to hold no control character but HTAB, LF and the CR of
-    /// a CRLF (see [`clean_run`]): a line that lies in it needs no check of its own. Found
-    /// a few kilobytes ahead of the lines read, while they are still in the cache.
-    clean: (usize, usize),
+    /// Whether the last line returned holds no control character but HTAB (and its line
+    /// breaks), found by the search for its end: then its value needs no check of its own.
+    clean: bool,
+    /// The end of the line at `pos` and whether it is clean, when [`Lexer::next_simple`]
+    /// found them and left the line (a folded one) to [`Lexer::next_event`]: the line's
+    /// first physical line is not searched twice.
+    found: Option<(usize, Option<usize>, bool)>,
 }
 
 impl<'a> Lexer<'a> {
@@ -150,8 +152,8 @@ impl<'a> Lexer<'a> {
             pending: std::collections::VecDeque::new(),
             unfolded: String::new(),
             segments: Segments::default(),
-            start: 0,
-            clean: (0, 0),
+            clean: true,
+            found: None,
         };
         if input.starts_with(b"\xEF\xBB\xBF") {
             lexer.pos = 3;
@@ -165,7 +167,12 @@ impl<'a> Lexer<'a> {
     /// The next physical line: (start, end without line break, start of the next line).
     fn physical(&mut self, at: usize) -> (usize, usize, usize) {
         let rest = self.input.get(at..).unwrap_or_default();
-        match memchr::memchr(b'\n', rest) {
+        let (nl, clean) = match self.found.take() {
+            Some((found_at, nl, clean)) if found_at == at => (nl, clean),
+            _ => find_line_end(rest),
+        };
+        self.clean &= clean;
+        match nl {
             Some(i) => {
                 let nl = at + i;
                 let crlf = nl > at && self.input.get(nl - 1) == Some(&b'\r');
@@ -192,17 +199,20 @@ impl<'a> Lexer<'a> {
         }
         let text = self.text?;
         let rest = self.input.get(self.pos..)?;
-        let i = memchr::memchr(b'\n', rest)?;
+        let (nl, clean) = find_line_end(rest);
+        let i = nl?;
         let crlf = i > 0 && rest.get(i - 1) == Some(&b'\r');
         if !crlf && !self.seen_bare_lf {
+            self.found = Some((self.pos, nl, clean));
             return None;
         }
         let len = if crlf { i - 1 } else { i };
         if len > self.max_line || matches!(rest.get(i + 1), Some(b' ' | b'\t')) {
+            self.found = Some((self.pos, nl, clean));
             return None;
         }
         let line = text.get(self.pos..self.pos + len)?;
-        self.start = self.pos;
+        self.clean = clean;
         self.pos += i + 1;
         let number = self.line;
         self.line = self.line.saturating_add(1);
@@ -222,8 +232,8 @@ impl<'a> Lexer<'a> {
             return Ok(None);
         }
         let first_line = self.line;
+        self.clean = true;
         let (start, end, mut next) = self.physical(self.pos);
-        self.start = start;
         self.line = self.line.saturating_add(1);
         self.check_length(end - start, first_line)?;
         // Fast path: the next line is no continuation, so the line is borrowed as is.
@@ -319,36 +329,8 @@ impl<'a> Lexer<'a> {
     /// Whether the last line returned (by [`Lexer::next_simple`] or as an [`Event::Line`])
     /// is known to hold no control character but HTAB: its value needs no check of its own.
     #[inline]
-    pub(crate) fn clean(&mut self) -> bool {
-        let (from, to) = self.clean;
-        if self.start >= from && self.pos <= to {
-            return true;
-        }
-        self.rescan()
-    }
-
-    /// [`Lexer::clean`] for a line past the range known to be clean: scans on from there,
-    /// [`CLEAN_AHEAD`] bytes past the line.
-    #[inline(never)]
-    fn rescan(&mut self) -> bool {
-        let (from, to) = self.clean;
-        // The range grows while lines follow each other; a line elsewhere starts a new one.
-        let base = if (from..=to).contains(&self.start) {
-            to
-        } else {
-            self.clean.0 = self.start;
-            self.start
-        };
-        let limit = self.pos.saturating_add(CLEAN_AHEAD);
-        let end = clean_run(self.input, base, limit);
-        if end >= self.pos {
-            self.clean.1 = end;
-            true
-        } else {
-            // Something to check in this line: the range starts afresh after it.
-            self.clean = (self.pos, self.pos);
-            false
-        }
+    pub(crate) fn clean(&self) -> bool {
+        self.clean
     }
 
     /// The unfolded text of the last line reported as [`Line::buffered`].
@@ -935,53 +917,67 @@ fn scan_name(b: &[u8], mut i: usize) -> (usize, bool) {
     (i, seen & LOWER != 0)
 }
 
-/// Where the run of `input` from `from` that holds no control character but HTAB, LF and a
-/// CR right before an LF ends, read in whole blocks of [`CLEAN_BLOCK`] bytes up to at least
-/// `limit` (or the end): the start of the first block that holds anything else, else a block
-/// end at or past `limit`, else the input's length. Blocks the compiler vectorises cost about
-/// one instruction a byte, less than a check of each line's value (most of a line).
-fn clean_run(input: &[u8], from: usize, limit: usize) -> usize {
-    let mut at = from;
-    // Each block is read with the byte after it, to see what follows its last CR.
-    while let Some(block) = input
-        .get(at..)
-        .and_then(<[u8]>::first_chunk::<{ CLEAN_BLOCK + 1 }>)
-    {
-        if at >= limit {
-            return at;
+/// Where the first LF of `b` lies, and whether the bytes before it hold no control character
+/// but HTAB (and a CR right before that LF). One search eight bytes a step finds both: the
+/// line break is the first control character of the usual line, and a separate check of the
+/// line's value would read most of it again.
+#[inline]
+fn find_line_end(b: &[u8]) -> (Option<usize>, bool) {
+    let mut clean = true;
+    let mut from = 0;
+    while let Some(i) = find_control(b, from) {
+        match b.get(i) {
+            Some(b'\n') => return (Some(i), clean),
+            Some(b'\r') if b.get(i + 1) == Some(&b'\n') => return (Some(i + 1), clean),
+            Some(b'\t') => {}
+            _ => clean = false,
         }
-        let next = block.get(1..).unwrap_or_default();
-        let bad = block
-            .iter()
-            .zip(next)
-            .fold(0u8, |bad, (&c, &n)| bad | u8::from(unclean(c, n)));
-        if bad != 0 {
-            return at;
-        }
-        at += CLEAN_BLOCK;
+        from = i + 1;
     }
-    // The tail, shorter than a block and its next byte: the last byte has none after it.
-    let tail = input.get(at..).unwrap_or_default();
-    let next = tail.iter().skip(1).copied().chain([0]);
-    if tail.iter().zip(next).any(|(&c, n)| unclean(c, n)) {
-        return at;
-    }
-    input.len()
+    (None, clean)
 }
 
-/// The block size of [`clean_run`].
-const CLEAN_BLOCK: usize = 64;
+/// The offset of the first byte of `b` from `from` on that is below 0x20 (HTAB included) or
+/// 0x7F, sixteen bytes a step.
+#[inline]
+fn find_control(b: &[u8], from: usize) -> Option<usize> {
+    let rest = b.get(from..)?;
+    let mut chunks = rest.chunks_exact(16);
+    let mut at = from;
+    for chunk in &mut chunks {
+        let (lo, hi) = chunk.split_at(8);
+        let (lo, hi) = (control_bits(lo), control_bits(hi));
+        if lo | hi != 0 {
+            let bits = if lo != 0 {
+                lo.trailing_zeros()
+            } else {
+                64 + hi.trailing_zeros()
+            };
+            return Some(at + (bits / 8) as usize);
+        }
+        at += 16;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&c| c < 0x20 || c == 0x7F)
+        .map(|p| at + p)
+}
 
-/// How far past a line [`Lexer::clean`] looks ahead: lines are short, a scan of each would
-/// cost more in calls than in bytes.
-const CLEAN_AHEAD: usize = 4096;
-
-/// Whether `c`, followed by `next`, is a control character other than HTAB, LF and the CR
-/// of a CRLF. Branch-free, so that a loop of it vectorises.
+/// A high bit for each byte of the eight of `word` below 0x20 and each equal to 0x7F; exact
+/// up to the first such byte (a borrow only spreads upwards from a byte that is one), which
+/// is the lowest bit set in little-endian order.
 #[inline(always)]
-fn unclean(c: u8, next: u8) -> bool {
-    let ctl = (c < 0x20) & (c != b'\t') & (c != b'\n') & (c != b'\r');
-    ctl | (c == 0x7F) | ((c == b'\r') & (next != b'\n'))
+fn control_bits(word: &[u8]) -> u64 {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(word);
+    let v = u64::from_le_bytes(bytes);
+    let below = v.wrapping_sub(ONES * 0x20) & !v & HIGH;
+    let x = v ^ (ONES * 0x7F);
+    let del = x.wrapping_sub(ONES) & !x & HIGH;
+    below | del
 }
 
 /// The offset of the first control character other than HTAB, eight bytes at a time (a
@@ -1287,45 +1283,35 @@ mod tests {
         }
     }
 
-    /// Whether `b[at]` is a control character other than HTAB, LF and the CR of a CRLF.
-    fn unclean_at(b: &[u8], at: usize) -> bool {
-        let c = b[at];
-        (is_ctl(c) && c != b'\n' && c != b'\r') || (c == b'\r' && b.get(at + 1) != Some(&b'\n'))
-    }
-
     proptest::proptest! {
-        /// The run `clean_run` finds is clean, and ends where the input, the limit or a
-        /// block with something to check ends it.
+        /// The search for a line's end finds the first LF, and calls the bytes before it
+        /// clean exactly when none is a control character but HTAB and a CR right before it.
         #[test]
-        fn clean_run_ends_only_where_it_must(
+        fn line_end_search_agrees_with_a_byte_loop(
             bytes in proptest::collection::vec(
                 proptest::prop_oneof![
                     8 => proptest::num::u8::ANY.prop_map(|b| b | 0x20),
                     2 => proptest::sample::select(vec![b'\r', b'\n', b'\t']),
-                    1 => proptest::sample::select(vec![0u8, 0x0B, 0x1F, 0x7F]),
+                    1 => proptest::sample::select(vec![0u8, 0x0B, 0x1F, 0x7F, 0x80, 0xA0]),
                 ],
-                0..400,
+                0..100,
             ),
-            from in 0usize..300,
-            limit in 0usize..500,
         ) {
-            let from = from.min(bytes.len());
-            let end = clean_run(&bytes, from, limit);
-            proptest::prop_assert!(end >= from && end <= bytes.len());
-            for at in from..end {
-                proptest::prop_assert!(!unclean_at(&bytes, at), "{} in {}..{}", at, from, end);
-            }
-            if end < bytes.len() && end < limit {
-                let block = end..(end + CLEAN_BLOCK).min(bytes.len());
-                proptest::prop_assert!(block.clone().any(|at| unclean_at(&bytes, at)));
-            }
+            let nl = bytes.iter().position(|&c| c == b'\n');
+            let line = &bytes[..nl.unwrap_or(bytes.len())];
+            let line = match nl {
+                Some(_) => line.strip_suffix(b"\r").unwrap_or(line),
+                None => line,
+            };
+            let clean = !line.iter().any(|&c| is_ctl(c));
+            proptest::prop_assert_eq!(find_line_end(&bytes), (nl, clean));
         }
     }
 
-    /// A control character (or a bare CR) far into a long input, past the range the lexer
-    /// found clean at the start, still takes its line to the general splitter.
+    /// A control character (or a bare CR) anywhere in a long input makes the lexer call its
+    /// line unclean, so that the line takes the general splitter.
     #[test]
-    fn control_characters_past_the_first_clean_range_are_found() {
+    fn control_characters_anywhere_make_their_line_unclean() {
         for bad in ["\u{1}", "\r", "\u{7f}"] {
             for at in [0, 1, 63, 64, 65, 4000, 4097, 9000] {
                 let mut text = String::from("BEGIN:VCALENDAR\r\n");
