@@ -724,8 +724,7 @@ pub(crate) fn split_canonical(
         if b.get(pend + 1) == Some(&b'"') {
             vstart = pend + 2;
             // Quoted values are short: a byte loop costs less than a call to memchr.
-            let mut j = vstart;
-            let mut seen = 0;
+            let (mut j, mut seen) = scan_quads_until(b, vstart, QUOTED_STOP);
             loop {
                 let f = class(*b.get(j)?);
                 if f & QUOTED_STOP != 0 {
@@ -743,9 +742,10 @@ pub(crate) fn split_canonical(
             i = vend + 1;
         } else {
             vstart = pend + 1;
-            let rest = b.get(vstart..)?;
+            let (quads, _) = scan_quads_until(b, vstart, UNQUOTED_STOP);
+            let rest = b.get(quads..)?;
             let stop = rest.iter().position(|&c| class(c) & UNQUOTED_STOP != 0)?;
-            vend = vstart + stop;
+            vend = quads + stop;
             i = vend;
         }
         if out.param_count >= max_params {
@@ -777,6 +777,24 @@ fn scan_upper_name(b: &[u8], i: usize) -> usize {
         .iter()
         .position(|&c| class(c) & (NAME | LOWER) != NAME)
         .unwrap_or(rest.len())
+}
+
+/// From `i`, the start of the first four bytes (read four at a time) one of which has a
+/// class with `stop`, or of the last bytes too few to read so, and the classes of the bytes
+/// passed, or-ed: a parameter value of ten bytes and more takes half the instructions of a
+/// byte loop. The caller reads on byte by byte from there.
+#[inline(always)]
+fn scan_quads_until(b: &[u8], mut i: usize, stop: u8) -> (usize, u8) {
+    let mut seen = 0;
+    while let Some(&[w, x, y, z]) = b.get(i..).and_then(<[u8]>::first_chunk::<4>) {
+        let f = class(w) | class(x) | class(y) | class(z);
+        if f & stop != 0 {
+            break;
+        }
+        seen |= f;
+        i += 4;
+    }
+    (i, seen)
 }
 
 /// The physical lines of a folded line, to find where a part of its unfolded text lies in
