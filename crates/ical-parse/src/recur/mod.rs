@@ -348,10 +348,10 @@ impl Recur {
             };
             let voff = offset + name.len() + 1;
             // Rule parts are nearly always written in uppercase: an exact match first.
-            let Some((bit, pname)) = PARTS
+            let Some((bit, (pname, part))) = PARTS
                 .iter()
-                .position(|p| *p == name)
-                .or_else(|| PARTS.iter().position(|p| p.eq_ignore_ascii_case(name)))
+                .position(|(p, _)| *p == name)
+                .or_else(|| PARTS.iter().position(|(p, _)| p.eq_ignore_ascii_case(name)))
                 .and_then(|i| Some((1u32 << i, *PARTS.get(i)?)))
             else {
                 if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
@@ -368,59 +368,62 @@ impl Recur {
             }
             seen |= bit;
             let bad = |kind| err(voff, kind);
-            match pname {
-                "FREQ" => {
+            // By the part found, not by its name: one comparison of names per part, not two.
+            match part {
+                Part::Freq => {
                     rule.freq = Frequency::from_name(value)
                         .ok_or_else(|| bad(RecurErrorKind::InvalidValue("FREQ")))?;
                     seen_freq = true;
                 }
-                "UNTIL" => {
+                Part::Until => {
                     rule.until = Some(
                         parse_until(value)
                             .ok_or_else(|| bad(RecurErrorKind::InvalidValue("UNTIL")))?,
                     );
                 }
-                "COUNT" => rule.count = Some(parse_positive(value, "COUNT").map_err(bad)?),
-                "INTERVAL" => rule.interval = Some(parse_positive(value, "INTERVAL").map_err(bad)?),
-                "BYSECOND" => {
+                Part::Count => rule.count = Some(parse_positive(value, "COUNT").map_err(bad)?),
+                Part::Interval => {
+                    rule.interval = Some(parse_positive(value, "INTERVAL").map_err(bad)?)
+                }
+                Part::BySecond => {
                     rule.by_second = list::<KEEP, _>(value, voff, |s| unsigned(s, 60, "BYSECOND"))?
                 }
-                "BYMINUTE" => {
+                Part::ByMinute => {
                     rule.by_minute = list::<KEEP, _>(value, voff, |s| unsigned(s, 59, "BYMINUTE"))?
                 }
-                "BYHOUR" => {
+                Part::ByHour => {
                     rule.by_hour = list::<KEEP, _>(value, voff, |s| unsigned(s, 23, "BYHOUR"))?
                 }
-                "BYDAY" => rule.by_day = list::<KEEP, _>(value, voff, parse_weekday_num)?,
-                "BYMONTHDAY" => {
+                Part::ByDay => rule.by_day = list::<KEEP, _>(value, voff, parse_weekday_num)?,
+                Part::ByMonthDay => {
                     rule.by_month_day = list::<KEEP, _>(value, voff, |s| {
                         signed(s, 31, "BYMONTHDAY").and_then(|n| {
                             i8::try_from(n).map_err(|_| RecurErrorKind::OutOfRange("BYMONTHDAY"))
                         })
                     })?;
                 }
-                "BYYEARDAY" => {
+                Part::ByYearDay => {
                     rule.by_year_day =
                         list::<KEEP, _>(value, voff, |s| signed(s, 366, "BYYEARDAY"))?
                 }
-                "BYWEEKNO" => {
+                Part::ByWeekNo => {
                     rule.by_week_no = list::<KEEP, _>(value, voff, |s| {
                         signed(s, 53, "BYWEEKNO").and_then(|n| {
                             i8::try_from(n).map_err(|_| RecurErrorKind::OutOfRange("BYWEEKNO"))
                         })
                     })?;
                 }
-                "BYMONTH" => rule.by_month = list::<KEEP, _>(value, voff, parse_month_num)?,
-                "BYSETPOS" => {
+                Part::ByMonth => rule.by_month = list::<KEEP, _>(value, voff, parse_month_num)?,
+                Part::BySetPos => {
                     rule.by_set_pos = list::<KEEP, _>(value, voff, |s| signed(s, 366, "BYSETPOS"))?
                 }
-                "WKST" => {
+                Part::Wkst => {
                     rule.wkst = Some(
                         weekday_from_name(value)
                             .ok_or_else(|| bad(RecurErrorKind::InvalidValue("WKST")))?,
                     );
                 }
-                "RSCALE" => {
+                Part::Rscale => {
                     if value.is_empty()
                         || !value
                             .bytes()
@@ -434,7 +437,7 @@ impl Recur {
                         String::new()
                     });
                 }
-                _ => {
+                Part::Skip => {
                     rule.skip = Some(
                         [
                             ("OMIT", Skip::Omit),
@@ -462,24 +465,45 @@ impl Recur {
     }
 }
 
-/// Known rule parts; the last one must be `SKIP` (the `_` arm of the parser's match).
-const PARTS: [&str; 16] = [
-    "FREQ",
-    "UNTIL",
-    "COUNT",
-    "INTERVAL",
-    "BYSECOND",
-    "BYMINUTE",
-    "BYHOUR",
-    "BYDAY",
-    "BYMONTHDAY",
-    "BYYEARDAY",
-    "BYWEEKNO",
-    "BYMONTH",
-    "BYSETPOS",
-    "WKST",
-    "RSCALE",
-    "SKIP",
+/// A rule part the parser knows.
+#[derive(Clone, Copy)]
+enum Part {
+    Freq,
+    Until,
+    Count,
+    Interval,
+    BySecond,
+    ByMinute,
+    ByHour,
+    ByDay,
+    ByMonthDay,
+    ByYearDay,
+    ByWeekNo,
+    ByMonth,
+    BySetPos,
+    Wkst,
+    Rscale,
+    Skip,
+}
+
+/// Known rule parts, by name.
+const PARTS: [(&str, Part); 16] = [
+    ("FREQ", Part::Freq),
+    ("UNTIL", Part::Until),
+    ("COUNT", Part::Count),
+    ("INTERVAL", Part::Interval),
+    ("BYSECOND", Part::BySecond),
+    ("BYMINUTE", Part::ByMinute),
+    ("BYHOUR", Part::ByHour),
+    ("BYDAY", Part::ByDay),
+    ("BYMONTHDAY", Part::ByMonthDay),
+    ("BYYEARDAY", Part::ByYearDay),
+    ("BYWEEKNO", Part::ByWeekNo),
+    ("BYMONTH", Part::ByMonth),
+    ("BYSETPOS", Part::BySetPos),
+    ("WKST", Part::Wkst),
+    ("RSCALE", Part::Rscale),
+    ("SKIP", Part::Skip),
 ];
 
 impl FromStr for Recur {
