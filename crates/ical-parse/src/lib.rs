@@ -66,6 +66,7 @@ mod contentline;
 pub mod error;
 pub mod expand;
 pub mod jcal;
+mod name;
 mod occurrence;
 mod parse;
 pub mod property;

@@ -24,6 +24,7 @@
 
 use crate::component::{Component, missing};
 use crate::error::{Error, ErrorKind};
+use crate::name::{Known, NAMES};
 use crate::property::Property;
 
 /// The occurrence rules of one component.
@@ -41,21 +42,18 @@ pub(crate) struct Rules {
     one_of_components: &'static [&'static str],
     /// How to name them in an error.
     components_named: &'static str,
-    /// For each name length, the bits of the names in `once` of that length: most names
-    /// are ruled out by one lookup, the rest after a comparison or two.
-    by_len: [u32; MAX_NAME],
+    /// For each known name (see [`crate::name`]), its bit in `once` (0 when not listed):
+    /// the name's one lookup for the parser finds its bit too.
+    by_known: [u32; NAMES.len()],
 }
 
-/// One more than the longest name in any `once` list.
-const MAX_NAME: usize = 24;
-
-/// [`Rules::by_len`] of `once`.
+/// [`Rules::by_known`] of `once` (every name in it known, or the build fails).
 #[allow(clippy::indexing_slicing)] // evaluated at compile time: out of bounds fails the build
-const fn by_len(once: &[&str]) -> [u32; MAX_NAME] {
-    let mut out = [0u32; MAX_NAME];
+const fn by_known(once: &[&str]) -> [u32; NAMES.len()] {
+    let mut out = [0u32; NAMES.len()];
     let mut i = 0;
     while i < once.len() {
-        out[once[i].len()] |= 1 << i;
+        out[crate::name::find(once[i]) as usize] |= 1 << i;
         i += 1;
     }
     out
@@ -157,24 +155,15 @@ pub(crate) fn rules(name: &str) -> Option<&'static Rules> {
 }
 
 impl Rules {
-    fn bit(&self, name: &str) -> u32 {
-        let mut candidates = self.by_len.get(name.len()).copied().unwrap_or(0);
-        while candidates != 0 {
-            let i = candidates.trailing_zeros();
-            // The first byte rules out most candidates of the same length without a call.
-            if self.once.get(i as usize).is_some_and(|known| {
-                known.as_bytes().first() == name.as_bytes().first() && *known == name
-            }) {
-                return 1 << i;
-            }
-            candidates &= candidates - 1;
-        }
-        0
+    fn bit(&self, name: Option<Known>) -> u32 {
+        name.and_then(|k| self.by_known.get(k.index()))
+            .copied()
+            .unwrap_or(0)
     }
 
-    /// Notes a property named `name` (uppercase); `false` when it MUST NOT occur more than
-    /// once and already did.
-    pub(crate) fn note(&self, seen: &mut Seen, name: &str) -> bool {
+    /// Notes a property of the name `name` (see [`crate::name::known`]; an unknown name is
+    /// never in `once`); `false` when it MUST NOT occur more than once and already did.
+    pub(crate) fn note(&self, seen: &mut Seen, name: Option<Known>) -> bool {
         let bit = self.bit(name);
         let again = seen.0 & bit != 0;
         seen.0 |= bit;
@@ -245,7 +234,7 @@ const VEVENT_ONCE: &[&str] = &[
 
 static VEVENT: Rules = Rules {
     once: VEVENT_ONCE,
-    by_len: by_len(VEVENT_ONCE),
+    by_known: by_known(VEVENT_ONCE),
     required: 2,
     exclusive: &pairs(VEVENT_ONCE, [("DTEND", "DURATION")]),
     needs: &[],
@@ -280,7 +269,7 @@ const VTODO_ONCE: &[&str] = &[
 
 static VTODO: Rules = Rules {
     once: VTODO_ONCE,
-    by_len: by_len(VTODO_ONCE),
+    by_known: by_known(VTODO_ONCE),
     required: 2,
     exclusive: &pairs(VTODO_ONCE, [("DUE", "DURATION")]),
     needs: &pairs(VTODO_ONCE, [("DURATION", "DTSTART")]),
@@ -307,7 +296,7 @@ const VJOURNAL_ONCE: &[&str] = &[
 
 static VJOURNAL: Rules = Rules {
     once: VJOURNAL_ONCE,
-    by_len: by_len(VJOURNAL_ONCE),
+    by_known: by_known(VJOURNAL_ONCE),
     required: 2,
     exclusive: &[],
     needs: &[],
@@ -328,7 +317,7 @@ const VFREEBUSY_ONCE: &[&str] = &[
 
 static VFREEBUSY: Rules = Rules {
     once: VFREEBUSY_ONCE,
-    by_len: by_len(VFREEBUSY_ONCE),
+    by_known: by_known(VFREEBUSY_ONCE),
     required: 2,
     exclusive: &[],
     needs: &[],
@@ -352,7 +341,7 @@ const VCALENDAR_ONCE: &[&str] = &[
 
 static VCALENDAR: Rules = Rules {
     once: VCALENDAR_ONCE,
-    by_len: by_len(VCALENDAR_ONCE),
+    by_known: by_known(VCALENDAR_ONCE),
     required: 2,
     exclusive: &[],
     needs: &[],
@@ -365,7 +354,7 @@ const VTIMEZONE_ONCE: &[&str] = &["TZID", "LAST-MODIFIED", "TZURL"];
 
 static VTIMEZONE: Rules = Rules {
     once: VTIMEZONE_ONCE,
-    by_len: by_len(VTIMEZONE_ONCE),
+    by_known: by_known(VTIMEZONE_ONCE),
     required: 1,
     exclusive: &[],
     needs: &[],
@@ -378,7 +367,7 @@ const TZ_RULE_ONCE: &[&str] = &["DTSTART", "TZOFFSETTO", "TZOFFSETFROM"];
 
 static TZ_RULE: Rules = Rules {
     once: TZ_RULE_ONCE,
-    by_len: by_len(TZ_RULE_ONCE),
+    by_known: by_known(TZ_RULE_ONCE),
     required: 3,
     exclusive: &[],
     needs: &[],
@@ -391,7 +380,7 @@ const VALARM_ONCE: &[&str] = &["ACTION", "TRIGGER", "DURATION", "REPEAT"];
 
 static VALARM: Rules = Rules {
     once: VALARM_ONCE,
-    by_len: by_len(VALARM_ONCE),
+    by_known: by_known(VALARM_ONCE),
     required: 2,
     exclusive: &[],
     needs: &pairs(
@@ -424,7 +413,7 @@ const VAVAILABILITY_ONCE: &[&str] = &[
 
 static VAVAILABILITY: Rules = Rules {
     once: VAVAILABILITY_ONCE,
-    by_len: by_len(VAVAILABILITY_ONCE),
+    by_known: by_known(VAVAILABILITY_ONCE),
     required: 2,
     exclusive: &pairs(VAVAILABILITY_ONCE, [("DTEND", "DURATION")]),
     needs: &pairs(VAVAILABILITY_ONCE, [("DURATION", "DTSTART")]),
@@ -451,7 +440,7 @@ const AVAILABLE_ONCE: &[&str] = &[
 
 static AVAILABLE: Rules = Rules {
     once: AVAILABLE_ONCE,
-    by_len: by_len(AVAILABLE_ONCE),
+    by_known: by_known(AVAILABLE_ONCE),
     required: 3,
     exclusive: &pairs(AVAILABLE_ONCE, [("DTEND", "DURATION")]),
     needs: &[],
@@ -565,7 +554,7 @@ mod tests {
             for pair in pairs {
                 for (name, bit) in [(pair.first, pair.bits.0), (pair.second, pair.bits.1)] {
                     assert!(rules.once.contains(&name), "{name}");
-                    assert_eq!(bit, rules.bit(name), "{name}");
+                    assert_eq!(bit, rules.bit(crate::name::known(name)), "{name}");
                 }
             }
         }
@@ -574,10 +563,12 @@ mod tests {
     #[test]
     fn a_second_occurrence_is_noted() {
         let mut seen = Seen::default();
-        assert!(VEVENT.note(&mut seen, "UID"));
-        assert!(VEVENT.note(&mut seen, "ATTENDEE"));
-        assert!(VEVENT.note(&mut seen, "ATTENDEE"));
-        assert!(!VEVENT.note(&mut seen, "UID"));
+        let known = crate::name::known;
+        assert!(VEVENT.note(&mut seen, known("UID")));
+        assert!(VEVENT.note(&mut seen, known("ATTENDEE")));
+        assert!(VEVENT.note(&mut seen, known("ATTENDEE")));
+        assert!(VEVENT.note(&mut seen, known("X-UID")));
+        assert!(!VEVENT.note(&mut seen, known("UID")));
         let missing: Vec<_> = VEVENT
             .violations(seen, std::iter::empty())
             .into_iter()

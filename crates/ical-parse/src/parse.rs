@@ -3,6 +3,7 @@
 use crate::component::{Calendar, Component, missing};
 use crate::contentline::{self, ContentLine, Event, Lexer, Line, LinePos};
 use crate::error::{Error, ErrorKind, Limit, Warning};
+use crate::name::{self, Known};
 use crate::occurrence::{self, Rules, Seen, Violation};
 use crate::property::{
     Parameter, ParameterValues, Parameters, Property, own_name, own_value, rebase, uppercase,
@@ -394,7 +395,7 @@ impl<'a> Parser<'a> {
                 let mut raw = Property::raw(text);
                 raw.line = pos.line;
                 raw.value_column = 1;
-                return self.push_property(raw);
+                return self.push_property_named(raw);
             }
         };
         self.dispatch(property)
@@ -408,13 +409,15 @@ impl<'a> Parser<'a> {
 
     /// [`Parser::dispatch`] with what the checks need of the parameters already known.
     fn dispatch_with(&mut self, property: Property<'a>, hints: Hints) -> Result<(), Error> {
-        // Names and parameter names are uppercase once parsed: exact comparisons suffice.
-        match property.name.as_ref() {
-            "BEGIN" => self.begin(property),
-            "END" => self.end(property),
+        // Names are uppercase once parsed: an exact lookup suffices, and its answer serves
+        // the value's check and the occurrence rules too.
+        let known = name::known(&property.name);
+        match known {
+            Some(name::BEGIN) => self.begin(property),
+            Some(name::END) => self.end(property),
             _ => {
-                self.check_value(&property, hints)?;
-                self.push_property(property)
+                self.check_value(&property, hints, known)?;
+                self.push_property(property, known)
             }
         }
     }
@@ -462,7 +465,7 @@ impl<'a> Parser<'a> {
 
     fn begin(&mut self, property: Property<'a>) -> Result<(), Error> {
         let Some(name) = self.component_name(&property)? else {
-            return self.push_property(raw_of(property));
+            return self.push_property_named(raw_of(property));
         };
         if self.stack.len() >= self.limits.max_depth {
             return Err(Error::new(
@@ -504,7 +507,7 @@ impl<'a> Parser<'a> {
 
     fn end(&mut self, property: Property<'a>) -> Result<(), Error> {
         let Some(name) = self.component_name(&property)? else {
-            return self.push_property(raw_of(property));
+            return self.push_property_named(raw_of(property));
         };
         let Some(depth) = self
             .stack
@@ -516,7 +519,7 @@ impl<'a> Parser<'a> {
                 property.value_column,
                 ErrorKind::UnmatchedEnd(name.to_string()),
             ))?;
-            return self.push_property(raw_of(property));
+            return self.push_property_named(raw_of(property));
         };
         while self.stack.len() > depth + 1 {
             if let Some(open) = self.stack.last() {
@@ -592,16 +595,22 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
+    /// [`Parser::push_property`] of a property whose name was not looked up yet.
+    fn push_property_named(&mut self, property: Property<'a>) -> Result<(), Error> {
+        let known = name::known(&property.name);
+        self.push_property(property, known)
+    }
+
     // Inlined, a property is written into the buffer once instead of being copied into a
     // call's argument first.
     #[inline(always)]
-    fn push_property(&mut self, property: Property<'a>) -> Result<(), Error> {
+    fn push_property(&mut self, property: Property<'a>, known: Option<Known>) -> Result<(), Error> {
         let limit = self.limits.max_properties_per_component;
         let line = property.line;
         let (target, start) = match self.stack.last_mut() {
             Some(open) => {
                 if let Some(rules) = open.rules
-                    && !rules.note(&mut open.seen, &property.name)
+                    && !rules.note(&mut open.seen, known)
                 {
                     let error = Error::new(
                         line,
@@ -641,17 +650,23 @@ impl<'a> Parser<'a> {
     }
 
     /// Checks the value against its type's grammar (§3.3) and the property's rules.
-    fn check_value(&mut self, property: &Property<'_>, hints: Hints) -> Result<(), Error> {
-        // `Property::value_type`, with the exact comparison a parsed (uppercase) name allows.
-        let value_type = match hints.value {
-            Some(t) => t,
-            None => crate::property::default_value_type(&property.name),
+    fn check_value(
+        &mut self,
+        property: &Property<'_>,
+        hints: Hints,
+        known: Option<Known>,
+    ) -> Result<(), Error> {
+        // `Property::value_type`, from the name's lookup.
+        let value_type = match (hints.value, known) {
+            (Some(t), _) => t,
+            (None, Some(k)) => k.value_type(),
+            (None, None) => ValueType::Unknown,
         };
         let raw = property.raw_value.as_ref();
         let checked = match value_type {
             ValueType::Unknown | ValueType::CalAddress | ValueType::Uri => Ok(()),
-            _ if property.name == "GEO" => property.geo().map(drop),
-            _ if property.name == "REQUEST-STATUS" => Ok(()),
+            _ if known == Some(name::GEO) => property.geo().map(drop),
+            _ if known == Some(name::REQUEST_STATUS) => Ok(()),
             ValueType::Text => check_text(raw).map_err(|o| {
                 Error::new(
                     0,

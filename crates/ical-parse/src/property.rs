@@ -1155,30 +1155,7 @@ pub fn is_registered_parameter(name: &str) -> bool {
 /// The default value type of a property name (uppercase), per the RFC that defines it.
 #[must_use]
 pub fn default_value_type(name: &str) -> ValueType {
-    use ValueType as T;
-    match name {
-        // RFC 5545 §3.7 calendar properties, §3.8 component properties.
-        "CALSCALE" | "METHOD" | "PRODID" | "VERSION" | "CATEGORIES" | "CLASS" | "COMMENT"
-        | "DESCRIPTION" | "LOCATION" | "RESOURCES" | "STATUS" | "SUMMARY" | "TRANSP" | "TZID"
-        | "TZNAME" | "CONTACT" | "RELATED-TO" | "UID" | "ACTION" | "REQUEST-STATUS" => T::Text,
-        "ATTACH" | "TZURL" | "URL" => T::Uri,
-        "GEO" => T::Float,
-        "PERCENT-COMPLETE" | "PRIORITY" | "SEQUENCE" | "REPEAT" => T::Integer,
-        "COMPLETED" | "DTEND" | "DUE" | "DTSTART" | "RECURRENCE-ID" | "EXDATE" | "RDATE"
-        | "CREATED" | "DTSTAMP" | "LAST-MODIFIED" => T::DateTime,
-        "DURATION" | "TRIGGER" => T::Duration,
-        "FREEBUSY" => T::Period,
-        "TZOFFSETFROM" | "TZOFFSETTO" => T::UtcOffset,
-        "ATTENDEE" | "ORGANIZER" => T::CalAddress,
-        "RRULE" | "EXRULE" => T::Recur,
-        // RFC 7986 §5.
-        "NAME" | "COLOR" => T::Text,
-        "REFRESH-INTERVAL" => T::Duration,
-        "SOURCE" | "IMAGE" | "CONFERENCE" => T::Uri,
-        // RFC 7953 (VAVAILABILITY): BUSYTYPE is TEXT.
-        "BUSYTYPE" => T::Text,
-        _ => T::Unknown,
-    }
+    crate::name::known(name).map_or(ValueType::Unknown, crate::name::Known::value_type)
 }
 
 #[cfg(test)]
