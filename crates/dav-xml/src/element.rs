@@ -29,7 +29,7 @@ use crate::error::{Error, LimitKind};
 use crate::lexer::{self, Lexer, Token};
 use crate::limits::Limits;
 use crate::multistatus::{PropStat, Response, href_from_text, parse_status_line};
-use crate::name::{QName, intern_str};
+use crate::name::{QName, intern_local, intern_str};
 pub use crate::text::Text;
 
 /// An XML element with its attributes and content.
@@ -194,25 +194,6 @@ impl Element {
     }
 }
 
-/// The local names of every multistatus, stored without allocating.
-fn intern_local(local: &str) -> Cow<'static, str> {
-    Cow::Borrowed(match local {
-        "response" => "response",
-        "href" => "href",
-        "propstat" => "propstat",
-        "prop" => "prop",
-        "status" => "status",
-        "getetag" => "getetag",
-        "calendar-data" => "calendar-data",
-        "displayname" => "displayname",
-        "resourcetype" => "resourcetype",
-        "collection" => "collection",
-        "getctag" => "getctag",
-        "sync-token" => "sync-token",
-        _ => return Cow::Owned(local.to_owned()),
-    })
-}
-
 /// Checks UTF-8, skipping a byte-order mark.
 pub(crate) fn utf8(input: &[u8]) -> Result<&str, Error> {
     let (input, bom) = match input.strip_prefix(b"\xEF\xBB\xBF") {
@@ -229,13 +210,91 @@ pub(crate) fn utf8(input: &[u8]) -> Result<&str, Error> {
 pub(crate) struct Scope {
     bindings: Vec<(String, Cow<'static, str>)>,
     marks: Vec<usize>,
-    /// Raw element names already resolved under the current bindings (static names only):
-    /// a multistatus repeats a handful of names thousands of times.
-    resolved: Vec<(String, QName)>,
+    /// Raw element names already resolved under the current bindings: a document repeats a
+    /// handful of names over and over.
+    resolved: Resolved,
 }
 
-/// How many resolved names [`Scope`] remembers.
-const RESOLVED: usize = 16;
+/// Raw names and what they resolved to, kept without an allocation per name (a small
+/// document names a few dozen elements, each an allocation when it had its own string).
+///
+/// A direct-mapped table, indexed by a hash of the raw name: a name that collides with
+/// another replaces it, which only costs a second resolution.
+#[derive(Clone, Debug)]
+struct Resolved {
+    /// The raw names of `entries`, one after the other.
+    raw: String,
+    /// (start of the raw name in `raw`, its length, the name it resolved to).
+    entries: Vec<(u32, u32, QName)>,
+    /// One past the index in `entries` of the name in each slot; 0: empty.
+    slots: [u8; SLOTS],
+}
+
+/// Slots of [`Resolved`]'s table.
+const SLOTS: usize = 64;
+/// Names [`Resolved`] keeps at most (indices fit a `u8`), and the bytes of their raw names:
+/// a document of thousands of distinct names cannot make it grow without bound.
+const RESOLVED: usize = 255;
+const RESOLVED_BYTES: usize = 4096;
+
+impl Default for Resolved {
+    fn default() -> Self {
+        Self {
+            raw: String::new(),
+            entries: Vec::new(),
+            slots: [0; SLOTS],
+        }
+    }
+}
+
+impl Resolved {
+    /// The slot of a raw name: its length and three of its bytes, mixed. Names of one document
+    /// mostly share their prefix, so the bytes are taken from the end and the middle.
+    fn slot(raw: &[u8]) -> usize {
+        let len = raw.len();
+        let byte = |i: usize| u32::from(raw.get(i).copied().unwrap_or(0));
+        let key = (len as u32)
+            ^ byte(len.wrapping_sub(1)) << 8
+            ^ byte(len / 2) << 16
+            ^ byte(len.wrapping_sub(2)) << 24;
+        (key.wrapping_mul(0x9E37_79B1) >> 26) as usize % SLOTS
+    }
+
+    fn get(&self, raw: &str) -> Option<&QName> {
+        let index = usize::from(*self.slots.get(Self::slot(raw.as_bytes()))?).checked_sub(1)?;
+        let (start, len, name) = self.entries.get(index)?;
+        let start = *start as usize;
+        let seen = self.raw.get(start..start + *len as usize)?;
+        (seen == raw).then_some(name)
+    }
+
+    fn insert(&mut self, raw: &str, name: &QName) {
+        if self.entries.len() >= RESOLVED || self.raw.len() + raw.len() > RESOLVED_BYTES {
+            return;
+        }
+        if self.entries.capacity() == 0 {
+            // Enough for most documents in one allocation.
+            self.entries.reserve_exact(32);
+            self.raw.reserve_exact(512);
+        }
+        let Some(slot) = self.slots.get_mut(Self::slot(raw.as_bytes())) else {
+            return;
+        };
+        // Both bounds were checked above, so the casts cannot truncate.
+        self.entries
+            .push((self.raw.len() as u32, raw.len() as u32, name.clone()));
+        self.raw.push_str(raw);
+        *slot = self.entries.len() as u8;
+    }
+
+    fn clear(&mut self) {
+        if !self.entries.is_empty() {
+            self.entries.clear();
+            self.raw.clear();
+            self.slots = [0; SLOTS];
+        }
+    }
+}
 
 const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 
@@ -293,13 +352,11 @@ impl Scope {
 
     /// Resolves a raw `prefix:local` element name (unprefixed: default namespace).
     pub(crate) fn resolve_element(&mut self, raw: &str, offset: u64) -> Result<QName, Error> {
-        if let Some((_, name)) = self.resolved.iter().find(|(seen, _)| seen == raw) {
+        if let Some(name) = self.resolved.get(raw) {
             return Ok(name.clone());
         }
         let name = self.resolve_uncached(raw, offset)?;
-        if name.is_static() && self.resolved.len() < RESOLVED {
-            self.resolved.push((raw.to_owned(), name.clone()));
-        }
+        self.resolved.insert(raw, &name);
         Ok(name)
     }
 
@@ -323,7 +380,8 @@ impl Scope {
             offset,
             prefix: prefix.to_owned(),
         })?;
-        Ok(QName::new(namespace, intern_local(local)))
+        let local = intern_local(local).map_or_else(|| Cow::Owned(local.to_owned()), Cow::Borrowed);
+        Ok(QName::new(namespace, local))
     }
 
     /// Reads the `xmlns` declarations of a start tag into this scope (call after `open`).
@@ -1079,6 +1137,23 @@ mod tests {
             y.elements().next().unwrap().name,
             QName::new("urn:y", "href")
         );
+    }
+
+    #[test]
+    fn remembered_names_stay_right_and_bounded_when_slots_collide() {
+        let mut scope = Scope::default();
+        scope.open();
+        scope.declare("d", "DAV:");
+        // Far more names than slots: many share one, and the table fills up.
+        for round in 0..2 {
+            for i in 0..400 {
+                let name = scope.resolve_element(&format!("d:name-{i}"), 0).unwrap();
+                assert_eq!(name, QName::new("DAV:", format!("name-{i}")), "{round}");
+                assert_eq!(scope.resolve_element("d:href", 0).unwrap(), QName::DAV_HREF);
+            }
+        }
+        assert!(scope.resolved.entries.len() <= RESOLVED);
+        assert!(scope.resolved.raw.len() <= RESOLVED_BYTES);
     }
 
     #[test]

@@ -17,8 +17,17 @@ pub const CALENDARSERVER: &str = "http://calendarserver.org/ns/";
 /// Apple's iCal namespace (`calendar-color`, `calendar-order`).
 pub const APPLE_ICAL: &str = "http://apple.com/ns/ical/";
 
-/// Namespaces that decoding maps onto `'static` strings, so that their names cost no allocation.
-const KNOWN: [&str; 5] = [DAV, CALDAV, CARDDAV, CALENDARSERVER, APPLE_ICAL];
+/// Namespaces that decoding maps onto `'static` strings, so that their names cost no allocation
+/// (the last two: Cyrus' privileges and Apple's bulk-requests, in every Cyrus PROPFIND answer).
+const KNOWN: [&str; 7] = [
+    DAV,
+    CALDAV,
+    CARDDAV,
+    CALENDARSERVER,
+    APPLE_ICAL,
+    "http://cyrusimap.org/ns/",
+    "http://me.com/_namespace/",
+];
 
 /// An expanded XML name: namespace URI and local name.
 ///
@@ -105,14 +114,6 @@ impl QName {
         }
     }
 
-    /// Whether both parts are static, so that a clone copies two pointers.
-    pub(crate) fn is_static(&self) -> bool {
-        matches!(
-            (&self.namespace, &self.local),
-            (Cow::Borrowed(_), Cow::Borrowed(_))
-        )
-    }
-
     /// A name from any strings. Well-known namespaces are stored without allocating.
     #[must_use]
     pub fn new(
@@ -189,6 +190,279 @@ pub(crate) fn intern_str(namespace: &str) -> Option<&'static str> {
     KNOWN.iter().copied().find(|known| *known == namespace)
 }
 
+/// Local names of the vocabulary servers answer with (RFC 4918, 3253, 3744, 4331, 4791, 5397,
+/// 5842, 5995, 6352, 6578, 6638, and the CalendarServer, Apple and Cyrus extensions):
+/// decoding maps them onto `'static` strings, so that their names cost no allocation. Any other
+/// name is decoded all the same, into a string of its own. Sorted, to show there is no
+/// duplicate.
+const LOCAL_NAMES: [&str; 208] = [
+    "abstract",
+    "ace",
+    "acl",
+    "acl-principal-prop-set",
+    "acl-restrictions",
+    "activelock",
+    "add-member",
+    "add-resource",
+    "address-data",
+    "addressbook",
+    "addressbook-description",
+    "addressbook-home-set",
+    "admin",
+    "all",
+    "allcomp",
+    "allowed-sharing-modes",
+    "allprop",
+    "alternate-URI-set",
+    "authenticated",
+    "autoprovisioned",
+    "bind",
+    "bulk-requests",
+    "calendar",
+    "calendar-alarm",
+    "calendar-availability",
+    "calendar-color",
+    "calendar-data",
+    "calendar-description",
+    "calendar-free-busy-set",
+    "calendar-home-set",
+    "calendar-multiget",
+    "calendar-order",
+    "calendar-proxy-read",
+    "calendar-proxy-read-for",
+    "calendar-proxy-write",
+    "calendar-proxy-write-for",
+    "calendar-query",
+    "calendar-timezone",
+    "calendar-user-address-set",
+    "calendar-user-type",
+    "can-be-published",
+    "can-be-shared",
+    "checksum-versions",
+    "collection",
+    "comp",
+    "comp-filter",
+    "created-by",
+    "creationdate",
+    "current-user-principal",
+    "current-user-privilege-set",
+    "default-alarm-vevent-date",
+    "default-alarm-vevent-datetime",
+    "deny",
+    "deny-before-grant",
+    "depth",
+    "description",
+    "displayname",
+    "dropbox-home-URL",
+    "dtstamp",
+    "email-address-set",
+    "error",
+    "exclusive",
+    "expand",
+    "expand-property",
+    "filter",
+    "first-name",
+    "free-busy-query",
+    "getcontentlanguage",
+    "getcontentlength",
+    "getcontenttype",
+    "getctag",
+    "getetag",
+    "getlastmodified",
+    "grant",
+    "grant-only",
+    "group",
+    "group-member-set",
+    "group-membership",
+    "href",
+    "include",
+    "inherited",
+    "inherited-acl-set",
+    "invert",
+    "invite",
+    "invite-noresponse",
+    "is-not-defined",
+    "language-code",
+    "last-name",
+    "limit",
+    "limit-freebusy-set",
+    "limit-recurrence-set",
+    "location",
+    "location-code",
+    "lockdiscovery",
+    "lockentry",
+    "lockinfo",
+    "lockroot",
+    "lockscope",
+    "locktoken",
+    "locktype",
+    "make-collection",
+    "max-attendees-per-instance",
+    "max-bytes",
+    "max-date-time",
+    "max-instances",
+    "max-resource-size",
+    "max-resources",
+    "min-date-time",
+    "mkcalendar",
+    "mkcalendar-response",
+    "mkcol",
+    "mkcol-response",
+    "multistatus",
+    "notification",
+    "notification-URL",
+    "notifications",
+    "notificationtype",
+    "nresults",
+    "opaque",
+    "owner",
+    "param-filter",
+    "parent-set",
+    "pre-publish-url",
+    "principal",
+    "principal-URL",
+    "principal-collection-set",
+    "principal-match",
+    "principal-property-search",
+    "principal-search-property-set",
+    "privilege",
+    "prop",
+    "prop-filter",
+    "property",
+    "propertyupdate",
+    "propfind",
+    "propname",
+    "propstat",
+    "protected",
+    "publish-url",
+    "push-transports",
+    "pushkey",
+    "quota-available-bytes",
+    "quota-used-bytes",
+    "read",
+    "read-acl",
+    "read-current-user-privilege-set",
+    "read-free-busy",
+    "recipient",
+    "refreshrate",
+    "remove",
+    "remove-collection",
+    "remove-resource",
+    "report",
+    "request-status",
+    "required-principal",
+    "resource-id",
+    "resourcetype",
+    "response",
+    "responsedescription",
+    "schedule-calendar-transp",
+    "schedule-default-calendar-URL",
+    "schedule-deliver",
+    "schedule-inbox",
+    "schedule-inbox-URL",
+    "schedule-outbox",
+    "schedule-outbox-URL",
+    "schedule-response",
+    "schedule-send",
+    "schedule-tag",
+    "self",
+    "set",
+    "shared",
+    "shared-owner",
+    "simple",
+    "source",
+    "status",
+    "subscribed-strip-alarms",
+    "subscribed-strip-attachments",
+    "subscribed-strip-todos",
+    "supported-address-data",
+    "supported-calendar-component-set",
+    "supported-calendar-component-sets",
+    "supported-calendar-data",
+    "supported-method-set",
+    "supported-privilege",
+    "supported-privilege-set",
+    "supported-report",
+    "supported-report-set",
+    "supportedlock",
+    "sync-collection",
+    "sync-level",
+    "sync-token",
+    "text-match",
+    "time-range",
+    "timeout",
+    "timezone",
+    "transparent",
+    "unauthenticated",
+    "unbind",
+    "unlock",
+    "updated-by",
+    "user",
+    "write",
+    "write-acl",
+    "write-content",
+    "write-properties",
+    "write-properties-collection",
+    "write-properties-resource",
+];
+
+/// Slots of [`LOCAL_TABLE`], a power of two about five times the names: probes stay short.
+const LOCAL_SLOTS: usize = 1024;
+
+/// An open-addressing table of [`LOCAL_NAMES`], built at compile time: one past the index of
+/// the name in each slot, 0 for an empty slot. A small document names a dozen elements once or
+/// twice each, so looking a name up must cost little even the first time.
+static LOCAL_TABLE: [u8; LOCAL_SLOTS] = local_table();
+
+/// The first slot to probe for a local name: its length and three of its bytes, mixed (a
+/// whole-name hash would cost more than the comparison it saves).
+const fn local_slot(name: &[u8]) -> usize {
+    let mut key = name.len() as u32;
+    if let Some((&first, rest)) = name.split_first() {
+        key ^= (first as u32) << 8;
+        if let Some((&last, rest)) = rest.split_last() {
+            key ^= (last as u32) << 16;
+            if let Some((&before, _)) = rest.split_last() {
+                key ^= (before as u32) << 24;
+            }
+        }
+    }
+    (key.wrapping_mul(0x85EB_CA6B) >> 22) as usize % LOCAL_SLOTS
+}
+
+// Evaluated at compile time (a `static`'s initialiser): an index out of bounds would be a
+// compile error, never a panic.
+#[allow(clippy::indexing_slicing)]
+const fn local_table() -> [u8; LOCAL_SLOTS] {
+    assert!(LOCAL_NAMES.len() < u8::MAX as usize);
+    let mut table = [0u8; LOCAL_SLOTS];
+    let mut i = 0;
+    while i < LOCAL_NAMES.len() {
+        let mut slot = local_slot(LOCAL_NAMES[i].as_bytes());
+        while table[slot] != 0 {
+            slot = (slot + 1) % LOCAL_SLOTS;
+        }
+        table[slot] = (i + 1) as u8;
+        i += 1;
+    }
+    table
+}
+
+/// The `'static` copy of a local name of the known vocabulary.
+pub(crate) fn intern_local(local: &str) -> Option<&'static str> {
+    let mut slot = local_slot(local.as_bytes());
+    // The table is never full, so an empty slot ends every probe; the bound is for show.
+    for _ in 0..LOCAL_SLOTS {
+        let index = usize::from(*LOCAL_TABLE.get(slot)?).checked_sub(1)?;
+        let name = LOCAL_NAMES.get(index)?;
+        if *name == local {
+            return Some(name);
+        }
+        slot = (slot + 1) % LOCAL_SLOTS;
+    }
+    None
+}
+
 impl fmt::Display for QName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.namespace.is_empty() {
@@ -221,6 +495,28 @@ mod tests {
         assert_eq!(QName::DAV_HREF.to_string(), "{DAV:}href");
         assert_eq!(QName::from_clark("{DAV:"), None);
         assert_eq!(QName::from_clark("{DAV:}"), None);
+    }
+
+    #[test]
+    fn every_local_name_of_the_vocabulary_is_found_in_few_probes() {
+        assert!(
+            LOCAL_NAMES
+                .windows(2)
+                .all(|w| w[0].as_bytes() < w[1].as_bytes())
+        );
+        for name in LOCAL_NAMES {
+            assert_eq!(intern_local(name), Some(name));
+            let mut slot = local_slot(name.as_bytes());
+            let mut probes = 1;
+            while LOCAL_NAMES[usize::from(LOCAL_TABLE[slot]) - 1] != name {
+                slot = (slot + 1) % LOCAL_SLOTS;
+                probes += 1;
+            }
+            assert!(probes <= 4, "{name}: {probes} probes");
+        }
+        for name in ["x-unknown", "", "a", "hrefs", "propstat2", "calendar-dat"] {
+            assert_eq!(intern_local(name), None, "{name}");
+        }
     }
 
     #[test]
