@@ -248,24 +248,24 @@ impl Default for Resolved {
 }
 
 impl Resolved {
-    /// The slot of a raw name: its length and three of its bytes, mixed. Names of one document
-    /// mostly share their prefix, so the bytes are taken from the end and the middle.
+    /// The slot of a raw name: its length and two of its bytes, mixed. Names of one document
+    /// mostly share their prefix, so the bytes are the last and the middle one.
+    #[inline]
     fn slot(raw: &[u8]) -> usize {
         let len = raw.len();
-        let byte = |i: usize| u32::from(raw.get(i).copied().unwrap_or(0));
-        let key = (len as u32)
-            ^ byte(len.wrapping_sub(1)) << 8
-            ^ byte(len / 2) << 16
-            ^ byte(len.wrapping_sub(2)) << 24;
+        let last = raw.last().map_or(0, |&b| u32::from(b));
+        let middle = raw.get(len / 2).map_or(0, |&b| u32::from(b));
+        let key = (len as u32) ^ last << 8 ^ middle << 16;
         (key.wrapping_mul(0x9E37_79B1) >> 26) as usize % SLOTS
     }
 
+    #[inline]
     fn get(&self, raw: &str) -> Option<&QName> {
         let index = usize::from(*self.slots.get(Self::slot(raw.as_bytes()))?).checked_sub(1)?;
         let (start, len, name) = self.entries.get(index)?;
         let start = *start as usize;
-        let seen = self.raw.get(start..start + *len as usize)?;
-        (seen == raw).then_some(name)
+        let seen = self.raw.as_bytes().get(start..start + *len as usize)?;
+        (seen == raw.as_bytes()).then_some(name)
     }
 
     fn insert(&mut self, raw: &str, name: &QName) {
@@ -287,6 +287,7 @@ impl Resolved {
         *slot = self.entries.len() as u8;
     }
 
+    #[cold]
     fn clear(&mut self) {
         if !self.entries.is_empty() {
             self.entries.clear();
@@ -317,6 +318,7 @@ impl Scope {
     }
 
     /// Closes the innermost element, dropping its declarations.
+    #[inline]
     pub(crate) fn close(&mut self) {
         if let Some(mark) = self.marks.pop()
             && mark < self.bindings.len()
@@ -384,9 +386,30 @@ impl Scope {
         Ok(QName::new(namespace, local))
     }
 
-    /// Reads the `xmlns` declarations of a start tag into this scope (call after `open`).
-    /// Returns the number of attributes seen.
+    /// Reads the `xmlns` declarations of a start tag (`content`, whose first `name_len` bytes
+    /// are the name) into this scope (call after `open`). Returns the number of attributes
+    /// seen.
     pub(crate) fn declare_from(
+        &mut self,
+        content: &str,
+        name_len: usize,
+        offset: u64,
+        limits: &Limits,
+    ) -> Result<usize, Error> {
+        let rest = content.get(name_len..).unwrap_or_default();
+        if let Some(plain) = PlainAttributes::read(rest, limits) {
+            for &(key, value) in plain.items() {
+                if let Some(prefix) = declared_prefix(key) {
+                    self.declare(prefix, value);
+                }
+            }
+            return Ok(plain.len);
+        }
+        self.declare_from_start(&BytesStart::from_content(content, name_len), offset, limits)
+    }
+
+    /// [`Scope::declare_from`] through quick-xml's attribute parser.
+    fn declare_from_start(
         &mut self,
         start: &BytesStart<'_>,
         offset: u64,
@@ -402,12 +425,7 @@ impl Scope {
                     limit: LimitKind::Attributes,
                 });
             }
-            let key = attribute.key.as_ref();
-            let prefix = if key == "xmlns" {
-                ""
-            } else if let Some(prefix) = key.strip_prefix("xmlns:") {
-                prefix
-            } else {
+            let Some(prefix) = declared_prefix(attribute.key.as_ref()) else {
                 continue;
             };
             let value = attribute
@@ -416,6 +434,93 @@ impl Scope {
             self.declare(prefix, &without_nul(value));
         }
         Ok(count)
+    }
+}
+
+/// The prefix a namespace declaration binds (`""` for the default namespace), or `None` for
+/// an attribute that is no declaration.
+fn declared_prefix(key: &str) -> Option<&str> {
+    if key == "xmlns" {
+        Some("")
+    } else {
+        key.strip_prefix("xmlns:")
+    }
+}
+
+/// Most attributes a start tag may have for [`PlainAttributes`] to read it.
+const PLAIN_MAX: usize = 16;
+
+/// The attributes of a start tag written the plain way, read without quick-xml's attribute
+/// parser (which allocates on every tag to look for duplicates): each one after whitespace,
+/// `name="value"` or `name='value'`, the name of ASCII letters, digits, `:`, `-`, `_` or `.`,
+/// the value without a reference, `<`, a tab, a line end or NUL (so nothing to decode or
+/// normalise, XML 1.0 §3.3.3), no name twice, at most [`PLAIN_MAX`]. A tag written any other
+/// way, and so every malformed one, goes through quick-xml: results and errors are the same
+/// either way.
+struct PlainAttributes<'a> {
+    items: [(&'a str, &'a str); PLAIN_MAX],
+    len: usize,
+}
+
+impl<'a> PlainAttributes<'a> {
+    /// Reads the rest of a start tag after its name; `None` when it is not plain or holds
+    /// more attributes than `limits` allow.
+    fn read(rest: &'a str, limits: &Limits) -> Option<Self> {
+        let mut out = Self {
+            items: [("", ""); PLAIN_MAX],
+            len: 0,
+        };
+        let bytes = rest.as_bytes();
+        let mut i = 0;
+        loop {
+            let start = i;
+            while bytes.get(i).is_some_and(|&b| lexer::is_space(b)) {
+                i += 1;
+            }
+            if i == bytes.len() {
+                return Some(out);
+            }
+            if i == start {
+                return None;
+            }
+            let key_start = i;
+            while bytes.get(i).is_some_and(|&b| {
+                b.is_ascii_alphanumeric() || matches!(b, b':' | b'-' | b'_' | b'.')
+            }) {
+                i += 1;
+            }
+            if i == key_start || bytes.get(i) != Some(&b'=') {
+                return None;
+            }
+            let key = rest.get(key_start..i)?;
+            let quote = *bytes.get(i + 1)?;
+            if quote != b'"' && quote != b'\'' {
+                return None;
+            }
+            i += 2;
+            let value_start = i;
+            loop {
+                match *bytes.get(i)? {
+                    b if b == quote => break,
+                    b'&' | b'<' | b'\t' | b'\n' | b'\r' | 0 => return None,
+                    _ => i += 1,
+                }
+            }
+            let value = rest.get(value_start..i)?;
+            i += 1;
+            if out.len >= PLAIN_MAX.min(limits.max_attributes)
+                || out.items().iter().any(|(seen, _)| *seen == key)
+            {
+                return None;
+            }
+            *out.items.get_mut(out.len)? = (key, value);
+            out.len += 1;
+        }
+    }
+
+    /// The attributes, `(name, value)`, in document order.
+    fn items(&self) -> &[(&'a str, &'a str)] {
+        self.items.get(..self.len).unwrap_or_default()
     }
 }
 
@@ -941,20 +1046,46 @@ fn open_element<'a>(
         let name = scope.resolve_element(raw, offset)?;
         return Ok((Element::new(name), raw));
     }
+    if let Some(plain) = PlainAttributes::read(rest, limits) {
+        for &(key, value) in plain.items() {
+            if let Some(prefix) = declared_prefix(key) {
+                scope.declare(prefix, value);
+            }
+        }
+        let name = scope.resolve_element(raw, offset)?;
+        let mut attributes = Vec::new();
+        for &(key, value) in plain.items() {
+            if declared_prefix(key).is_some() {
+                continue;
+            }
+            if attributes.capacity() == 0 {
+                attributes.reserve_exact(plain.len);
+            }
+            attributes.push(Attribute {
+                name: attribute_name(scope, key, offset)?,
+                value: value.to_owned(),
+            });
+        }
+        return Ok((
+            Element {
+                name,
+                attributes,
+                children: Vec::new(),
+            },
+            raw,
+        ));
+    }
     let start = BytesStart::from_content(content, name_len);
-    let count = scope.declare_from(&start, offset, limits)?;
+    let count = scope.declare_from_start(&start, offset, limits)?;
     let name = scope.resolve_element(raw, offset)?;
     let mut attributes = Vec::with_capacity(count);
     for attribute in start.attributes() {
         let attribute = attribute.map_err(|e| syntax(offset, &e))?;
         let key = attribute.key.as_ref();
-        if key == "xmlns" || key.starts_with("xmlns:") {
+        if declared_prefix(key).is_some() {
             continue;
         }
-        let name = match key.split_once(':') {
-            None => QName::new("", key.to_owned()),
-            Some(_) => scope.resolve_element(key, offset)?,
-        };
+        let name = attribute_name(scope, key, offset)?;
         let value = attribute
             .normalized_value_with(
                 quick_xml::XmlVersion::Implicit1_0,
@@ -981,6 +1112,16 @@ fn open_element<'a>(
         },
         raw,
     ))
+}
+
+/// An attribute's expanded name: an unprefixed attribute is in no namespace (Namespaces in
+/// XML 1.0 §6.2), a prefixed one resolves like an element name.
+fn attribute_name(scope: &mut Scope, key: &str, offset: u64) -> Result<QName, Error> {
+    if key.contains(':') {
+        scope.resolve_element(key, offset)
+    } else {
+        Ok(QName::new("", key.to_owned()))
+    }
 }
 
 fn attach(
@@ -1154,6 +1295,98 @@ mod tests {
         }
         assert!(scope.resolved.entries.len() <= RESOLVED);
         assert!(scope.resolved.raw.len() <= RESOLVED_BYTES);
+    }
+
+    /// What quick-xml's attribute parser reads from the rest of a start tag, or `None` when
+    /// it fails.
+    fn quick_xml_attributes(rest: &str) -> Option<Vec<(String, String)>> {
+        let content = format!("x{rest}");
+        BytesStart::from_content(content.as_str(), 1)
+            .attributes()
+            .map(|a| {
+                let a = a.ok()?;
+                let value = a
+                    .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                    .ok()?;
+                Some((a.key.as_ref().to_owned(), value.into_owned()))
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn plain_attributes_read_what_quick_xml_reads(
+            rest in "[ \t\nxa:=\"'&<b-]{0,24}",
+        ) {
+            if let Some(plain) = PlainAttributes::read(&rest, &Limits::default()) {
+                let plain: Vec<_> = plain
+                    .items()
+                    .iter()
+                    .map(|&(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect();
+                proptest::prop_assert_eq!(Some(plain), quick_xml_attributes(&rest));
+            }
+        }
+
+        #[test]
+        fn trees_are_the_same_through_either_attribute_reader(
+            attributes in proptest::collection::vec(
+                ("(xmlns|xmlns:a|a|b|a:b|a:c|c)", "[a-z:/ &;<>\t]{0,6}", proptest::bool::ANY),
+                0..5,
+            ),
+        ) {
+            // The same tag written plainly and with a space before each `=`, which sends it
+            // to quick-xml's reader: the same tree or the same error.
+            let mut plain = String::from("<r xmlns:a='urn:a'><e");
+            let mut spaced = plain.clone();
+            for (key, value, double) in &attributes {
+                let quote = if *double { '"' } else { '\'' };
+                plain.push_str(&format!(" {key}={quote}{value}{quote}"));
+                spaced.push_str(&format!(" {key} ={quote}{value}{quote}"));
+            }
+            plain.push_str("/></r>");
+            spaced.push_str("/></r>");
+            // quick-xml's messages count from the tag's start; the spaces move those counts.
+            let error = |e: Error| match e {
+                Error::Syntax { offset, .. } => format!("syntax at {offset}"),
+                other => other.to_string(),
+            };
+            let a = Element::decode(plain.as_bytes()).map_err(error);
+            let b = Element::decode(spaced.as_bytes()).map_err(error);
+            proptest::prop_assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn plain_attributes_leave_the_unusual_to_quick_xml() {
+        let limits = Limits::default();
+        let read =
+            |rest: &'static str| PlainAttributes::read(rest, &limits).map(|p| p.items().to_vec());
+        assert_eq!(read(""), Some(vec![]));
+        assert_eq!(
+            read(" xmlns:d='DAV:' a=\"1\" "),
+            Some(vec![("xmlns:d", "DAV:"), ("a", "1")])
+        );
+        for rest in [
+            " a='1'b='2'",
+            " a = '1'",
+            " a='&amp;'",
+            " a='x\ty'",
+            " a='1' a='2'",
+            " a=1",
+            " a='1",
+            "a='1'",
+            " é='1'",
+        ] {
+            assert!(read(rest).is_none(), "{rest}");
+        }
+        let many: String = (0..=PLAIN_MAX).map(|i| format!(" a{i}='1'")).collect();
+        assert!(PlainAttributes::read(&many, &limits).is_none());
+        let few = Limits {
+            max_attributes: 1,
+            ..Limits::default()
+        };
+        assert!(PlainAttributes::read(" a='1' b='2'", &few).is_none());
     }
 
     #[test]

@@ -19,8 +19,6 @@
 
 use std::collections::VecDeque;
 
-use quick_xml::events::BytesStart;
-
 use crate::element::{Absorb, Child, ElementBudget, Scope, Shared, build_absorbing, build_prefix};
 use crate::error::{Error, LimitKind};
 use crate::lexer::{Token, find_terminator};
@@ -566,9 +564,9 @@ impl StreamDecoder {
                 message: "empty tag name".into(),
             });
         }
-        let parsed = BytesStart::from_content(tag, name_len);
         self.scope.open();
-        self.scope.declare_from(&parsed, offset, &self.limits)?;
+        self.scope
+            .declare_from(tag, name_len, offset, &self.limits)?;
         let name = self.scope.resolve_element(raw, offset)?;
         let is_multistatus = name == QName::DAV_MULTISTATUS;
         if is_multistatus {
