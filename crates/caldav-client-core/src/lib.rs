@@ -79,5 +79,5 @@ pub mod sync;
 pub mod write;
 
 pub use error::{Error, UsageError};
-pub use machine::{Machine, Output, RequestId, TransportFailure};
+pub use machine::{Machine, Output, RequestId, ResponseLimit, TransportFailure};
 pub use quirks::{InvalidSyncToken, QuirkProfile, WellKnown};

@@ -42,6 +42,18 @@ pub enum Output<T> {
     Done(Result<T, Error>),
 }
 
+/// The most bytes of an answer's body a machine will use, carried in the extensions of the
+/// request it asks for ([`http::Request::extensions`]).
+///
+/// A driver that honours it stops reading a body beyond the limit and feeds the machine a
+/// [`TransportFailure`] instead, so what it would have dropped is neither downloaded in full
+/// nor held in memory. Every machine that sets it treats that failure as "too large": the sync
+/// machine sets it on a first sync's one answer ([`crate::sync::SyncConfig::max_inline_bytes`])
+/// and falls back to the listing and multigets. A driver that ignores it stays correct: the
+/// machine checks the size of what it is given as well.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ResponseLimit(pub u64);
+
 /// A request that could not be carried out (connection refused, TLS failure, timeout decided
 /// by the driver). It is an input like any answer.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -36,7 +36,8 @@
 //! multiget), Cyrus in 0.10-0.13 s. Where the answer does not serve, the machine falls back
 //! to the listing and multigets: a refusal (`403`, `501`: no sync-collection, the etag
 //! ladder), `507` or a truncated answer, an answer larger than
-//! [`SyncConfig::max_inline_bytes`] (it is dropped: the whole answer is held in memory), a
+//! [`SyncConfig::max_inline_bytes`] (it is dropped: the whole answer is held in memory; the
+//! request carries the limit as a [`ResponseLimit`], so a driver stops reading there), a
 //! transport failure of that one request; members the answer gives without data (Xandikos
 //! sends none) are fetched by multiget, the answer serving as their listing. It is used only
 //! when nothing is known of the calendar: a resumed first sync lists and skips what it holds.
@@ -77,8 +78,8 @@ use serde::{Deserialize, Serialize};
 use crate::body;
 use crate::error::{Error, UsageError};
 use crate::machine::{
-    Depth, InFlight, Machine, Output, RequestId, TransportFailure, conditions, dav_request, key,
-    resolve, status_error, xml_content_type,
+    Depth, InFlight, Machine, Output, RequestId, ResponseLimit, TransportFailure, conditions,
+    dav_request, key, resolve, status_error, xml_content_type,
 };
 use crate::quirks::QuirkProfile;
 
@@ -184,7 +185,9 @@ pub struct SyncConfig {
     pub initial_fetch: InitialFetch,
     /// The largest [`InitialFetch::Inline`] answer used, in bytes of (decoded) body; a larger
     /// one is dropped and the calendar listed and fetched by multigets instead (default
-    /// 16 MiB, as [`SyncConfig::max_multiget_bytes`]).
+    /// 16 MiB, as [`SyncConfig::max_multiget_bytes`]). The request carries it as a
+    /// [`ResponseLimit`]: a driver that honours it (caldav-tokio does) stops the download
+    /// there instead of reading the whole answer first.
     pub max_inline_bytes: u64,
 }
 
@@ -851,14 +854,21 @@ impl Run {
                 &headers,
                 body::sync_collection(token, &MEMBER_PROPS),
             ),
-            // Never minimal: the data is the point, as in a multiget.
+            // Never minimal: the data is the point, as in a multiget. An answer over the limit
+            // is dropped (`on_sync_inline`): the driver may stop reading it there.
             Purpose::SyncInline => dav_request(
                 report,
                 &self.url,
                 Some(Depth::Zero),
                 &[xml_content_type()],
                 body::sync_collection("", &INLINE_PROPS),
-            ),
+            )
+            .map(|mut request| {
+                request
+                    .extensions_mut()
+                    .insert(ResponseLimit(config.max_inline_bytes));
+                request
+            }),
             Purpose::Ctag => dav_request(
                 propfind,
                 &self.url,

@@ -113,7 +113,9 @@ pub struct HttpConfig {
     /// with a transient server error.
     pub retry: RetryPolicy,
     /// The largest response body accepted, both as received and after decoding
-    /// (default 256 MiB).
+    /// (default 256 MiB). A request may lower it for its own answer with a
+    /// [`caldav_client_core::ResponseLimit`] in its extensions (a first sync's one answer
+    /// does): reading stops there with [`Error::BodyTooLarge`].
     pub max_response_bytes: usize,
     /// When to ask for gzip and deflate responses (default [`Compression::Auto`]: everywhere
     /// but on loopback, where compressing costs the server CPU and saves no time).
@@ -288,6 +290,7 @@ impl HttpClient {
     pub async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, Error> {
         let target = Target::of(&request);
         let (parts, body) = request.into_parts();
+        let limit = response_limit(&parts.extensions, self.inner.config.max_response_bytes);
         let mut method = parts.method;
         let mut uri = parts.uri;
         let mut headers = parts.headers;
@@ -335,7 +338,9 @@ impl HttpClient {
                 req.headers_mut().insert(header::AUTHORIZATION, value);
             }
             let recorded = self.inner.config.recorder.as_ref().map(|_| req.clone());
-            let mut response = self.exchange(req.map(Full::new), &hop_target).await?;
+            let mut response = self
+                .exchange(req.map(Full::new), &hop_target, limit)
+                .await?;
             if let (Some(recorder), Some(sent)) = (&self.inner.config.recorder, recorded) {
                 recorder.record(&sent, &response);
             }
@@ -609,8 +614,8 @@ impl HttpClient {
         &self,
         req: Request<Full<Bytes>>,
         target: &Target,
+        limit: usize,
     ) -> Result<Response<Bytes>, Error> {
-        let limit = self.inner.config.max_response_bytes;
         let is_head = req.method() == Method::HEAD;
         let work = async {
             let response = self
@@ -769,6 +774,16 @@ fn classify(e: &hyper_util::client::legacy::Error, target: &Target) -> Error {
 }
 
 /// An error and its sources, as one line.
+/// The body limit for one request: the configured one, lowered by a
+/// [`caldav_client_core::ResponseLimit`] the request carries.
+fn response_limit(extensions: &http::Extensions, configured: usize) -> usize {
+    extensions
+        .get::<caldav_client_core::ResponseLimit>()
+        .map_or(configured, |hint| {
+            usize::try_from(hint.0).map_or(configured, |hint| hint.min(configured))
+        })
+}
+
 fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = e.to_string();
     let mut source = e.source();

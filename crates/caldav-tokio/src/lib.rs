@@ -58,7 +58,8 @@
 //! # Limits
 //!
 //! Response bodies are bounded ([`HttpConfig::max_response_bytes`], before and after
-//! decoding); each exchange has a timeout; retries and redirects are bounded. Nothing here
+//! decoding, lowered per request by a [`caldav_client_core::ResponseLimit`] the machine puts
+//! in its extensions); each exchange has a timeout; retries and redirects are bounded. Nothing here
 //! panics on a misbehaving server: every failure is an [`Error`] that names the request.
 
 mod auth;

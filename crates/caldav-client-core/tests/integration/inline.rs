@@ -6,7 +6,7 @@ use bytes::Bytes;
 use caldav_client_core::sync::{
     InitialFetch, SyncConfig, SyncMachine, SyncMethod, SyncOutcome, SyncState,
 };
-use caldav_client_core::{Machine, Output, TransportFailure};
+use caldav_client_core::{Machine, Output, ResponseLimit, TransportFailure};
 use dav_xml::{Element, QName};
 use test_support::{Driven, Server, drive, drive_with};
 
@@ -287,6 +287,30 @@ fn an_answer_over_the_size_limit_is_dropped() {
     config.max_inline_bytes += 1;
     let (_, kinds, _) = first_sync(config, 20, || answer(207, body.clone()));
     assert_eq!(kinds, [Kind::Inline]);
+}
+
+#[test]
+fn the_one_answer_carries_the_size_limit_for_the_driver() {
+    let mut config = config();
+    config.max_inline_bytes = 12_345;
+    let mut machine = SyncMachine::new(config, SyncState::default());
+    let Output::Http { id, request } = machine.poll() else {
+        panic!()
+    };
+    assert_eq!(kind(&request), Kind::Inline);
+    assert_eq!(
+        request.extensions().get::<ResponseLimit>(),
+        Some(&ResponseLimit(12_345))
+    );
+    // The fallback's listing and multigets are not limited by it.
+    machine
+        .handle_failure(id, TransportFailure::new("body too large"))
+        .unwrap();
+    let Output::Http { request, .. } = machine.poll() else {
+        panic!()
+    };
+    assert_eq!(kind(&request), Kind::Listing);
+    assert_eq!(request.extensions().get::<ResponseLimit>(), None);
 }
 
 #[test]

@@ -393,13 +393,29 @@ async fn chain_on_sabredav() {
 /// takes there (method and whether the body asks for calendar data), then a change and an
 /// incremental sync from the token the first one stored.
 async fn first_sync_in_one_answer(server: &str, home: &str, expected: &[(&str, bool)]) {
+    first_sync_limited(server, home, None, expected).await;
+}
+
+/// [`first_sync_in_one_answer`] with the one answer's size limit set to `max_inline`.
+async fn first_sync_limited(
+    server: &str,
+    home: &str,
+    max_inline: Option<u64>,
+    expected: &[(&str, bool)],
+) {
     let (base, mut config) = plain_server_config(server);
     let setup = HttpClient::new(config.clone()).unwrap();
     let path = seeded_calendar(&setup, &base, home, 3).await;
     let recorder = Recorder::new(&format!("alice {server} inline")).unwrap();
     config.recorder = Some(recorder.clone());
     let driver = Driver::new(HttpClient::new(config).unwrap());
-    let sync_config = || SyncConfig::new(base.parse().unwrap(), vec![Href::new(path.clone())]);
+    let sync_config = || {
+        let mut config = SyncConfig::new(base.parse().unwrap(), vec![Href::new(path.clone())]);
+        if let Some(limit) = max_inline {
+            config.max_inline_bytes = limit;
+        }
+        config
+    };
     let mut first = Core(SyncMachine::new(sync_config(), SyncState::default()));
     let outcome = driver.run(&mut first).await.unwrap().unwrap();
     let changes = outcome.calendars[0].result.as_ref().unwrap();
@@ -454,6 +470,19 @@ async fn first_sync_in_one_answer_on_radicale() {
 #[tokio::test]
 async fn first_sync_in_one_answer_on_cyrus() {
     first_sync_in_one_answer("cyrus", "/dav/calendars/user/alice/", &[("REPORT", true)]).await;
+}
+
+#[tokio::test]
+async fn first_sync_over_the_size_limit_stops_reading_and_lists_on_radicale() {
+    // The driver stops the one answer at 1,000 bytes (it is never recorded: it failed), then
+    // the listing and a multiget fetch the three events.
+    first_sync_limited(
+        "radicale",
+        "/alice/",
+        Some(1000),
+        &[("REPORT", false), ("REPORT", true)],
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -612,6 +612,38 @@ async fn body_over_the_limit_is_refused() {
 }
 
 #[tokio::test]
+async fn a_request_lowers_the_body_limit_for_its_own_answer() {
+    let (addr, _) = serve(Arc::new(|_: &Seen, _| {
+        response("200 OK", &[], &[b'x'; 10_000])
+    }))
+    .await;
+    let url = format!("http://{addr}/");
+    let limited = |limit: u64| {
+        let mut request = get(&url);
+        request
+            .extensions_mut()
+            .insert(caldav_client_core::ResponseLimit(limit));
+        request
+    };
+    let http = client(plain(None));
+    match http.send(limited(1000)).await {
+        Err(Error::BodyTooLarge { limit, .. }) => assert_eq!(limit, 1000),
+        other => panic!("{other:?}"),
+    }
+    // At the size it passes, and a hint never raises the configured limit.
+    assert_eq!(
+        http.send(limited(10_000)).await.unwrap().body().len(),
+        10_000
+    );
+    let mut config = plain(None);
+    config.max_response_bytes = 1000;
+    match client(config).send(limited(1 << 30)).await {
+        Err(Error::BodyTooLarge { limit, .. }) => assert_eq!(limit, 1000),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn silent_server_times_out() {
     let (addr, _) = serve(Arc::new(|_: &Seen, _| Vec::new())).await;
     let mut config = plain(None);
