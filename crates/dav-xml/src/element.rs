@@ -29,7 +29,7 @@ use crate::error::{Error, LimitKind};
 use crate::lexer::{self, Lexer, Token};
 use crate::limits::Limits;
 use crate::multistatus::{PropStat, Response, href_from_text, parse_status_line};
-use crate::name::{QName, intern_local, intern_str};
+use crate::name::{QName, intern_local, intern_str, same, same_bytes};
 pub use crate::text::Text;
 
 /// An XML element with its attributes and content.
@@ -208,92 +208,72 @@ pub(crate) fn utf8(input: &[u8]) -> Result<&str, Error> {
 /// Namespace bindings in scope: a stack of (prefix, namespace) with a mark per open element.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Scope {
-    bindings: Vec<(String, Cow<'static, str>)>,
+    /// (start of the prefix in `prefixes`, its length, the namespace it is bound to).
+    bindings: Vec<(usize, usize, Cow<'static, str>)>,
+    /// The declared prefixes, one after the other: one string for all of them.
+    prefixes: String,
     marks: Vec<usize>,
     /// Raw element names already resolved under the current bindings: a document repeats a
     /// handful of names over and over.
     resolved: Resolved,
 }
 
-/// Raw names and what they resolved to, kept without an allocation per name (a small
-/// document names a few dozen elements, each an allocation when it had its own string).
-///
-/// A direct-mapped table, indexed by a hash of the raw name: a name that collides with
-/// another replaces it, which only costs a second resolution.
-#[derive(Clone, Debug)]
+/// Raw names and what they resolved to, kept without an allocation per name, once a document
+/// has shown it is large: resolving a name afresh costs less than keeping it would in a small
+/// one (a PROPFIND answer names twenty elements, a dozen of them once). A multistatus repeats
+/// a handful of names, so a short list, searched from its start, finds them.
+#[derive(Clone, Debug, Default)]
 struct Resolved {
     /// The raw names of `entries`, one after the other.
     raw: String,
     /// (start of the raw name in `raw`, its length, the name it resolved to).
-    entries: Vec<(u32, u32, QName)>,
-    /// One past the index in `entries` of the name in each slot; 0: empty.
-    slots: [u8; SLOTS],
+    entries: Vec<(usize, usize, QName)>,
+    /// Names resolved afresh so far, up to [`WARM`].
+    fresh: usize,
 }
 
-/// Slots of [`Resolved`]'s table.
-const SLOTS: usize = 64;
-/// Names [`Resolved`] keeps at most (indices fit a `u8`), and the bytes of their raw names:
-/// a document of thousands of distinct names cannot make it grow without bound.
-const RESOLVED: usize = 255;
-const RESOLVED_BYTES: usize = 4096;
-
-impl Default for Resolved {
-    fn default() -> Self {
-        Self {
-            raw: String::new(),
-            entries: Vec::new(),
-            slots: [0; SLOTS],
-        }
-    }
-}
+/// Names [`Resolved`] keeps at most, and the bytes of their raw names.
+const RESOLVED: usize = 16;
+const RESOLVED_BYTES: usize = 512;
+/// Names resolved afresh before [`Resolved`] starts keeping them.
+const WARM: usize = 64;
 
 impl Resolved {
-    /// The slot of a raw name: its length and two of its bytes, mixed. Names of one document
-    /// mostly share their prefix, so the bytes are the last and the middle one.
-    #[inline]
-    fn slot(raw: &[u8]) -> usize {
-        let len = raw.len();
-        let last = raw.last().map_or(0, |&b| u32::from(b));
-        let middle = raw.get(len / 2).map_or(0, |&b| u32::from(b));
-        let key = (len as u32) ^ last << 8 ^ middle << 16;
-        (key.wrapping_mul(0x9E37_79B1) >> 26) as usize % SLOTS
-    }
-
     #[inline]
     fn get(&self, raw: &str) -> Option<&QName> {
-        let index = usize::from(*self.slots.get(Self::slot(raw.as_bytes()))?).checked_sub(1)?;
-        let (start, len, name) = self.entries.get(index)?;
-        let start = *start as usize;
-        let seen = self.raw.as_bytes().get(start..start + *len as usize)?;
-        (seen == raw.as_bytes()).then_some(name)
+        let raw = raw.as_bytes();
+        let stored = self.raw.as_bytes();
+        self.entries
+            .iter()
+            .find(|&&(start, len, _)| {
+                len == raw.len()
+                    && stored
+                        .get(start..start + len)
+                        .is_some_and(|seen| same_bytes(seen, raw))
+            })
+            .map(|(_, _, name)| name)
     }
 
     fn insert(&mut self, raw: &str, name: &QName) {
+        if self.fresh < WARM {
+            self.fresh += 1;
+            return;
+        }
         if self.entries.len() >= RESOLVED || self.raw.len() + raw.len() > RESOLVED_BYTES {
             return;
         }
         if self.entries.capacity() == 0 {
-            // Enough for most documents in one allocation.
-            self.entries.reserve_exact(32);
-            self.raw.reserve_exact(512);
+            self.entries.reserve_exact(RESOLVED);
+            self.raw.reserve_exact(RESOLVED_BYTES);
         }
-        let Some(slot) = self.slots.get_mut(Self::slot(raw.as_bytes())) else {
-            return;
-        };
-        // Both bounds were checked above, so the casts cannot truncate.
-        self.entries
-            .push((self.raw.len() as u32, raw.len() as u32, name.clone()));
+        self.entries.push((self.raw.len(), raw.len(), name.clone()));
         self.raw.push_str(raw);
-        *slot = self.entries.len() as u8;
     }
 
     #[cold]
     fn clear(&mut self) {
-        if !self.entries.is_empty() {
-            self.entries.clear();
-            self.raw.clear();
-            self.slots = [0; SLOTS];
-        }
+        self.entries.clear();
+        self.raw.clear();
     }
 }
 
@@ -301,7 +281,12 @@ const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 
 impl Scope {
     /// Opens an element: declarations pushed after this belong to it.
+    #[inline]
     pub(crate) fn open(&mut self) {
+        if self.marks.capacity() == 0 {
+            // Deep enough for a multistatus in one allocation.
+            self.marks.reserve_exact(16);
+        }
         self.marks.push(self.bindings.len());
     }
 
@@ -321,18 +306,28 @@ impl Scope {
     #[inline]
     pub(crate) fn close(&mut self) {
         if let Some(mark) = self.marks.pop()
-            && mark < self.bindings.len()
+            && let Some(&(start, _, _)) = self.bindings.get(mark)
         {
             self.bindings.truncate(mark);
-            self.resolved.clear();
+            self.prefixes.truncate(start);
+            if !self.resolved.entries.is_empty() {
+                self.resolved.clear();
+            }
         }
     }
 
     pub(crate) fn declare(&mut self, prefix: &str, namespace: &str) {
         let namespace =
             intern_str(namespace).map_or_else(|| Cow::Owned(namespace.to_owned()), Cow::Borrowed);
-        self.bindings.push((prefix.to_owned(), namespace));
-        self.resolved.clear();
+        if self.prefixes.capacity() == 0 {
+            self.prefixes.reserve_exact(32);
+        }
+        self.bindings
+            .push((self.prefixes.len(), prefix.len(), namespace));
+        self.prefixes.push_str(prefix);
+        if !self.resolved.entries.is_empty() {
+            self.resolved.clear();
+        }
     }
 
     fn lookup(&self, prefix: &str) -> Option<Cow<'static, str>> {
@@ -343,8 +338,16 @@ impl Scope {
             .bindings
             .iter()
             .rev()
-            .find(|(p, _)| p == prefix)
-            .map(|(_, ns)| ns.clone());
+            .find(|(start, len, _)| {
+                // Prefixes are a few bytes: compared in place, without a call to `memcmp`.
+                *len == prefix.len()
+                    && self
+                        .prefixes
+                        .as_bytes()
+                        .get(*start..*start + *len)
+                        .is_some_and(|p| p.iter().zip(prefix.as_bytes()).all(|(a, b)| a == b))
+            })
+            .map(|(_, _, ns)| crate::name::clone_cow(ns));
         match found {
             Some(ns) => Some(ns),
             None if prefix.is_empty() => Some(Cow::Borrowed("")),
@@ -448,12 +451,12 @@ fn declared_prefix(key: &str) -> Option<&str> {
 }
 
 /// Most attributes a start tag may have for [`PlainAttributes`] to read it.
-const PLAIN_MAX: usize = 16;
+const PLAIN_MAX: usize = 8;
 
 /// The attributes of a start tag written the plain way, read without quick-xml's attribute
 /// parser (which allocates on every tag to look for duplicates): each one after whitespace,
 /// `name="value"` or `name='value'`, the name of ASCII letters, digits, `:`, `-`, `_` or `.`,
-/// the value without a reference, `<`, a tab, a line end or NUL (so nothing to decode or
+/// the value without a reference, `<` or a control character (so nothing to decode or
 /// normalise, XML 1.0 §3.3.3), no name twice, at most [`PLAIN_MAX`]. A tag written any other
 /// way, and so every malformed one, goes through quick-xml: results and errors are the same
 /// either way.
@@ -465,6 +468,7 @@ struct PlainAttributes<'a> {
 impl<'a> PlainAttributes<'a> {
     /// Reads the rest of a start tag after its name; `None` when it is not plain or holds
     /// more attributes than `limits` allow.
+    #[inline]
     fn read(rest: &'a str, limits: &Limits) -> Option<Self> {
         let mut out = Self {
             items: [("", ""); PLAIN_MAX],
@@ -499,12 +503,14 @@ impl<'a> PlainAttributes<'a> {
             }
             i += 2;
             let value_start = i;
-            loop {
-                match *bytes.get(i)? {
-                    b if b == quote => break,
-                    b'&' | b'<' | b'\t' | b'\n' | b'\r' | 0 => return None,
-                    _ => i += 1,
-                }
+            i += memchr::memchr(quote, bytes.get(i..)?)?;
+            // Any control character (tab and line ends included), reference or `<` sends the
+            // tag to quick-xml; one pass without early exit, which the compiler vectorises.
+            let special = bytes.get(value_start..i)?.iter().fold(false, |found, &b| {
+                found | (b < 0x20) | (b == b'&') | (b == b'<')
+            });
+            if special {
+                return None;
             }
             let value = rest.get(value_start..i)?;
             i += 1;
@@ -755,7 +761,7 @@ impl Envelope {
             Ok(Some(Token::End(end))) => ("", Ok(Some(Token::End(end)))),
             _ => return Ok(None),
         };
-        if !matches!(end, Ok(Some(Token::End(end))) if end == raw) {
+        if !matches!(end, Ok(Some(Token::End(end))) if same(end, raw)) {
             return Ok(None);
         }
         let offset = at as u64;
@@ -828,7 +834,8 @@ fn build_tokens(
 ) -> Result<(Option<Element>, usize), Error> {
     let mut lexer = Lexer::new(input);
     let base_depth = scope.marks.len();
-    let mut stack: Vec<Open<'_>> = Vec::new();
+    // Deep enough for a multistatus in one allocation.
+    let mut stack: Vec<Open<'_>> = Vec::with_capacity(8);
     let mut root: Option<Element> = None;
     let mut root_closed = false;
     let mut envelope = Envelope::default();
@@ -905,7 +912,7 @@ fn build_tokens(
                         message: "unmatched end tag".into(),
                     });
                 };
-                if open.raw != name {
+                if !same(open.raw, name) {
                     return Err(Error::Syntax {
                         offset,
                         message: format!("end tag `{name}` does not match `{}`", open.raw),

@@ -35,10 +35,63 @@ const KNOWN: [&str; 7] = [
 /// scope). Equality, ordering and hashing look at the namespace and local name only; the
 /// prefix a document used is not part of the name. [`Display`](fmt::Display) writes Clark
 /// notation, `{DAV:}href`, or just the local name when there is no namespace.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct QName {
     namespace: Cow<'static, str>,
     local: Cow<'static, str>,
+}
+
+// By hand: the derived clone calls `Cow::clone`, which is not inlined, twice per name, and
+// decoding clones a name for every element.
+impl Clone for QName {
+    #[inline]
+    fn clone(&self) -> Self {
+        Self {
+            namespace: clone_cow(&self.namespace),
+            local: clone_cow(&self.local),
+        }
+    }
+}
+
+/// Whether two names (or prefixes) are the same: a name of up to 32 bytes is compared as two
+/// overlapping words, or pairs of them, inline; names are compared for every element (its end
+/// tag, its namespace prefix, the vocabulary), and a call to `memcmp` costs more than that.
+#[inline]
+pub(crate) fn same(a: &str, b: &str) -> bool {
+    same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// [`same`] on bytes.
+#[inline]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    fn ends<const N: usize>(a: &[u8], b: &[u8]) -> Option<bool> {
+        Some(
+            a.first_chunk::<N>()? == b.first_chunk::<N>()?
+                && a.last_chunk::<N>()? == b.last_chunk::<N>()?,
+        )
+    }
+    let found = match a.len() {
+        0..4 => Some(a.iter().zip(b).all(|(x, y)| x == y)),
+        4..8 => ends::<4>(a, b),
+        8..=16 => ends::<8>(a, b),
+        17..=32 => ends::<16>(a, b),
+        _ => None,
+    };
+    found.unwrap_or_else(|| a == b)
+}
+
+/// A copy of a name's part: two words for a `'static` one, inline.
+// The `Cow` itself is the point: whether the part is borrowed decides how it is copied.
+#[allow(clippy::ptr_arg)]
+#[inline]
+pub(crate) fn clone_cow(part: &Cow<'static, str>) -> Cow<'static, str> {
+    match part {
+        Cow::Borrowed(part) => Cow::Borrowed(part),
+        Cow::Owned(part) => Cow::Owned(part.clone()),
+    }
 }
 
 macro_rules! names {
@@ -516,6 +569,21 @@ mod tests {
         }
         for name in ["x-unknown", "", "a", "hrefs", "propstat2", "calendar-dat"] {
             assert_eq!(intern_local(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn names_of_every_length_compare_like_strings() {
+        let long = "abcdefghijklmnopqrstuvwxyz0123456789-_";
+        for len in 0..long.len() {
+            let a = &long[..len];
+            assert!(same(a, a), "{a}");
+            assert!(!same(a, &long[..len + 1]), "{a}");
+            for at in 0..len {
+                let mut b = a.as_bytes().to_vec();
+                b[at] = b'.';
+                assert!(!same(a, std::str::from_utf8(&b).unwrap()), "{a} {at}");
+            }
         }
     }
 
