@@ -211,7 +211,8 @@ impl<'a> Lexer<'a> {
             self.found = Some((self.pos, nl, clean));
             return None;
         }
-        let line = text.get(self.pos..self.pos + len)?;
+        // In two steps the compiler inlines (a range's `get` on a `str` is a call here).
+        let (line, _) = text.get(self.pos..)?.split_at_checked(len)?;
         self.clean = clean;
         self.pos += i + 1;
         let number = self.line;
@@ -294,8 +295,8 @@ impl<'a> Lexer<'a> {
             folds,
             base: 0,
         };
-        let head = self.text.and_then(|t| t.get(start..end));
         let source = self.text.and_then(|t| t.get(start..next));
+        let head = source.and_then(|s| Some(s.split_at_checked(end - start)?.0));
         if let Unfolded::Text(s, _) = buf {
             self.unfolded = s;
             segments.source = source.unwrap_or_default();
@@ -384,7 +385,12 @@ enum Unfolded<'a> {
 impl Unfolded<'_> {
     fn push(&mut self, input: &[u8], start: usize, end: usize) {
         if let Unfolded::Text(s, t) = self {
-            match t.get(start..end) {
+            // Sliced in two steps the compiler inlines (a range's `get` on a `str` is a call
+            // of its own here).
+            match t
+                .get(start..)
+                .and_then(|r| Some(r.split_at_checked(end.checked_sub(start)?)?.0))
+            {
                 Some(piece) => return s.push_str(piece),
                 // Not reached (line breaks and fold marks are ASCII, so they stand between
                 // whole characters), but a byte buffer is always right.

@@ -857,12 +857,15 @@ fn split_property<'a>(
 ) -> Property<'a> {
     let ranges = c.params.get(..c.param_count).unwrap_or_default();
     let part = |from: usize, to: usize| Cow::Borrowed(text.get(from..to).unwrap_or_default());
+    // Split at the name's end and the value's start (inlined, where a range's `get` on a
+    // `str` is a call of its own here).
+    let (name, rest) = text.split_at_checked(c.name_end).unwrap_or((text, ""));
+    let (head, value) = rest
+        .split_at_checked(c.value_offset.saturating_sub(c.name_end))
+        .unwrap_or((rest, ""));
     // The section as it stands, when the writer would write it so (the usual case).
     let params = if c.exact {
-        Parameters::raw(
-            text.get(c.name_end..c.value_offset.saturating_sub(1))
-                .unwrap_or_default(),
-        )
+        Parameters::raw(head.strip_suffix(':').unwrap_or(head))
     } else {
         ranges
             .iter()
@@ -872,9 +875,9 @@ fn split_property<'a>(
             .collect()
     };
     Property {
-        name: part(0, c.name_end),
+        name: Cow::Borrowed(name),
         params,
-        raw_value: part(c.value_offset, text.len()),
+        raw_value: Cow::Borrowed(value),
         line,
         value_column,
     }
