@@ -781,7 +781,7 @@ fn scan_upper_name(b: &[u8], i: usize) -> usize {
     let rest = b.get(i..).unwrap_or_default();
     i + rest
         .iter()
-        .position(|&c| class(c) & (NAME | LOWER) != NAME)
+        .position(|&c| class(c) & UPPER_NAME == 0)
         .unwrap_or(rest.len())
 }
 
@@ -890,6 +890,9 @@ const CARET: u8 = 8;
 const UNQUOTED_STOP: u8 = 16;
 /// Ends a quoted parameter value in canonical form: `"`, `^` or a control character.
 const QUOTED_STOP: u8 = 32;
+/// A name character in the canonical (uppercase) form: `A-Z`, digits, `-` (one test a byte
+/// where `NAME` without `LOWER` takes two).
+const UPPER_NAME: u8 = 64;
 
 // Evaluated at compile time: an index out of bounds would fail the build, not a parse.
 #[allow(clippy::indexing_slicing)]
@@ -904,6 +907,9 @@ const CLASSES: [u8; 256] = {
         }
         if b.is_ascii_lowercase() {
             f |= LOWER;
+        }
+        if b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' {
+            f |= UPPER_NAME;
         }
         if (b < 0x20 && b != b'\t') || b == 0x7F {
             f |= CTL | UNQUOTED_STOP | QUOTED_STOP;
