@@ -474,6 +474,13 @@ impl<'a> PlainAttributes<'a> {
             items: [("", ""); PLAIN_MAX],
             len: 0,
         };
+        out.fill(rest, limits)?;
+        Some(out)
+    }
+
+    /// [`PlainAttributes::read`] into `self` (empty), in place.
+    fn fill(&mut self, rest: &'a str, limits: &Limits) -> Option<()> {
+        let out = self;
         let bytes = rest.as_bytes();
         let mut i = 0;
         loop {
@@ -482,7 +489,7 @@ impl<'a> PlainAttributes<'a> {
                 i += 1;
             }
             if i == bytes.len() {
-                return Some(out);
+                return Some(());
             }
             if i == start {
                 return None;
@@ -554,6 +561,10 @@ struct Open<'a> {
     raw: &'a str,
     text_bytes: usize,
     kind: Kind,
+    /// Whether a blank text node was stored (only before a CDATA section: other blank runs
+    /// wait in `pending` and are dropped or joined), which `finish` removes again when the
+    /// element turns out to hold child elements.
+    blank_text: bool,
 }
 
 impl<'a> Open<'a> {
@@ -601,7 +612,7 @@ impl<'a> Open<'a> {
     }
 
     fn finish(mut self) -> Element {
-        if !self.element.is_text_only() {
+        if self.blank_text && !self.element.is_text_only() {
             self.element
                 .children
                 .retain(|node| !matches!(node, Node::Text(text) if is_blank(text)));
@@ -902,6 +913,7 @@ fn build_tokens(
                         raw,
                         text_bytes: 0,
                         kind,
+                        blank_text: false,
                     });
                 }
             }
@@ -970,6 +982,7 @@ fn build_tokens(
                 }
                 if let Some(blank) = pending.take() {
                     push_node(&mut open.element.children, Node::Text(shared.store(blank)));
+                    open.blank_text = true;
                 }
                 // Adjacent sections are one run of character data (a writer splits around `]]>`).
                 if let Some(Node::CData(last)) = open.element.children.last_mut() {
@@ -1394,6 +1407,17 @@ mod tests {
             ..Limits::default()
         };
         assert!(PlainAttributes::read(" a='1' b='2'", &few).is_none());
+    }
+
+    #[test]
+    fn blank_text_before_cdata_is_dropped_only_beside_child_elements() {
+        let mixed = Element::decode(b"<x>\n <![CDATA[a]]>\n <y/>\n <![CDATA[b]]></x>").unwrap();
+        assert_eq!(mixed.children.len(), 3, "{mixed:?}");
+        assert_eq!(mixed.text(), "ab");
+        let text_only = Element::decode(b"<x> <![CDATA[a]]> </x>").unwrap();
+        assert_eq!(text_only.text(), " a ");
+        let indented = Element::decode(b"<x>\n <y/>\n <z>t</z>\n</x>").unwrap();
+        assert_eq!(indented.children.len(), 2, "{indented:?}");
     }
 
     #[test]

@@ -508,7 +508,7 @@ pub(crate) fn intern_local(local: &str) -> Option<&'static str> {
     for _ in 0..LOCAL_SLOTS {
         let index = usize::from(*LOCAL_TABLE.get(slot)?).checked_sub(1)?;
         let name = LOCAL_NAMES.get(index)?;
-        if *name == local {
+        if same(name, local) {
             return Some(name);
         }
         slot = (slot + 1) % LOCAL_SLOTS;
