@@ -929,6 +929,11 @@ const CLASSES: [u8; 256] = {
     t
 };
 
+/// Whether every byte of `b` is a name character in canonical (uppercase) form.
+pub(crate) fn is_upper_name(b: &[u8]) -> bool {
+    b.iter().all(|&c| class(c) & UPPER_NAME != 0)
+}
+
 fn class(c: u8) -> u8 {
     CLASSES.get(usize::from(c)).copied().unwrap_or(0)
 }

@@ -426,10 +426,7 @@ impl<'a> Parser<'a> {
         // The usual name (`VEVENT`) is taken as it is.
         if property.params.is_empty()
             && !property.raw_value.is_empty()
-            && property
-                .raw_value
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+            && contentline::is_upper_name(property.raw_value.as_bytes())
         {
             return Ok(Some(property.raw_value.clone()));
         }
