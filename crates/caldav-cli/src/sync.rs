@@ -997,12 +997,7 @@ async fn sync_in(
     rediscover: bool,
 ) -> Result<Pass> {
     std::fs::create_dir_all(root).with_context(|| format!("creating {}", root.display()))?;
-    let mut state = vdir::load_state(root)?;
-    let saved = root
-        .join(vdir::STATE_FILE)
-        .is_file()
-        .then(|| vdir::state_digest(&state))
-        .transpose()?;
+    let (mut state, saved) = vdir::load_state_and_digest(root)?;
     let server = session.base.to_string();
     if state.server.is_empty() {
         state.server = server.clone();

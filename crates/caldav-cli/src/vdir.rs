@@ -623,11 +623,25 @@ impl Pending {
 }
 
 /// The `.ics` files of a calendar folder (temporary and hidden files excluded).
-pub(crate) fn item_files(dir: &Path) -> Result<BTreeSet<String>> {
+#[cfg(test)]
+fn item_files(dir: &Path) -> Result<BTreeSet<String>> {
     let mut files = BTreeSet::new();
+    each_item_file(dir, |name, _| {
+        files.insert(name);
+        Ok(())
+    })?;
+    Ok(files)
+}
+
+/// Calls `found` with the name and directory entry of every `.ics` file of a calendar folder
+/// (temporary and hidden files excluded); a missing folder has none.
+fn each_item_file(
+    dir: &Path,
+    mut found: impl FnMut(String, &std::fs::DirEntry) -> Result<()>,
+) -> Result<()> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(files),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
     };
     for entry in entries {
@@ -637,10 +651,10 @@ pub(crate) fn item_files(dir: &Path) -> Result<BTreeSet<String>> {
             continue;
         }
         if entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
-            files.insert(name);
+            found(name, &entry)?;
         }
     }
-    Ok(files)
+    Ok(())
 }
 
 /// What changed in the calendar folder `dir` since `record` was saved.
@@ -655,25 +669,32 @@ pub(crate) fn scan(
     dir: &Path,
     record: &CalendarRecord,
 ) -> Result<(Vec<LocalChange>, BTreeSet<String>)> {
-    let files = item_files(dir)?;
+    let mut files = BTreeSet::new();
     let mut changes = Vec::new();
-    for file in &files {
-        match record.items.get(file) {
-            None => changes.push(LocalChange::Created { file: file.clone() }),
-            Some(item) => {
-                let path = dir.join(file);
-                let (size, mtime) = stamp(&path)?;
-                if size == item.size && mtime == item.mtime {
-                    continue;
-                }
-                let bytes =
-                    std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-                if hash(&bytes) != item.hash {
-                    changes.push(LocalChange::Edited { file: file.clone() });
-                }
+    each_item_file(dir, |file, entry| {
+        let Some(item) = record.items.get(&file) else {
+            changes.push(LocalChange::Created { file: file.clone() });
+            files.insert(file);
+            return Ok(());
+        };
+        // Through the folder's entry: a stat relative to the open folder, not a walk of the
+        // whole path for each of a calendar's thousands of files.
+        let meta = entry
+            .metadata()
+            .with_context(|| format!("reading {}", entry.path().display()))?;
+        if meta.len() != item.size || mtime_of(&meta) != item.mtime {
+            let path = dir.join(&file);
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            if hash(&bytes) != item.hash {
+                changes.push(LocalChange::Edited { file: file.clone() });
             }
         }
-    }
+        files.insert(file);
+        Ok(())
+    })?;
+    // In name order, which the folder's listing does not give.
+    changes.sort_by(|a, b| a.file().cmp(b.file()));
     for file in record.items.keys() {
         if !files.contains(file) {
             changes.push(LocalChange::Deleted { file: file.clone() });
@@ -734,7 +755,17 @@ pub(crate) fn unique_name(name: &str, taken: &dyn Fn(&str) -> bool) -> String {
 }
 
 /// Loads the state of the sync folder `dir` (the default state when there is none yet).
-pub(crate) fn load_state(dir: &Path) -> Result<State> {
+#[cfg(test)]
+fn load_state(dir: &Path) -> Result<State> {
+    Ok(load_state_and_digest(dir)?.0)
+}
+
+/// The state of the sync folder `dir` (the default state when there is none yet), and the
+/// SHA-256 of the file as read (none when there is no file yet), for
+/// [`save_state_if_changed`]. It equals [`state_digest`] of the state whenever the file is
+/// what [`save_state`] writes; where it is not (a file of an older version), the first save
+/// writes it again, which is all a mismatch can cost.
+pub(crate) fn load_state_and_digest(dir: &Path) -> Result<(State, Option<Vec<u8>>)> {
     let path = dir.join(STATE_FILE);
     match std::fs::read(&path) {
         Ok(bytes) => {
@@ -743,9 +774,10 @@ pub(crate) fn load_state(dir: &Path) -> Result<State> {
             for record in state.calendars.values_mut() {
                 record.reindex();
             }
-            Ok(state)
+            let digest = ring::digest::digest(&ring::digest::SHA256, &bytes);
+            Ok((state, Some(digest.as_ref().to_vec())))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::default()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((State::default(), None)),
         Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
     }
 }
@@ -771,8 +803,16 @@ pub(crate) fn state_digest(state: &State) -> Result<Vec<u8>> {
             Ok(())
         }
     }
-    let mut sink = Sink(ring::digest::Context::new(&ring::digest::SHA256));
+    // serde_json writes a few bytes at a time; the digest takes them in blocks.
+    let mut sink = std::io::BufWriter::with_capacity(
+        64 << 10,
+        Sink(ring::digest::Context::new(&ring::digest::SHA256)),
+    );
     serde_json::to_writer(&mut sink, state).context("encoding the sync state")?;
+    let sink = sink
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .context("encoding the sync state")?;
     Ok(sink.0.finish().as_ref().to_vec())
 }
 
@@ -1043,6 +1083,49 @@ mod tests {
         save_state_if_changed(&dir, &state, &mut saved).unwrap();
         assert_eq!(load_state(&dir).unwrap(), state);
         assert_eq!(saved, Some(state_digest(&state).unwrap()));
+    }
+
+    #[test]
+    fn a_loaded_state_is_not_saved_again_unchanged() {
+        let dir = temp("loaded-digest");
+        let path = dir.join(STATE_FILE);
+        let mut state = State {
+            server: "http://127.0.0.1:5232".into(),
+            ..State::default()
+        };
+        let mut record = CalendarRecord::new("work".into());
+        record.insert(
+            "a.ics".into(),
+            ItemRecord {
+                href: "/cal/a.ics".into(),
+                etag: "\"1\"".into(),
+                hash: hash(b"x"),
+                size: 1,
+                mtime: 7,
+            },
+        );
+        state.calendars.insert("/cal/".into(), record);
+        save_state(&dir, &state).unwrap();
+        let (loaded, mut saved) = load_state_and_digest(&dir).unwrap();
+        assert_eq!(loaded, state);
+        // The file's digest is the state's: a run that changes nothing writes nothing.
+        assert_eq!(saved, Some(state_digest(&loaded).unwrap()));
+        std::fs::remove_file(&path).unwrap();
+        save_state_if_changed(&dir, &loaded, &mut saved).unwrap();
+        assert!(!path.exists());
+        // A file written otherwise (spaced, as by an older version or a hand) is saved again.
+        std::fs::write(&path, serde_json::to_vec_pretty(&state).unwrap()).unwrap();
+        let (loaded, mut saved) = load_state_and_digest(&dir).unwrap();
+        assert_eq!(loaded, state);
+        std::fs::remove_file(&path).unwrap();
+        save_state_if_changed(&dir, &loaded, &mut saved).unwrap();
+        assert_eq!(load_state(&dir).unwrap(), state);
+        // No file: nothing to compare with.
+        let empty = temp("loaded-digest-none");
+        assert_eq!(
+            load_state_and_digest(&empty).unwrap(),
+            (State::default(), None)
+        );
     }
 
     #[test]
