@@ -276,32 +276,56 @@ impl DateTime {
 /// caller should ask [`DateTime::parse`] for the error.
 pub(crate) fn is_date_time(text: &str) -> bool {
     let s = text.as_bytes();
-    let (Some(date), Some(time)) = (s.get(..8), s.get(9..15)) else {
+    let Some((date, rest)) = s.split_first_chunk::<8>() else {
         return false;
     };
-    if s.get(8) != Some(&b'T') || !(s.len() == 15 || (s.len() == 16 && s.get(15) == Some(&b'Z'))) {
+    let Some((&b'T', rest)) = rest.split_first() else {
+        return false;
+    };
+    let Some((&[t0, t1, t2, t3, t4, t5], rest)) = rest.split_first_chunk::<6>() else {
+        return false;
+    };
+    if !matches!(rest, [] | [b'Z']) {
         return false;
     }
-    let mut n = [0u32; 14];
-    for (slot, &b) in n.iter_mut().zip(date.iter().chain(time)) {
-        if !b.is_ascii_digit() {
-            return false;
-        }
-        *slot = u32::from(b - b'0');
+    // The date's eight digits and the time's six are each checked as one word.
+    let date = u64::from_le_bytes(*date);
+    let time = u64::from_le_bytes([t0, t1, t2, t3, t4, t5, b'0', b'0']);
+    if !all_digits(date) || !all_digits(time) {
+        return false;
     }
-    let [y0, y1, y2, y3, m0, m1, d0, d1, h0, h1, i0, i1, s0, s1] = n;
-    let year = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
-    let (month, day) = (m0 * 10 + m1, d0 * 10 + d1);
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    // The value of the digit at byte `i` (its low four bits).
+    let n = |word: u64, i: u32| ((word >> (8 * i)) & 0x0F) as u32;
+    let (month, day) = (n(date, 4) * 10 + n(date, 5), n(date, 6) * 10 + n(date, 7));
     let days = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
+        // The year only matters in February.
+        2 => {
+            let year = n(date, 0) * 1000 + n(date, 1) * 100 + n(date, 2) * 10 + n(date, 3);
+            if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) {
+                29
+            } else {
+                28
+            }
+        }
         _ => return false,
     };
     // Second 60 (a leap second) reads as 59, see `parse_time`.
-    (1..=days).contains(&day) && h0 * 10 + h1 < 24 && i0 * 10 + i1 < 60 && s0 * 10 + s1 <= 60
+    (1..=days).contains(&day)
+        && n(time, 0) * 10 + n(time, 1) < 24
+        && n(time, 2) * 10 + n(time, 3) < 60
+        && n(time, 4) * 10 + n(time, 5) <= 60
+}
+
+/// Whether each of the eight bytes of `word` is an ASCII digit.
+fn all_digits(word: u64) -> bool {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = ONES * 0x80;
+    // For bytes below 0x80 no sum carries into the next byte: adding 0x50 sets a byte's
+    // high bit from 0x30 on, adding 0x46 from 0x3A on.
+    word & HIGH == 0
+        && word.wrapping_add(ONES * 0x50) & !word.wrapping_add(ONES * 0x46) & HIGH == HIGH
 }
 
 impl fmt::Display for DateTime {
@@ -958,6 +982,23 @@ mod tests {
             text in "[0-9]{4}[01][0-9][0-3][0-9]T[0-6][0-9][0-6][0-9][0-6][0-9]Z?|[0-9TZ]{14,17}",
         ) {
             proptest::prop_assert_eq!(is_date_time(&text), DateTime::parse(&text).is_ok(), "{}", text);
+        }
+    }
+
+    /// Every byte that is not a digit, at every digit's place, fails the check as it fails
+    /// the parse.
+    #[test]
+    fn is_date_time_refuses_every_other_byte_in_every_digit() {
+        for at in (0..8).chain(9..15) {
+            for byte in (0..=255u8).filter(|b| !b.is_ascii_digit()) {
+                let mut text = b"20240229T235960Z".to_vec();
+                text[at] = byte;
+                let Ok(text) = String::from_utf8(text) else {
+                    continue;
+                };
+                assert!(!is_date_time(&text), "{text:?}");
+                assert!(DateTime::parse(&text).is_err(), "{text:?}");
+            }
         }
     }
 
