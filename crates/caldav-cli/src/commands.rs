@@ -97,12 +97,16 @@ pub(crate) fn print_account(account: &caldav_client_core::bootstrap::Account) ->
     Ok(())
 }
 
-/// `caldav ls [--json]`.
-pub(crate) async fn ls(global: &Global, json: bool) -> Result<ExitCode> {
+/// `caldav ls [--json] [--count]`.
+pub(crate) async fn ls(global: &Global, json: bool, count: bool) -> Result<ExitCode> {
     let session = Session::open(global).await?;
     let result = async {
         let account = session.account().await?;
-        session.calendars(&account).await
+        if count {
+            session.calendars_counted(&account).await
+        } else {
+            session.calendars(&account).await
+        }
     }
     .await;
     session.finish()?;
@@ -125,26 +129,38 @@ pub(crate) fn print_calendars(
                 "components": calendar.components,
                 "color": calendar.color,
                 "sync_token": calendar.sync_token.is_some(),
+                "items": calendar.items,
             });
             say!("{line}")?;
         }
         return Ok(());
     }
-    let rows: Vec<[String; 4]> = calendars
+    // An ITEMS column only where counts were asked for (`--count`).
+    let counted = calendars.iter().any(|c| c.items.is_some());
+    let rows: Vec<Vec<String>> = calendars
         .iter()
         .map(|c| {
-            [
+            let mut row = vec![
                 calendar_name(c),
                 c.href.as_str().to_owned(),
                 c.components
                     .as_ref()
                     .map_or_else(|| "-".into(), |v| v.join(",")),
-                c.color.clone().unwrap_or_else(|| "-".into()),
-            ]
+            ];
+            if counted {
+                row.push(c.items.map_or_else(|| "-".into(), |n| n.to_string()));
+            }
+            row.push(c.color.clone().unwrap_or_else(|| "-".into()));
+            row
         })
         .collect();
-    let header = ["NAME", "HREF", "COMPONENTS", "COLOR"].map(str::to_owned);
-    let mut widths = header.clone().map(|h| h.chars().count());
+    let header: Vec<String> = ["NAME", "HREF", "COMPONENTS"]
+        .into_iter()
+        .chain(counted.then_some("ITEMS"))
+        .chain(["COLOR"])
+        .map(str::to_owned)
+        .collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -153,8 +169,8 @@ pub(crate) fn print_calendars(
     for row in std::iter::once(&header).chain(&rows) {
         let cells: Vec<String> = row
             .iter()
-            .zip(widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
+            .zip(&widths)
+            .map(|(cell, &w)| format!("{cell:<w$}"))
             .collect();
         say!("{}", cells.join("  ").trim_end())?;
     }

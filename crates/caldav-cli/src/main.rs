@@ -38,6 +38,7 @@ Accounts:
 
 Examples:
   caldav --url https://cal.example.com/dav/ --user alice ls
+  caldav --account work ls --count --json
   caldav discover alice@example.com
   caldav --account work mkcalendar Work --color '#FB0055FF' --components VEVENT,VTODO
   caldav --account work put meeting.ics --calendar Work
@@ -74,11 +75,15 @@ enum Command {
         /// `user@domain`, a domain, or a URL.
         address: String,
     },
-    /// List the account's calendars (name, href, components, color).
+    /// List the account's calendars (name, href, components, color; with --count, items).
     Ls {
         /// One JSON object per line instead of a table.
         #[arg(long)]
         json: bool,
+        /// Count each calendar's items too: one more request per calendar, which costs a
+        /// server what listing the calendar costs (no standard property holds the count).
+        #[arg(long)]
+        count: bool,
     },
     /// Print a calendar object (its etag goes to standard error).
     Get {
@@ -268,7 +273,7 @@ fn main() -> ExitCode {
     let global = &cli.global;
     let result = match cli.command {
         Command::Discover { address } => run_async(commands::discover_command(global, &address)),
-        Command::Ls { json } => run_async(commands::ls(global, json)),
+        Command::Ls { json, count } => run_async(commands::ls(global, json, count)),
         Command::Get { href } => run_async(commands::get(global, &href)),
         Command::Put {
             file,

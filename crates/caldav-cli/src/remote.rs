@@ -189,20 +189,31 @@ impl Session {
 
     /// The account's calendars.
     pub(crate) async fn calendars(&self, account: &Account) -> Result<Vec<Collection>> {
-        self.list(account, true).await
+        self.list(account, true, false).await
+    }
+
+    /// The account's calendars with their item counts (`ListingConfig::count_items`).
+    pub(crate) async fn calendars_counted(&self, account: &Account) -> Result<Vec<Collection>> {
+        self.list(account, true, true).await
     }
 
     /// The account's calendars, without their ctags and sync tokens: what a sync needs, as
     /// its REPORT brings the token (a server may compute tokens slowly, see
     /// `ListingConfig::sync_state`).
     pub(crate) async fn calendars_to_sync(&self, account: &Account) -> Result<Vec<Collection>> {
-        self.list(account, false).await
+        self.list(account, false, false).await
     }
 
-    async fn list(&self, account: &Account, sync_state: bool) -> Result<Vec<Collection>> {
+    async fn list(
+        &self,
+        account: &Account,
+        sync_state: bool,
+        count_items: bool,
+    ) -> Result<Vec<Collection>> {
         let mut config = ListingConfig::for_account(self.base.clone(), account);
         config.quirks = self.quirks.clone();
         config.sync_state = sync_state;
+        config.count_items = count_items;
         let mut machine = Core(ListingMachine::new(config));
         let listing = self
             .driver

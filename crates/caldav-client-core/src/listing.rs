@@ -73,6 +73,12 @@ pub struct ListingConfig {
     /// many calendars, against 50 ms without them); a caller that syncs by
     /// `sync-collection`, which answers with the token anyway, can leave them out.
     pub sync_state: bool,
+    /// Count each calendar's and schedule inbox's members ([`Collection::items`]) with one
+    /// more Depth:1 PROPFIND per collection, asking only `DAV:resourcetype`. Off by default:
+    /// no standard property holds the count, so it costs what listing the collection costs
+    /// (on Radicale, reading every item). A count the server refuses is left unknown; it
+    /// never fails the listing.
+    pub count_items: bool,
 }
 
 impl ListingConfig {
@@ -86,6 +92,7 @@ impl ListingConfig {
             quirks: QuirkProfile::default(),
             max_collections: 10_000,
             sync_state: true,
+            count_items: false,
         }
     }
 
@@ -169,6 +176,9 @@ pub struct Collection {
     pub supported_reports: Vec<QName>,
     /// Every property, unknown ones included.
     pub properties: PropertySet,
+    /// How many members (non-collection resources) it holds, when
+    /// [`ListingConfig::count_items`] asked and the server answered.
+    pub items: Option<u64>,
 }
 
 impl Collection {
@@ -203,6 +213,8 @@ struct Purpose {
     url: Uri,
     home: bool,
     role: Option<CollectionKind>,
+    /// A count of the members of `collections[i]` (see [`ListingConfig::count_items`]).
+    count: Option<usize>,
 }
 
 /// The listing machine: one PROPFIND per home, all in flight at once.
@@ -215,6 +227,8 @@ pub struct ListingMachine {
     seen: BTreeSet<String>,
     collections: Vec<Collection>,
     extra_pending: Vec<Purpose>,
+    /// The member counts have been queued (they go out once every collection is known).
+    counting: bool,
     done: Option<Result<Listing, Error>>,
 }
 
@@ -264,6 +278,7 @@ fn collection(href: Href, set: PropertySet, role: Option<CollectionKind>) -> Col
         sharing,
         supported_reports: set.supported_reports().to_vec(),
         properties: set,
+        items: None,
     }
 }
 
@@ -277,6 +292,7 @@ impl ListingMachine {
             seen: BTreeSet::new(),
             collections: Vec::new(),
             extra_pending: Vec::new(),
+            counting: false,
             done: None,
             config,
         };
@@ -301,6 +317,7 @@ impl ListingMachine {
                     url,
                     home,
                     role: *role,
+                    count: None,
                 };
                 if home {
                     if let Some(k) = key(&machine.config.base, href) {
@@ -328,6 +345,15 @@ impl ListingMachine {
             ));
             headers.push((http::header::HeaderName::from_static("brief"), "t".into()));
         }
+        if purpose.count.is_some() {
+            return dav_request(
+                propfind,
+                &purpose.url,
+                Some(Depth::One),
+                &headers,
+                crate::body::propfind(&[names::RESOURCETYPE]),
+            );
+        }
         dav_request(
             propfind,
             &purpose.url,
@@ -339,6 +365,61 @@ impl ListingMachine {
             &headers,
             crate::body::propfind(&self.props()),
         )
+    }
+
+    /// One count for each calendar and schedule inbox found, once all are known.
+    fn queue_counts(&mut self) {
+        self.counting = true;
+        if !self.config.count_items {
+            return;
+        }
+        let base = self.config.base.clone();
+        self.queue = self
+            .collections
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                matches!(
+                    c.kind,
+                    CollectionKind::Calendar | CollectionKind::ScheduleInbox
+                )
+            })
+            .filter_map(|(i, c)| {
+                Some(Purpose {
+                    href: c.href.clone(),
+                    url: c.href.resolve(&base).ok()?,
+                    home: false,
+                    role: None,
+                    count: Some(i),
+                })
+            })
+            .rev()
+            .collect();
+    }
+
+    /// A member count's answer: every `<response>` but the collection's own and
+    /// sub-collections'. Anything but a readable 207 leaves the count unknown.
+    fn on_count(&mut self, index: usize, purpose: &Purpose, response: &http::Response<Bytes>) {
+        if response.status() != StatusCode::MULTI_STATUS {
+            return;
+        }
+        let Ok(ms) = Multistatus::decode(response.body()) else {
+            return;
+        };
+        let own = key(&purpose.url, &purpose.href);
+        let members = ms
+            .responses
+            .iter()
+            .filter(|entry| {
+                entry
+                    .href()
+                    .is_some_and(|href| key(&purpose.url, href) != own)
+                    && !PropertySet::from_response(entry).is_collection()
+            })
+            .count();
+        if let Some(collection) = self.collections.get_mut(index) {
+            collection.items = u64::try_from(members).ok();
+        }
     }
 
     fn props(&self) -> Vec<QName> {
@@ -410,6 +491,9 @@ impl Machine for ListingMachine {
                 .filter(|p| key(&base, &p.href).is_none_or(|k| !self.seen.contains(&k)))
                 .rev()
                 .collect();
+            if self.queue.is_empty() && !self.counting {
+                self.queue_counts();
+            }
             if self.queue.is_empty() {
                 let listing = Listing {
                     collections: std::mem::take(&mut self.collections),
@@ -441,6 +525,13 @@ impl Machine for ListingMachine {
         let Some(purpose) = self.flight.settle(self.done.is_some(), id, &answer)? else {
             return Ok(());
         };
+        if let Some(index) = purpose.count {
+            // A count is extra information: a refusal or a failed transport leaves it unknown.
+            if let Ok(response) = answer {
+                self.on_count(index, &purpose, &response);
+            }
+            return Ok(());
+        }
         let result = match answer {
             Ok(response) => self.on_response(&purpose, &response),
             Err(failure) => Err(Error::Transport {

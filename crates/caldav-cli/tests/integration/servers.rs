@@ -222,6 +222,19 @@ fn every_command(server: &Server) {
     assert!(got.contains("SUMMARY:first"), "{got}");
     // The same UID again: the server's object is never overwritten without --replace.
     server.expect(3, &["put", file.to_str().unwrap(), "--calendar", &name]);
+    // Counted on request only.
+    let counted = server.ok(&["ls", "--count", "--json"]);
+    let ours: serde_json::Value = counted
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .find(|value| value["name"] == name.as_str())
+        .unwrap();
+    assert_eq!(ours["items"], 1, "{}: {counted}", server.name);
+    let table = server.ok(&["ls", "--count"]);
+    assert!(table.lines().next().unwrap().contains("ITEMS"), "{table}");
+    let row = table.lines().find(|l| l.contains(&href)).unwrap();
+    assert!(row.split_whitespace().any(|cell| cell == "1"), "{row}");
+    assert!(!server.ok(&["ls"]).contains("ITEMS"));
 
     // Sync the calendar into an empty folder.
     let root = temp_dir("sync");

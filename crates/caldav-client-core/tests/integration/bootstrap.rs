@@ -52,6 +52,93 @@ fn bootstrap_listing_and_sync_against_the_model_server() {
 }
 
 #[test]
+fn listing_counts_members_only_when_asked() {
+    let mut server = Server::new();
+    server.add_calendar("/calendars/alice/work/", "Work");
+    for name in ["a", "b", "c"] {
+        server.put(
+            "/calendars/alice/work/",
+            &format!("{name}.ics"),
+            &crate::sync::event(name, name),
+        );
+    }
+    let base: http::Uri = "http://cal.example/".parse().unwrap();
+    let account = drive(
+        &mut BootstrapMachine::new(BootstrapConfig::new(base.clone())),
+        &mut server,
+    )
+    .unwrap();
+    let counts = |server: &mut Server, count_items: bool| {
+        let mut config = ListingConfig::for_account(base.clone(), &account);
+        config.count_items = count_items;
+        let before = server.log.len();
+        let listing = drive(&mut ListingMachine::new(config), server).unwrap();
+        let counts: Vec<_> = listing
+            .calendars()
+            .map(|c| (c.displayname.clone().unwrap(), c.items))
+            .collect();
+        (counts, server.log.len() - before)
+    };
+    let (without, requests) = counts(&mut server, false);
+    assert_eq!(
+        without,
+        [("Default".to_owned(), None), ("Work".to_owned(), None)]
+    );
+    let (with, more) = counts(&mut server, true);
+    assert_eq!(
+        with,
+        [
+            ("Default".to_owned(), Some(0)),
+            ("Work".to_owned(), Some(3))
+        ]
+    );
+    // One Depth:1 PROPFIND per calendar, asking the resource type alone.
+    assert_eq!(more, requests + 2);
+    let (method, path) = server.log.last().unwrap();
+    assert_eq!(method.as_str(), "PROPFIND");
+    assert!(path.contains("/calendars/alice/"), "{path}");
+}
+
+#[test]
+fn a_refused_count_is_unknown_and_the_listing_stands() {
+    let home = "<multistatus xmlns=\"DAV:\" xmlns:C=\"urn:ietf:params:xml:ns:caldav\">\
+        <response><href>/home/</href><propstat><prop><resourcetype><collection/></resourcetype>\
+        </prop><status>HTTP/1.1 200 OK</status></propstat></response>\
+        <response><href>/home/work/</href><propstat><prop><resourcetype><collection/>\
+        <C:calendar/></resourcetype><displayname>Work</displayname></prop>\
+        <status>HTTP/1.1 200 OK</status></propstat></response></multistatus>";
+    let mut config = ListingConfig::new(
+        "http://cal.example/".parse().unwrap(),
+        vec!["/home/".into()],
+    );
+    config.count_items = true;
+    for refusal in [Ok(answer(403, "")), Err(TransportFailure::new("reset"))] {
+        let mut machine = ListingMachine::new(config.clone());
+        let Output::Http { id, .. } = machine.poll() else {
+            panic!()
+        };
+        machine.handle_response(id, answer(207, home)).unwrap();
+        let Output::Http { id, request } = machine.poll() else {
+            panic!("a count of the calendar")
+        };
+        assert_eq!(request.uri().path(), "/home/work/");
+        assert_eq!(request.headers()["depth"], "1");
+        let body = String::from_utf8(request.body().to_vec()).unwrap();
+        assert!(
+            body.contains("resourcetype") && !body.contains("displayname"),
+            "{body}"
+        );
+        machine.handle_answer(id, refusal).unwrap();
+        let Output::Done(Ok(listing)) = machine.poll() else {
+            panic!("the listing stands")
+        };
+        let work: Vec<_> = listing.calendars().collect();
+        assert_eq!(work.len(), 1);
+        assert_eq!(work[0].items, None);
+    }
+}
+
+#[test]
 fn unauthorized_carries_the_realm() {
     let mut machine = BootstrapMachine::new(BootstrapConfig::new(
         "https://cal.example/dav/".parse().unwrap(),
