@@ -4,8 +4,9 @@
 //! `valgrind --tool=callgrind` (instruction counts stay comparable on a loaded machine).
 //!
 //! `cargo run --release -p dav-xml --example seed_count -- [whole|owned|stream|floor]
-//! [REPEAT]` (`owned`: `Multistatus::decode_owned` of copies made before the run; `floor`: the
-//! benchmark's floor, a UTF-8 check and a bare quick-xml event loop). Only the decoding runs
+//! [REPEAT] [multiget]` (`owned`: `Multistatus::decode_owned` of copies made before the run;
+//! `floor`: the benchmark's floor, a UTF-8 check and a bare quick-xml event loop; `multiget`:
+//! only the bodies with calendar data, the benchmark's `seed_multiget`). Only the decoding runs
 //! inside `seed_count::run`, so
 //! `valgrind --tool=callgrind --toggle-collect='seed_count::run*'` counts it alone (reading
 //! the trace is left out).
@@ -94,12 +95,20 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let mode = args.next().unwrap_or_else(|| "whole".to_owned());
     let repeat: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(100);
+    let multiget_only = args.next().as_deref() == Some("multiget");
     let bodies: Vec<Vec<u8>> = caldav_trace::seed::exchanges()
         .unwrap()
         .into_iter()
         .filter_map(|exchange| exchange.response)
         .filter(|response| response.status() == http::StatusCode::MULTI_STATUS)
         .map(|response| response.into_body().to_vec())
+        .filter(|body| {
+            let mut found = Found::default();
+            !multiget_only || {
+                whole(&mut found, body);
+                found.2 > 0
+            }
+        })
         .collect();
     let copies = if mode == "owned" {
         (0..repeat).flat_map(|_| bodies.iter().cloned()).collect()
