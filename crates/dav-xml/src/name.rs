@@ -35,10 +35,27 @@ const KNOWN: [&str; 7] = [
 /// scope). Equality, ordering and hashing look at the namespace and local name only; the
 /// prefix a document used is not part of the name. [`Display`](fmt::Display) writes Clark
 /// notation, `{DAV:}href`, or just the local name when there is no namespace.
-#[derive(PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Eq, PartialOrd, Ord)]
 pub struct QName {
     namespace: Cow<'static, str>,
     local: Cow<'static, str>,
+}
+
+// By hand, with the same meaning as the derived one (both parts equal as strings): decoding
+// compares names for every element, and the local name, compared first, differs most often.
+impl PartialEq for QName {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        same(&self.local, &other.local) && same(&self.namespace, &other.namespace)
+    }
+}
+
+// By hand because `eq` is: what the derived hash does.
+impl std::hash::Hash for QName {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.namespace.hash(state);
+        self.local.hash(state);
+    }
 }
 
 // By hand: the derived clone calls `Cow::clone`, which is not inlined, twice per name, and
@@ -583,6 +600,34 @@ mod tests {
                 let mut b = a.as_bytes().to_vec();
                 b[at] = b'.';
                 assert!(!same(a, std::str::from_utf8(&b).unwrap()), "{a} {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn names_compare_and_hash_by_their_strings() {
+        use std::hash::{BuildHasher, RandomState};
+        let hasher = RandomState::new();
+        let pairs = [
+            (
+                QName::new(String::from("urn:x"), String::from("a-b")),
+                QName::new("urn:x", "a-b"),
+                true,
+            ),
+            (
+                QName::new(String::from("DAV:"), String::from("href")),
+                QName::DAV_HREF,
+                true,
+            ),
+            (QName::new("urn:x", "a"), QName::new("urn:y", "a"), false),
+            (QName::new("", "href"), QName::DAV_HREF, false),
+            (QName::dav("hre"), QName::DAV_HREF, false),
+        ];
+        for (a, b, equal) in pairs {
+            assert_eq!(a == b, equal, "{a} {b}");
+            assert_eq!(a.cmp(&b).is_eq(), equal, "{a} {b}");
+            if equal {
+                assert_eq!(hasher.hash_one(&a), hasher.hash_one(&b));
             }
         }
     }
