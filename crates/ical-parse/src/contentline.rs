@@ -8,8 +8,8 @@
 //! ```
 //!
 //! Lines are found eight bytes a step, by a search that also notes whether a line holds a
-//! control character; an unfolded line borrows from the input and only a folded one is
-//! copied. Positions are 1-based lines and byte columns of the physical input.
+//! control character; a line borrows from the input, and a folded one in canonical form is
+//! split on its physical text, copying only the parts a fold cuts. Positions are 1-based lines and byte columns of the physical input.
 
 use crate::error::{Error, ErrorKind, Limit, col};
 use crate::property::{Parameter, ParameterValues, Parameters};
@@ -103,9 +103,9 @@ pub(crate) struct Line<'a> {
     /// included), borrowed from the input, so that a part of it that lies within one physical
     /// line can borrow from there (see [`lift`]).
     pub(crate) source: Option<&'a str>,
-    /// Whether the text is the lexer's unfolding buffer ([`Lexer::unfolded`]) rather than
-    /// `text` (a folded line of UTF-8 input: the buffer is reused from line to line, and
-    /// only what must be owned is copied out of it).
+    /// Whether the line is a folded line of UTF-8 input, left as it stands: its physical text
+    /// is [`Lexer::folded`], and [`Lexer::unfold_buffered`] unfolds it into the lexer's
+    /// buffer ([`Lexer::unfolded`]) when a split of the physical text does not do.
     pub(crate) buffered: bool,
 }
 
@@ -126,8 +126,10 @@ pub(crate) struct Lexer<'a> {
     max_line: usize,
     seen_bare_lf: bool,
     pending: std::collections::VecDeque<Error>,
-    /// The unfolded text of the last folded line of UTF-8 input.
+    /// The unfolded text of the last folded line of UTF-8 input, once asked for.
     unfolded: String,
+    /// The physical text of the last folded line of UTF-8 input (see [`Lexer::folded`]).
+    folded: &'a str,
     /// Where the physical lines of that line lie.
     segments: Segments<'a>,
     /// Whether the last line returned holds no control character but HTAB (and its line
@@ -151,6 +153,7 @@ impl<'a> Lexer<'a> {
             seen_bare_lf: false,
             pending: std::collections::VecDeque::new(),
             unfolded: String::new(),
+            folded: "",
             segments: Segments::default(),
             clean: true,
             found: None,
@@ -254,19 +257,22 @@ impl<'a> Lexer<'a> {
                 buffered: false,
             })));
         }
+        // Text input is not unfolded here: the canonical line is split on its physical text
+        // (see [`split_canonical_folded`]), and only the rest is unfolded, on request
+        // ([`Lexer::unfold_buffered`]).
         let mut buf = match self.text {
-            Some(t) => {
-                let mut reused = std::mem::take(&mut self.unfolded);
-                reused.clear();
-                Unfolded::Text(reused, t)
-            }
+            Some(_) => None,
             // Room for one continuation as long as the first line (the usual fold at 75
             // octets), so most folded lines take one allocation, not one per continuation.
-            None => Unfolded::Bytes(Vec::with_capacity(
+            None => Some(Vec::with_capacity(
                 end.saturating_sub(start).saturating_mul(2),
             )),
         };
-        buf.push(self.input, start, end);
+        if let Some(b) = &mut buf {
+            b.extend_from_slice(self.input.get(start..end).unwrap_or_default());
+        }
+        let mut len = end - start;
+        let mut last_end = end;
         let mut folds = [usize::MAX; 2];
         let mut count = 0;
         let mut segments = Segments::default();
@@ -280,12 +286,16 @@ impl<'a> Lexer<'a> {
                     .push_back(Error::new(this_line, 2, ErrorKind::FoldInsideUtf8));
             }
             if let Some(fold) = folds.get_mut(count) {
-                *fold = buf.len();
+                *fold = len;
                 count += 1;
             }
-            segments.note(buf.len(), s - start, e - s);
-            buf.push(self.input, s, e);
-            self.check_length(buf.len(), first_line)?;
+            segments.note(len, s - start, e - s);
+            if let Some(b) = &mut buf {
+                b.extend_from_slice(self.input.get(s..e).unwrap_or_default());
+            }
+            len += e - s;
+            self.check_length(len, first_line)?;
+            last_end = e;
             next = n;
         }
         self.pos = next;
@@ -297,8 +307,10 @@ impl<'a> Lexer<'a> {
         };
         let source = self.text.and_then(|t| t.get(start..next));
         let head = source.and_then(|s| Some(s.split_at_checked(end - start)?.0));
-        if let Unfolded::Text(s, _) = buf {
-            self.unfolded = s;
+        let Some(buf) = buf else {
+            self.folded = source
+                .and_then(|s| Some(s.split_at_checked(last_end.checked_sub(start)?)?.0))
+                .unwrap_or_default();
             segments.source = source.unwrap_or_default();
             self.segments = segments;
             return Ok(Some(Event::Line(Line {
@@ -308,8 +320,8 @@ impl<'a> Lexer<'a> {
                 source,
                 buffered: true,
             })));
-        }
-        let text = match buf.finish() {
+        };
+        let text = match String::from_utf8(buf) {
             Ok(s) => Cow::Owned(s),
             Err(e) => {
                 let (l, c) = pos.position(e.utf8_error().valid_up_to());
@@ -334,9 +346,24 @@ impl<'a> Lexer<'a> {
         self.clean
     }
 
-    /// The unfolded text of the last line reported as [`Line::buffered`].
+    /// The unfolded text of the last line reported as [`Line::buffered`] (unfolded by
+    /// [`Lexer::unfold_buffered`]).
     pub(crate) fn unfolded(&self) -> &str {
         &self.unfolded
+    }
+
+    /// Unfolds the last line reported as [`Line::buffered`] into the buffer that
+    /// [`Lexer::unfolded`] reads; the buffer is reused from line to line.
+    #[inline(never)]
+    pub(crate) fn unfold_buffered(&mut self) {
+        self.unfolded.clear();
+        unfold_into(&mut self.unfolded, self.folded);
+    }
+
+    /// The physical text of the last line reported as [`Line::buffered`], without its final
+    /// line break: line breaks and fold marks between its physical lines included.
+    pub(crate) fn folded(&self) -> &'a str {
+        self.folded
     }
 
     /// Where the physical lines of the last line reported as [`Line::buffered`] lie.
@@ -371,48 +398,6 @@ impl<'a> Lexer<'a> {
                 ));
                 Cow::Owned(String::from_utf8_lossy(bytes).into_owned())
             }
-        }
-    }
-}
-
-/// The buffer of a folded line: text when the input is known to be UTF-8 (no check needed),
-/// bytes otherwise.
-enum Unfolded<'a> {
-    Text(String, &'a str),
-    Bytes(Vec<u8>),
-}
-
-impl Unfolded<'_> {
-    fn push(&mut self, input: &[u8], start: usize, end: usize) {
-        if let Unfolded::Text(s, t) = self {
-            // Sliced in two steps the compiler inlines (a range's `get` on a `str` is a call
-            // of its own here).
-            match t
-                .get(start..)
-                .and_then(|r| Some(r.split_at_checked(end.checked_sub(start)?)?.0))
-            {
-                Some(piece) => return s.push_str(piece),
-                // Not reached (line breaks and fold marks are ASCII, so they stand between
-                // whole characters), but a byte buffer is always right.
-                None => *self = Unfolded::Bytes(std::mem::take(s).into_bytes()),
-            }
-        }
-        if let Unfolded::Bytes(b) = self {
-            b.extend_from_slice(input.get(start..end).unwrap_or_default());
-        }
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            Unfolded::Text(s, _) => s.len(),
-            Unfolded::Bytes(b) => b.len(),
-        }
-    }
-
-    fn finish(self) -> Result<String, std::string::FromUtf8Error> {
-        match self {
-            Unfolded::Text(s, _) => Ok(s),
-            Unfolded::Bytes(b) => String::from_utf8(b),
         }
     }
 }
@@ -698,13 +683,89 @@ pub(crate) struct Canonical {
 ///
 /// `clean` says that the caller knows the line to hold no control character but HTAB (see
 /// [`Lexer::clean`]), which spares the check of its value.
+// Kept out of line, as it was before the folded variant shared its body.
+#[inline(never)]
 pub(crate) fn split_canonical(
     text: &str,
     max_params: usize,
     clean: bool,
     out: &mut Canonical,
 ) -> Option<()> {
-    let b = text.as_bytes();
+    split_canonical_in::<false>(text.as_bytes(), max_params, clean, out)
+}
+
+/// [`split_canonical`] of a folded line on its physical text (see [`Lexer::folded`]), folds
+/// and all, which spares unfolding it first: the ranges are offsets of the physical text,
+/// and a parameter value or the value may hold folds ([`has_fold`], [`unfold_into`]). Names
+/// and a `VALUE` parameter's value cut by a fold, and a line with a control character
+/// (`clean` false), are left to [`split_canonical`] of the unfolded text.
+pub(crate) fn split_canonical_folded(
+    physical: &str,
+    max_params: usize,
+    clean: bool,
+    out: &mut Canonical,
+) -> Option<()> {
+    if !clean {
+        return None;
+    }
+    split_canonical_in::<true>(physical.as_bytes(), max_params, clean, out)
+}
+
+/// The length of the fold (line break and continuation mark) at `i`, 0 if there is none.
+#[inline(always)]
+fn fold_at(b: &[u8], i: usize) -> usize {
+    match b.get(i..) {
+        Some([b'\r', b'\n', b' ' | b'\t', ..]) => 3,
+        Some([b'\n', b' ' | b'\t', ..]) => 2,
+        _ => 0,
+    }
+}
+
+/// Past the folds at `i` (an empty continuation line makes two in a row).
+#[inline(always)]
+fn skip_folds(b: &[u8], i: usize) -> usize {
+    if matches!(b.get(i), Some(b'\r' | b'\n')) {
+        skip_folds_slow(b, i)
+    } else {
+        i
+    }
+}
+
+fn skip_folds_slow(b: &[u8], mut i: usize) -> usize {
+    loop {
+        match fold_at(b, i) {
+            0 => return i,
+            n => i += n,
+        }
+    }
+}
+
+/// Whether a part of a folded line's physical text holds a fold.
+#[inline]
+pub(crate) fn has_fold(part: &str) -> bool {
+    memchr::memchr(b'\n', part.as_bytes()).is_some()
+}
+
+/// Appends the unfolded text of `physical`, a folded line's physical text without its final
+/// line break (every line break in it is a fold).
+pub(crate) fn unfold_into(out: &mut String, physical: &str) {
+    let mut rest = physical;
+    while let Some(nl) = memchr::memchr(b'\n', rest.as_bytes()) {
+        let (piece, after) = rest.split_at_checked(nl).unwrap_or((rest, ""));
+        out.push_str(piece.strip_suffix('\r').unwrap_or(piece));
+        // The line break and the continuation's space or tab (both ASCII).
+        rest = after.get(2..).unwrap_or_default();
+    }
+    out.push_str(rest);
+}
+
+#[inline(always)]
+fn split_canonical_in<const FOLDED: bool>(
+    b: &[u8],
+    max_params: usize,
+    clean: bool,
+    out: &mut Canonical,
+) -> Option<()> {
     let name_end = scan_upper_name(b, 0);
     if name_end == 0 || !b.first().is_some_and(u8::is_ascii_alphanumeric) {
         return None;
@@ -719,14 +780,22 @@ pub(crate) fn split_canonical(
         match b.get(i) {
             Some(b':') => break,
             Some(b';') => {}
+            // A fold between parts (after a quoted value, or after the name).
+            Some(b'\r' | b'\n') if FOLDED && fold_at(b, i) > 0 => {
+                i += fold_at(b, i);
+                continue;
+            }
             _ => return None,
         }
+        // A fold inside a parameter's name or around its `=` is left to the unfolded split:
+        // names are borrowed as they stand.
         let pstart = i + 1;
         let pend = scan_upper_name(b, pstart);
         if pend == pstart || b.get(pend) != Some(&b'=') {
             return None;
         }
         let (vstart, vend);
+        // A value may start and end with a fold (a part with one is unfolded when copied).
         if b.get(pend + 1) == Some(&b'"') {
             vstart = pend + 2;
             // Quoted values are short: a byte loop costs less than a call to memchr.
@@ -734,6 +803,13 @@ pub(crate) fn split_canonical(
             loop {
                 let f = class(*b.get(j)?);
                 if f & QUOTED_STOP != 0 {
+                    if FOLDED {
+                        let n = fold_at(b, j);
+                        if n > 0 {
+                            j += n;
+                            continue;
+                        }
+                    }
                     break;
                 }
                 seen |= f;
@@ -748,10 +824,20 @@ pub(crate) fn split_canonical(
             i = vend + 1;
         } else {
             vstart = pend + 1;
-            let (quads, _) = scan_quads_until(b, vstart, UNQUOTED_STOP);
-            let rest = b.get(quads..)?;
-            let stop = rest.iter().position(|&c| class(c) & UNQUOTED_STOP != 0)?;
-            vend = quads + stop;
+            let mut from = vstart;
+            vend = loop {
+                let (quads, _) = scan_quads_until(b, from, UNQUOTED_STOP);
+                let rest = b.get(quads..)?;
+                let stop = quads + rest.iter().position(|&c| class(c) & UNQUOTED_STOP != 0)?;
+                if FOLDED {
+                    let n = fold_at(b, stop);
+                    if n > 0 {
+                        from = stop + n;
+                        continue;
+                    }
+                }
+                break stop;
+            };
             i = vend;
         }
         if out.param_count >= max_params {
@@ -762,6 +848,10 @@ pub(crate) fn split_canonical(
         match pend - pstart {
             4 if b.get(pstart..pend) == Some(b"TZID") => out.tzid = true,
             5 if out.value.is_none() && b.get(pstart..pend) == Some(b"VALUE") => {
+                // Read as a name later: a fold inside is left to the unfolded split.
+                if FOLDED && memchr::memchr(b'\n', b.get(vstart..vend)?).is_some() {
+                    return None;
+                }
                 out.value = Some((vstart, vend));
             }
             _ => {}
@@ -769,7 +859,7 @@ pub(crate) fn split_canonical(
         *out.params.get_mut(out.param_count)? = [pstart, pend, vstart, vend];
         out.param_count += 1;
     }
-    out.value_offset = i + 1;
+    out.value_offset = if FOLDED { skip_folds(b, i + 1) } else { i + 1 };
     if !clean && find_ctl(b.get(out.value_offset..)?).is_some() {
         return None;
     }
@@ -811,6 +901,8 @@ pub(crate) struct Segments<'a> {
     /// Where each physical line starts in the unfolded text and in `source`, and its length.
     at: [(usize, usize, usize); Segments::MAX],
     count: usize,
+    /// How many physical lines there are, noted or not.
+    total: usize,
 }
 
 impl<'a> Segments<'a> {
@@ -819,10 +911,28 @@ impl<'a> Segments<'a> {
     /// Notes a physical line: where it starts in the unfolded text and in the source, and
     /// its length.
     fn note(&mut self, text: usize, source: usize, len: usize) {
+        self.total += 1;
         if let Some(slot) = self.at.get_mut(self.count) {
             *slot = (text, source, len);
             self.count += 1;
         }
+    }
+
+    /// For `offset` of the physical text (not inside a fold): the index of its physical line
+    /// and whether a fold follows it in the line; `None` when not all lines were noted.
+    #[inline]
+    pub(crate) fn locate(&self, offset: usize) -> Option<(usize, usize, bool)> {
+        if self.total > self.count {
+            return None;
+        }
+        let noted = self.at.get(..self.count)?;
+        let mut found = (0, 0);
+        for (k, &(_, source, _)) in noted.iter().enumerate() {
+            if source <= offset {
+                found = (k, source);
+            }
+        }
+        Some((found.0, found.1, found.0 + 1 < self.count))
     }
 
     /// The physical lines of `source`, a folded line's physical text (line breaks and fold
@@ -834,6 +944,7 @@ impl<'a> Segments<'a> {
             source,
             at: [(0, 0, 0); Segments::MAX],
             count: 0,
+            total: 0,
         };
         let (mut at_text, mut at_src) = (0, 0);
         for slot in &mut out.at {
@@ -846,6 +957,7 @@ impl<'a> Segments<'a> {
             };
             *slot = (at_text, at_src, end - at_src);
             out.count += 1;
+            out.total += 1;
             at_text += end - at_src;
             // Past the line break and the continuation's leading space or tab.
             at_src = nl + 2;
@@ -1123,6 +1235,7 @@ mod tests {
         while let Some(event) = lexer.next_event().unwrap() {
             if let Event::Line(l) = event {
                 let text = if l.buffered {
+                    lexer.unfold_buffered();
                     lexer.unfolded().to_owned()
                 } else {
                     l.text.into_owned()
@@ -1380,6 +1493,7 @@ mod tests {
                         Some(Event::Line(line)) => {
                             let clean = lexer.clean();
                             let t = if line.buffered {
+                                lexer.unfold_buffered();
                                 lexer.unfolded().to_owned()
                             } else {
                                 line.text.to_string()

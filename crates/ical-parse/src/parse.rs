@@ -230,7 +230,20 @@ fn parse_input<'a>(
             Event::Deviation(error) => parser.deviate(error)?,
             Event::Line(line) if line.buffered => {
                 let clean = lexer.clean();
-                parser.folded_line(line, lexer.unfolded(), lexer.segments(), clean)?
+                match canonical_physical(
+                    &line,
+                    lexer.folded(),
+                    lexer.segments(),
+                    max_params,
+                    clean,
+                    &mut parser.canonical,
+                ) {
+                    Some((property, hints)) => parser.dispatch_with(property, hints)?,
+                    None => {
+                        lexer.unfold_buffered();
+                        parser.folded_line(line, lexer.unfolded(), lexer.segments(), clean)?;
+                    }
+                }
             }
             Event::Line(line) => {
                 match canonical(&line, max_params, lexer.clean(), &mut parser.canonical) {
@@ -931,6 +944,115 @@ fn canonical_folded<'a>(
     ))
 }
 
+/// The property of a folded line in canonical form, split on its physical text `physical`
+/// (see [`contentline::split_canonical_folded`]) without unfolding it first: each part
+/// borrows from the input where no fold cuts it and is unfolded into a copy where one does;
+/// the parameter section is kept as it stands, folds included (it is unfolded when written
+/// or decoded).
+fn canonical_physical<'a>(
+    line: &Line<'a>,
+    physical: &'a str,
+    segments: &contentline::Segments<'a>,
+    max_params: usize,
+    clean: bool,
+    c: &mut contentline::Canonical,
+) -> Option<(Property<'a>, Hints)> {
+    line.source?;
+    contentline::split_canonical_folded(physical, max_params, clean, c)?;
+    let b = physical.as_bytes();
+    // The value's physical line and whether a fold cuts it, from the lines the lexer noted
+    // (a continuation's space or tab is column 1).
+    let (l, value_column, value_folded) = match segments.locate(c.value_offset) {
+        Some((0, _, folded)) => (line.pos.line, crate::error::col(c.value_offset), folded),
+        Some((k, start, folded)) => (
+            line.pos
+                .line
+                .saturating_add(u32::try_from(k).unwrap_or(u32::MAX)),
+            crate::error::col(c.value_offset - start).saturating_add(1),
+            folded,
+        ),
+        None => {
+            let (before, value) = physical.split_at_checked(c.value_offset)?;
+            let breaks = memchr::memchr_iter(b'\n', before.as_bytes()).count();
+            let column = match memchr::memrchr(b'\n', before.as_bytes()) {
+                Some(nl) => crate::error::col(c.value_offset - nl - 1),
+                None => crate::error::col(c.value_offset),
+            };
+            (
+                line.pos
+                    .line
+                    .saturating_add(u32::try_from(breaks).unwrap_or(u32::MAX)),
+                column,
+                contentline::has_fold(value),
+            )
+        }
+    };
+    let part = |from: usize, to: usize, own: fn(Cow<'_, str>) -> Cow<'static, str>| {
+        let s = physical.get(from..to).unwrap_or_default();
+        if contentline::has_fold(s) {
+            let mut unfolded = String::with_capacity(s.len());
+            contentline::unfold_into(&mut unfolded, s);
+            own(Cow::Owned(unfolded))
+        } else {
+            Cow::Borrowed(s)
+        }
+    };
+    let ranges = c.params.get(..c.param_count).unwrap_or_default();
+    // The section from its first `;` to the `:`, without the folds around it.
+    let colon = c.value_offset.checked_sub(1)?;
+    let mut end = colon;
+    while end > c.name_end && b.get(end) != Some(&b':') {
+        end -= 1;
+    }
+    let start = ranges.first().map_or(end, |_| {
+        let mut s = c.name_end;
+        while s < end && b.get(s) != Some(&b';') {
+            s += 1;
+        }
+        s
+    });
+    let params = if c.exact {
+        Parameters::raw(trim_folds(physical.get(start..end).unwrap_or_default()))
+    } else {
+        ranges
+            .iter()
+            .map(|&[n0, n1, v0, v1]| {
+                Parameter::with_parameter_values(
+                    part(n0, n1, own_name),
+                    ParameterValues::one(part(v0, v1, own_value)),
+                )
+            })
+            .collect()
+    };
+    Some((
+        Property {
+            name: Cow::Borrowed(physical.get(..c.name_end).unwrap_or_default()),
+            params,
+            raw_value: match physical.get(c.value_offset..) {
+                Some(v) if !value_folded => Cow::Borrowed(v),
+                _ => part(c.value_offset, physical.len(), |v| {
+                    Cow::Owned(v.into_owned())
+                }),
+            },
+            line: l,
+            value_column,
+        },
+        Hints::of_split(physical, c),
+    ))
+}
+
+/// `s` without the folds that end it.
+fn trim_folds(s: &str) -> &str {
+    let mut s = s;
+    while let Some(rest) = s
+        .strip_suffix([' ', '\t'])
+        .and_then(|r| r.strip_suffix('\n'))
+    {
+        s = rest.strip_suffix('\r').unwrap_or(rest);
+    }
+    s
+}
+
 /// What a folded line's property keeps before its value: owned, so that the line's buffer
 /// can become the value.
 struct Head<'a> {
@@ -1135,7 +1257,103 @@ mod tests {
         BuildHasherDefault::<DefaultHasher>::default().hash_one(value)
     }
 
+    /// Folds `line` at each byte offset of `cuts` (in range, any byte, inside a UTF-8
+    /// sequence too) with `eol` and a space or tab.
+    fn fold_at_bytes(line: &str, cuts: &[(usize, bool)], eol: &str) -> Vec<u8> {
+        let mut cuts: Vec<(usize, bool)> = cuts
+            .iter()
+            .copied()
+            .filter(|&(c, _)| c > 0 && c <= line.len())
+            .collect();
+        cuts.sort_unstable();
+        let mut out = Vec::new();
+        let mut last = 0;
+        for (cut, tab) in cuts {
+            out.extend_from_slice(&line.as_bytes()[last..cut]);
+            out.extend_from_slice(eol.as_bytes());
+            out.push(if tab { b'\t' } else { b' ' });
+            last = cut;
+        }
+        out.extend_from_slice(&line.as_bytes()[last..]);
+        out
+    }
+
     proptest::proptest! {
+        /// A folded line split on its physical text gives the property (parts, line and
+        /// column of the value, warnings, errors) that unfolding it first gives, folded at any
+        /// byte: the same as the same line unfolded, and as the path that unfolds first.
+        #[test]
+        fn folded_line_splits_as_its_unfolded_text(
+            name in "(X-[A-Z0-9-]{0,6}|SUMMARY|DESCRIPTION|x-lower)",
+            params in proptest::collection::vec(
+                (
+                    "(TZID|VALUE|CN|X-[A-Z]{0,3}|x-l)",
+                    "[a-zA-Z0-9 ,;:/.\\\\^ö€-]{0,12}",
+                    proptest::bool::ANY,
+                ),
+                0..6,
+            ),
+            value in "[a-zA-Z0-9 :;,\\\\ö€]{0,40}",
+            cuts in proptest::collection::vec((0usize..120, proptest::bool::ANY), 0..6),
+            lf in proptest::bool::ANY,
+        ) {
+            let mut line = name.clone();
+            for (pname, v, quote) in &params {
+                let needs = v.bytes().any(|b| matches!(b, b';' | b':' | b','));
+                if *quote || needs {
+                    line.push_str(&format!(";{pname}=\"{v}\""));
+                } else {
+                    line.push_str(&format!(";{pname}={v}"));
+                }
+            }
+            line.push(':');
+            line.push_str(&value);
+            let eol = if lf { "\n" } else { "\r\n" };
+            let wrap = |body: &[u8]| {
+                let mut out = format!("BEGIN:VCALENDAR{eol}").into_bytes();
+                out.extend_from_slice(body);
+                out.extend_from_slice(format!("{eol}END:VCALENDAR{eol}").as_bytes());
+                out
+            };
+            let folded = wrap(&fold_at_bytes(&line, &cuts, eol));
+            let plain = wrap(line.as_bytes());
+            let first = |parsed: &Parsed<'_>| -> Option<Property<'static>> {
+                Some(parsed.calendar.components.first()?.properties.first()?.clone().into_owned())
+            };
+            for options in [ParseOptions::lenient(), ParseOptions::strict()] {
+                // The path that unfolds first: input not known to be text.
+                let unfolding = parse_input(&folded, None, &options);
+                if let Ok(text) = std::str::from_utf8(&folded) {
+                    let physical = parse_with(text, &options);
+                    match (&physical, &unfolding) {
+                        (Ok(a), Ok(b)) => {
+                            proptest::prop_assert_eq!(first(a), first(b));
+                            let (pa, pb) = (first(a).unwrap(), first(b).unwrap());
+                            proptest::prop_assert_eq!(
+                                (pa.line, pa.value_column),
+                                (pb.line, pb.value_column)
+                            );
+                            proptest::prop_assert_eq!(&a.warnings, &b.warnings);
+                            let written = a.calendar.write();
+                            proptest::prop_assert_eq!(
+                                parse_with(&written, &ParseOptions::lenient()).unwrap().calendar,
+                                a.calendar.clone()
+                            );
+                        }
+                        (Err(a), Err(b)) => proptest::prop_assert_eq!(a, b),
+                        (a, b) => proptest::prop_assert!(false, "{a:?} against {b:?}"),
+                    }
+                }
+                // Folded at any byte, the same property as the line unfolded (lenient:
+                // a fold inside a UTF-8 sequence is forgiven).
+                if options.mode == Mode::Lenient
+                    && let (Ok(a), Ok(b)) = (&unfolding, parse_bytes_with(&plain, &options))
+                {
+                    proptest::prop_assert_eq!(first(a), first(&b));
+                }
+            }
+        }
+
         /// A parameter section kept as read and decoded on access reads, writes, compares and
         /// hashes as the parameters the general splitter decodes at once.
         #[test]
