@@ -918,6 +918,26 @@ impl<'a> Segments<'a> {
         }
     }
 
+    /// Appends the unfolded text of the part `from..` of the physical text, its pieces cut
+    /// where the lexer noted its physical lines (no search for the line breaks); `false`,
+    /// with nothing appended, when not all lines were noted.
+    #[inline]
+    pub(crate) fn unfold_from(&self, out: &mut String, from: usize) -> bool {
+        if self.total > self.count {
+            return false;
+        }
+        for &(_, source, len) in self.at.get(..self.count).unwrap_or_default() {
+            let start = source.max(from);
+            let end = source + len;
+            if start < end
+                && let Some(piece) = self.source.get(start..end)
+            {
+                out.push_str(piece);
+            }
+        }
+        true
+    }
+
     /// For `offset` of the physical text (not inside a fold): the index of its physical line
     /// and whether a fold follows it in the line; `None` when not all lines were noted.
     #[inline]

@@ -1030,9 +1030,14 @@ fn canonical_physical<'a>(
             params,
             raw_value: match physical.get(c.value_offset..) {
                 Some(v) if !value_folded => Cow::Borrowed(v),
-                _ => part(c.value_offset, physical.len(), |v| {
-                    Cow::Owned(v.into_owned())
-                }),
+                Some(v) => {
+                    let mut unfolded = String::with_capacity(v.len());
+                    if !segments.unfold_from(&mut unfolded, c.value_offset) {
+                        contentline::unfold_into(&mut unfolded, v);
+                    }
+                    Cow::Owned(unfolded)
+                }
+                None => Cow::Borrowed(""),
             },
             line: l,
             value_column,
