@@ -1283,6 +1283,27 @@ mod tests {
         out
     }
 
+    /// `name`, its parameters (quoted when asked or when a value holds one of `specials`) and
+    /// `value`, as one content line.
+    fn content_line(
+        name: &str,
+        params: &[(String, String, bool)],
+        value: &str,
+        specials: &[u8],
+    ) -> String {
+        let mut line = name.to_owned();
+        for (pname, v, quote) in params {
+            if *quote || v.bytes().any(|b| specials.contains(&b)) {
+                line.push_str(&format!(";{pname}=\"{v}\""));
+            } else {
+                line.push_str(&format!(";{pname}={v}"));
+            }
+        }
+        line.push(':');
+        line.push_str(value);
+        line
+    }
+
     proptest::proptest! {
         /// A folded line split on its physical text gives the property (parts, line and
         /// column of the value, warnings, errors) that unfolding it first gives, folded at any
@@ -1302,17 +1323,7 @@ mod tests {
             cuts in proptest::collection::vec((0usize..120, proptest::bool::ANY), 0..6),
             lf in proptest::bool::ANY,
         ) {
-            let mut line = name.clone();
-            for (pname, v, quote) in &params {
-                let needs = v.bytes().any(|b| matches!(b, b';' | b':' | b','));
-                if *quote || needs {
-                    line.push_str(&format!(";{pname}=\"{v}\""));
-                } else {
-                    line.push_str(&format!(";{pname}={v}"));
-                }
-            }
-            line.push(':');
-            line.push_str(&value);
+            let line = content_line(&name, &params, &value, b";:,");
             let eol = if lf { "\n" } else { "\r\n" };
             let wrap = |body: &[u8]| {
                 let mut out = format!("BEGIN:VCALENDAR{eol}").into_bytes();
@@ -1371,17 +1382,7 @@ mod tests {
             folds in proptest::collection::vec(1usize..80, 0..4),
             lf in proptest::bool::ANY,
         ) {
-            let mut line = String::from("X-P");
-            for (name, v, quote) in &params {
-                let needs = v.bytes().any(|b| matches!(b, b';' | b':' | b',' | b'\\'));
-                if *quote || needs {
-                    line.push_str(&format!(";{name}=\"{v}\""));
-                } else {
-                    line.push_str(&format!(";{name}={v}"));
-                }
-            }
-            line.push(':');
-            line.push_str(&value);
+            let line = content_line("X-P", &params, &value, b";:,\\");
             let eol = if lf { "\n" } else { "\r\n" };
             let mut folded = String::new();
             let mut cuts: Vec<usize> = folds.into_iter().filter(|&c| c < line.len()).collect();
