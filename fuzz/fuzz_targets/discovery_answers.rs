@@ -79,7 +79,10 @@ fn http(answer: Answer) -> Option<http::Response<Bytes>> {
     };
     let mut response = http::Response::new(Bytes::from(body));
     *response.status_mut() = http::StatusCode::from_u16(status).ok()?;
-    for (name, value) in [("location", location), ("www-authenticate", www_authenticate)] {
+    for (name, value) in [
+        ("location", location),
+        ("www-authenticate", www_authenticate),
+    ] {
         if let Some(value) = value.and_then(|v| http::HeaderValue::from_str(&v).ok()) {
             response.headers_mut().insert(name, value);
         }
@@ -101,7 +104,10 @@ fuzz_target!(|input: Input| {
     let mut resumes = 0usize;
     loop {
         polls += 1;
-        assert!(polls <= budget + resumes + 1, "more polls than the budget allows");
+        assert!(
+            polls <= budget + resumes + 1,
+            "more polls than the budget allows"
+        );
         match machine.poll() {
             Output::Dns { id, .. } => {
                 let answer = dns(answers.next().unwrap_or(Answer::NxDomain));
@@ -111,7 +117,9 @@ fuzz_target!(|input: Input| {
             }
             Output::Http { id, .. } => match answers.next().and_then(http) {
                 Some(response) => machine.handle_response(id, response).unwrap(),
-                None => machine.handle_failure(id, TransportFailure::Timeout).unwrap(),
+                None => machine
+                    .handle_failure(id, TransportFailure::Timeout)
+                    .unwrap(),
             },
             Output::Wait => panic!("wait with nothing in flight"),
             Output::Done(Err(Error::Unauthorized { .. })) if resumes < 3 => {

@@ -14,7 +14,10 @@ fuzz_target!(|data: &[u8]| {
         };
         let written = parsed.calendar.write();
         let again = parse_with(&written, &options).expect("written form must parse");
-        assert_eq!(again.calendar, parsed.calendar, "parse -> write -> parse differs");
+        assert_eq!(
+            again.calendar, parsed.calendar,
+            "parse -> write -> parse differs"
+        );
         assert_eq!(again.calendar.write(), written, "writing is not idempotent");
         let json = jcal::to_json(&parsed.calendar);
         let back = jcal::from_json(&json).expect("our jCal must read back");

@@ -17,7 +17,10 @@ fuzz_target!(|data: &[u8]| {
         // Offsets count normalised bytes in the owned decode: equal without CR.
         (Err(borrowed), Err(owned)) if !data.contains(&b'\r') => assert_eq!(borrowed, owned),
         (Err(borrowed), Err(owned)) => {
-            assert_eq!(std::mem::discriminant(borrowed), std::mem::discriminant(owned));
+            assert_eq!(
+                std::mem::discriminant(borrowed),
+                std::mem::discriminant(owned)
+            );
         }
         _ => panic!("borrowed {multistatus:?}, owned {owned:?}"),
     }

@@ -8,7 +8,11 @@ use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]
 enum Piece {
-    Open { ns: u8, local: u8, attrs: Vec<(u8, u8, String)> },
+    Open {
+        ns: u8,
+        local: u8,
+        attrs: Vec<(u8, u8, String)>,
+    },
     Close,
     Text(String),
     CData(String),
@@ -17,13 +21,18 @@ enum Piece {
 fn name(ns: u8, local: u8) -> QName {
     let namespaces = ["DAV:", "urn:ietf:params:xml:ns:caldav", "", "urn:x&<\"y"];
     let locals = ["a", "href", "prop", "x-y", "_z", "calendar-data"];
-    QName::new(namespaces[usize::from(ns) % namespaces.len()].to_owned(), locals[usize::from(local) % locals.len()].to_owned())
+    QName::new(
+        namespaces[usize::from(ns) % namespaces.len()].to_owned(),
+        locals[usize::from(local) % locals.len()].to_owned(),
+    )
 }
 
 /// Text as decoding would give it: XML 1.0 characters only (NUL and other C0 controls except
 /// tab, LF and CR cannot be carried).
 fn clean(text: &str) -> String {
-    text.chars().filter(|c| !matches!(*c as u32, 0..=8 | 11 | 12 | 14..=31 | 0xFFFE | 0xFFFF)).collect()
+    text.chars()
+        .filter(|c| !matches!(*c as u32, 0..=8 | 11 | 12 | 14..=31 | 0xFFFE | 0xFFFF))
+        .collect()
 }
 
 fn push_text(element: &mut Element, text: String, cdata: bool) {
@@ -39,8 +48,14 @@ fn push_text(element: &mut Element, text: String, cdata: bool) {
 }
 
 fn finish(mut element: Element) -> Element {
-    if element.children.iter().any(|c| matches!(c, Node::Element(_))) {
-        element.children.retain(|c| !matches!(c, Node::Text(t) if t.trim_matches([' ', '\t', '\r', '\n']).is_empty()));
+    if element
+        .children
+        .iter()
+        .any(|c| matches!(c, Node::Element(_)))
+    {
+        element.children.retain(
+            |c| !matches!(c, Node::Text(t) if t.trim_matches([' ', '\t', '\r', '\n']).is_empty()),
+        );
     }
     element
 }
@@ -52,7 +67,10 @@ fn build(pieces: Vec<Piece>) -> Element {
             Piece::Open { ns, local, attrs } if stack.len() < 20 => {
                 let mut element = Element::new(name(ns, local));
                 for (ns, local, value) in attrs.into_iter().take(4) {
-                    let attribute = Attribute { name: name(ns, local), value: clean(&value) };
+                    let attribute = Attribute {
+                        name: name(ns, local),
+                        value: clean(&value),
+                    };
                     if !element.attributes.iter().any(|a| a.name == attribute.name) {
                         element.attributes.push(attribute);
                     }
@@ -91,8 +109,14 @@ fuzz_target!(|pieces: Vec<Piece>| {
     assert_eq!(again, back);
     assert_eq!(back.text(), tree.text());
     let update = PropertyUpdate::new(vec![PropertyOperation::Set(vec![back.clone()])]);
-    assert_eq!(PropertyUpdate::decode(update.encode().as_bytes()).unwrap(), update);
+    assert_eq!(
+        PropertyUpdate::decode(update.encode().as_bytes()).unwrap(),
+        update
+    );
     let names: Vec<QName> = back.elements().map(|e| e.name.clone()).collect();
     let propfind = PropFind::Prop(names);
-    assert_eq!(PropFind::decode(propfind.encode().as_bytes()).unwrap(), propfind);
+    assert_eq!(
+        PropFind::decode(propfind.encode().as_bytes()).unwrap(),
+        propfind
+    );
 });

@@ -30,7 +30,11 @@ fn stream<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> Result<Multistatus,
 
 fuzz_target!(|input: Input| {
     let body = &input.body[..];
-    let mut cuts: Vec<usize> = input.cuts.iter().map(|c| usize::from(*c) % (body.len() + 1)).collect();
+    let mut cuts: Vec<usize> = input
+        .cuts
+        .iter()
+        .map(|c| usize::from(*c) % (body.len() + 1))
+        .collect();
     cuts.sort_unstable();
     cuts.dedup();
     let mut chunks = Vec::new();
