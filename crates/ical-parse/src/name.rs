@@ -161,12 +161,60 @@ pub(crate) const fn find(name: &str) -> u8 {
     i
 }
 
+/// The longest known name, in bytes.
+const LONGEST: usize = 16;
+
+/// `name` as two words that tell apart any two names of one length from 3 to [`LONGEST`]
+/// bytes: its first and last eight bytes (overlapping when shorter than sixteen), or for a
+/// name shorter than eight its first and last four, or its three bytes. Comparing these
+/// and the length is a few instructions where a call to `memcmp` is a few dozen.
+#[inline(always)]
+#[allow(clippy::indexing_slicing)] // each read lies within `name` by the length's case
+const fn key(name: &[u8]) -> (u64, u64) {
+    #[inline(always)]
+    const fn word<const N: usize>(b: &[u8], at: usize) -> u64 {
+        let mut w = 0u64;
+        let mut i = 0;
+        while i < N {
+            w |= (b[at + i] as u64) << (8 * i);
+            i += 1;
+        }
+        w
+    }
+    match name.len() {
+        0..=2 => (0, 0),
+        3 => (word::<3>(name, 0), 0),
+        n @ 4..=7 => (word::<4>(name, 0) | word::<4>(name, n - 4) << 32, 0),
+        n => (word::<8>(name, 0), word::<8>(name, n - 8)),
+    }
+}
+
+/// [`key`] of each name of [`NAMES`], by its index.
+// Evaluated at compile time: an index out of bounds or a name too long fails the build.
+#[allow(clippy::indexing_slicing)]
+const KEYS: [(u64, u64); NAMES.len()] = {
+    let mut keys = [(0, 0); NAMES.len()];
+    let mut i = 0;
+    while i < NAMES.len() {
+        assert!(
+            NAMES[i].0.len() <= LONGEST,
+            "a known name longer than LONGEST"
+        );
+        keys[i] = key(NAMES[i].0.as_bytes());
+        i += 1;
+    }
+    keys
+};
+
 /// The known name `name` (uppercase, compared exactly), if it is one.
 #[inline]
 pub(crate) fn known(name: &str) -> Option<Known> {
-    let i = *TABLE.get(slot(name.as_bytes())?)?;
+    let b = name.as_bytes();
+    let i = *TABLE.get(slot(b)?)?;
     let &(candidate, _) = NAMES.get(usize::from(i))?;
-    (candidate == name).then_some(Known(i))
+    // Equal lengths of at most LONGEST and equal keys are equal names.
+    let same = candidate.len() == b.len() && KEYS.get(usize::from(i)) == Some(&key(b));
+    same.then_some(Known(i))
 }
 
 #[cfg(test)]
