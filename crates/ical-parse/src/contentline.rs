@@ -666,9 +666,6 @@ pub(crate) struct Canonical {
     pub(crate) param_count: usize,
     /// Where the value starts (after the `:`).
     pub(crate) value_offset: usize,
-    /// Whether every quoted parameter value needs its quotes (holds `;`, `:`, `,` or a
-    /// backslash), so that the writer writes the parameters exactly as they stand.
-    pub(crate) exact: bool,
     /// Whether a parameter is named `TZID`.
     pub(crate) tzid: bool,
     /// Where the value of the first parameter named `VALUE` lies.
@@ -772,7 +769,6 @@ fn split_canonical_in<const FOLDED: bool>(
     }
     out.name_end = name_end;
     out.param_count = 0;
-    out.exact = true;
     out.tzid = false;
     out.value = None;
     let mut i = name_end;
@@ -799,7 +795,7 @@ fn split_canonical_in<const FOLDED: bool>(
         if b.get(pend + 1) == Some(&b'"') {
             vstart = pend + 2;
             // Quoted values are short: a byte loop costs less than a call to memchr.
-            let (mut j, mut seen) = scan_quads_until(b, vstart, QUOTED_STOP);
+            let mut j = scan_quads_until(b, vstart, QUOTED_STOP);
             loop {
                 let f = class(*b.get(j)?);
                 if f & QUOTED_STOP != 0 {
@@ -812,21 +808,18 @@ fn split_canonical_in<const FOLDED: bool>(
                     }
                     break;
                 }
-                seen |= f;
                 j += 1;
             }
             if b.get(j) != Some(&b'"') {
                 return None;
             }
-            // What is left of the stop characters inside quotes: `; : , \`.
-            out.exact &= seen & UNQUOTED_STOP != 0;
             vend = j;
             i = vend + 1;
         } else {
             vstart = pend + 1;
             let mut from = vstart;
             vend = loop {
-                let (quads, _) = scan_quads_until(b, from, UNQUOTED_STOP);
+                let quads = scan_quads_until(b, from, UNQUOTED_STOP);
                 let rest = b.get(quads..)?;
                 let stop = quads + rest.iter().position(|&c| class(c) & UNQUOTED_STOP != 0)?;
                 if FOLDED {
@@ -876,21 +869,19 @@ fn scan_upper_name(b: &[u8], i: usize) -> usize {
 }
 
 /// From `i`, the start of the first four bytes (read four at a time) one of which has a
-/// class with `stop`, or of the last bytes too few to read so, and the classes of the bytes
-/// passed, or-ed: a parameter value of ten bytes and more takes half the instructions of a
-/// byte loop. The caller reads on byte by byte from there.
+/// class with `stop`, or of the last bytes too few to read so: a parameter value of ten
+/// bytes and more takes half the instructions of a byte loop. The caller reads on byte by
+/// byte from there.
 #[inline(always)]
-fn scan_quads_until(b: &[u8], mut i: usize, stop: u8) -> (usize, u8) {
-    let mut seen = 0;
+fn scan_quads_until(b: &[u8], mut i: usize, stop: u8) -> usize {
     while let Some(&[w, x, y, z]) = b.get(i..).and_then(<[u8]>::first_chunk::<4>) {
         let f = class(w) | class(x) | class(y) | class(z);
         if f & stop != 0 {
             break;
         }
-        seen |= f;
         i += 4;
     }
-    (i, seen)
+    i
 }
 
 /// The physical lines of a folded line, to find where a part of its unfolded text lies in

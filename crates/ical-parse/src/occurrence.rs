@@ -137,19 +137,22 @@ pub(crate) enum Violation {
     MissingComponent(&'static str),
 }
 
-/// The rules of the component named `name` (uppercase), if RFC 5545 or RFC 7986 gives it some.
-pub(crate) fn rules(name: &str) -> Option<&'static Rules> {
+/// The rules of the component named `name` (uppercase), if RFC 5545 or RFC 7986 gives it
+/// some, with the crate's own `'static` copy of the name (which a parsed component keeps
+/// instead of a slice of its input: later lookups by name read memory that stays hot).
+pub(crate) fn rules(name: &str) -> Option<(&'static str, &'static Rules)> {
     Some(match name {
-        "VEVENT" => &VEVENT,
-        "VTODO" => &VTODO,
-        "VJOURNAL" => &VJOURNAL,
-        "VFREEBUSY" => &VFREEBUSY,
-        "VCALENDAR" => &VCALENDAR,
-        "VTIMEZONE" => &VTIMEZONE,
-        "STANDARD" | "DAYLIGHT" => &TZ_RULE,
-        "VALARM" => &VALARM,
-        "VAVAILABILITY" => &VAVAILABILITY,
-        "AVAILABLE" => &AVAILABLE,
+        "VEVENT" => ("VEVENT", &VEVENT),
+        "VTODO" => ("VTODO", &VTODO),
+        "VJOURNAL" => ("VJOURNAL", &VJOURNAL),
+        "VFREEBUSY" => ("VFREEBUSY", &VFREEBUSY),
+        "VCALENDAR" => ("VCALENDAR", &VCALENDAR),
+        "VTIMEZONE" => ("VTIMEZONE", &VTIMEZONE),
+        "STANDARD" => ("STANDARD", &TZ_RULE),
+        "DAYLIGHT" => ("DAYLIGHT", &TZ_RULE),
+        "VALARM" => ("VALARM", &VALARM),
+        "VAVAILABILITY" => ("VAVAILABILITY", &VAVAILABILITY),
+        "AVAILABLE" => ("AVAILABLE", &AVAILABLE),
         _ => return None,
     })
 }

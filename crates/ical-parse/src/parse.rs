@@ -500,6 +500,10 @@ impl<'a> Parser<'a> {
             ))?;
         }
         // The name is uppercase already (see `component_name`).
+        let (name, rules) = match occurrence::rules(&name) {
+            Some((known, rules)) => (Cow::Borrowed(known), Some(rules)),
+            None => (name, None),
+        };
         let component = Component {
             name,
             properties: Vec::new(),
@@ -507,7 +511,7 @@ impl<'a> Parser<'a> {
             line: property.line,
         };
         self.stack.push(Open {
-            rules: occurrence::rules(&component.name),
+            rules,
             component,
             start: self.properties.len(),
             seen: Seen::default(),
@@ -865,28 +869,16 @@ fn split_property<'a>(
     line: u32,
     value_column: u32,
 ) -> Property<'a> {
-    let ranges = c.params.get(..c.param_count).unwrap_or_default();
-    let part = |from: usize, to: usize| Cow::Borrowed(text.get(from..to).unwrap_or_default());
     // Split at the name's end and the value's start (inlined, where a range's `get` on a
     // `str` is a call of its own here).
     let (name, rest) = text.split_at_checked(c.name_end).unwrap_or((text, ""));
     let (head, value) = rest
         .split_at_checked(c.value_offset.saturating_sub(c.name_end))
         .unwrap_or((rest, ""));
-    // The section as it stands, when the writer would write it so (the usual case).
-    let params = if c.exact {
-        Parameters::raw(head.strip_suffix(':').unwrap_or(head))
-    } else {
-        ranges
-            .iter()
-            .map(|&[n0, n1, v0, v1]| {
-                Parameter::with_parameter_values(part(n0, n1), ParameterValues::one(part(v0, v1)))
-            })
-            .collect()
-    };
     Property {
         name: Cow::Borrowed(name),
-        params,
+        // The section as it stands (see `Parameters::raw`).
+        params: Parameters::raw(head.strip_suffix(':').unwrap_or(head)),
         raw_value: Cow::Borrowed(value),
         line,
         value_column,
@@ -914,11 +906,11 @@ fn canonical_folded<'a>(
         Some(s) => Cow::Borrowed(s),
         None => own(Cow::Borrowed(t.get(from..to).unwrap_or_default())),
     };
-    // The section as it stands in the input, folds and all, when the writer would write it
-    // so; it is unfolded when written or decoded.
-    let raw = match c.exact && !section.is_empty() {
-        true => segments.span(section.start, section.end),
-        false => None,
+    // The section as it stands in the input, folds and all, when it lies in one piece of
+    // the input; it is unfolded when written or decoded.
+    let raw = match section.is_empty() {
+        false => segments.span(section.start, section.end),
+        true => None,
     };
     let params = match raw {
         Some(raw) => Parameters::raw(raw),
@@ -987,16 +979,6 @@ fn canonical_physical<'a>(
             )
         }
     };
-    let part = |from: usize, to: usize, own: fn(Cow<'_, str>) -> Cow<'static, str>| {
-        let s = physical.get(from..to).unwrap_or_default();
-        if contentline::has_fold(s) {
-            let mut unfolded = String::with_capacity(s.len());
-            contentline::unfold_into(&mut unfolded, s);
-            own(Cow::Owned(unfolded))
-        } else {
-            Cow::Borrowed(s)
-        }
-    };
     let ranges = c.params.get(..c.param_count).unwrap_or_default();
     // The section from its first `;` to the `:`, without the folds around it.
     let colon = c.value_offset.checked_sub(1)?;
@@ -1011,19 +993,7 @@ fn canonical_physical<'a>(
         }
         s
     });
-    let params = if c.exact {
-        Parameters::raw(trim_folds(physical.get(start..end).unwrap_or_default()))
-    } else {
-        ranges
-            .iter()
-            .map(|&[n0, n1, v0, v1]| {
-                Parameter::with_parameter_values(
-                    part(n0, n1, own_name),
-                    ParameterValues::one(part(v0, v1, own_value)),
-                )
-            })
-            .collect()
-    };
+    let params = Parameters::raw(trim_folds(physical.get(start..end).unwrap_or_default()));
     Some((
         Property {
             name: Cow::Borrowed(physical.get(..c.name_end).unwrap_or_default()),
@@ -1208,10 +1178,15 @@ mod tests {
         assert_eq!(dtstart.params.raw_text(), Some(";TZID=Europe/Paris"));
         assert_eq!(dtstart.tzid(), Some("Europe/Paris"));
         assert_eq!(parse_strict(&cal.write()).unwrap(), cal);
-        // Quotes the writer would not write: decoded at once, so the writer's form is kept.
+        // Quotes the writer would not need are kept as read too (RFC 5545 allows them on any
+        // value); a section built in code is quoted only where it must be.
         let quoted = first_property("BEGIN:VCALENDAR\r\nX;CN=\"Jane\":1\r\nEND:VCALENDAR\r\n");
-        assert_eq!(quoted.params.raw_text(), None);
-        assert_eq!(quoted.to_line(), "X;CN=Jane:1");
+        assert_eq!(quoted.params.raw_text(), Some(";CN=\"Jane\""));
+        assert_eq!(quoted.params.value_of("CN"), Some("Jane"));
+        assert_eq!(quoted.to_line(), "X;CN=\"Jane\":1");
+        let built = Property::new("X", "1").with_param(Parameter::new("CN", "Jane"));
+        assert_eq!(built, quoted, "the form is not part of equality");
+        assert_eq!(built.to_line(), "X;CN=Jane:1");
     }
 
     #[test]
@@ -1413,7 +1388,14 @@ mod tests {
                 let expected = eager.iter().find(|p| p.name == *name).map(Parameter::value);
                 proptest::prop_assert_eq!(ours.param_value(name), expected);
             }
-            proptest::prop_assert_eq!(ours.to_line(), eager_property.to_line());
+            // Written, it reads back as the same property; a section kept as read is written
+            // as read, quotes the writer would not need included.
+            let written = format!("BEGIN:VCALENDAR\r\n{}\r\nEND:VCALENDAR\r\n", ours.to_line());
+            let again = first_property(&written);
+            proptest::prop_assert_eq!(&again, &eager_property);
+            if ours.params.raw_text().is_some() {
+                proptest::prop_assert_eq!(ours.to_line(), line.clone());
+            }
             proptest::prop_assert_eq!(hash_of(&ours.params), hash_of(&eager));
             proptest::prop_assert_eq!(&ours.params, &eager);
             proptest::prop_assert_eq!(&ours, &eager_property);

@@ -182,7 +182,9 @@ impl<'a> PartialEq<Vec<Cow<'a, str>>> for ParameterValues<'a> {
 ///
 /// A parsed line in canonical form keeps its parameter section as the text it was read from
 /// (`;TZID=Europe/Berlin`, folds included), decoded into [`Parameter`]s the first time
-/// someone looks at them as a slice; the writer copies that text as it is, and
+/// someone looks at them as a slice; the writer copies that text as it is (quotes a value
+/// did not need included: `CN="Jane"` stays so, where a parameter built in code is written
+/// `CN=Jane`), and
 /// [`Parameters::value_of`], [`Property::tzid`] and [`Property::value_type`] read it without
 /// decoding. A mutation (`push`, `remove`, `DerefMut`, ...) decodes it and keeps the
 /// parameters as a `Vec` from then on. Equality, hashing and `Debug` see the decoded
@@ -221,9 +223,10 @@ impl Default for Params<'_> {
 }
 
 /// A parameter section of a content line: never empty; `;NAME=value` or `;NAME="value"`
-/// each, names in uppercase, each value one that the writer would write exactly so (quoted
-/// exactly when it holds `;`, `:`, `,` or a backslash; nothing RFC 6868 encodes; no control
-/// character), with the line's folds (CRLF or LF, then a space or tab) where they fell.
+/// each, names in uppercase, each value one that reads back the same when written as it
+/// stands (quoted when it holds `;`, `:`, `,` or a backslash, and maybe when it does not,
+/// as RFC 5545 allows; nothing RFC 6868 encodes; no control character), with the line's
+/// folds (CRLF or LF, then a space or tab) where they fell.
 #[derive(Clone)]
 struct Raw<'a> {
     text: &'a str,
