@@ -115,6 +115,39 @@ pub(crate) enum Event<'a> {
     Deviation(Error),
 }
 
+/// The deviations the lexer found and has not reported yet, first in first out. A stream
+/// usually has one or none (its first bare LF), which waits in a slot of its own: most
+/// parses of LF input (what XML hands on) allocate no queue.
+#[derive(Default)]
+struct Pending {
+    /// The oldest; `None` only when `more` is empty too (one test says whether any waits).
+    first: Option<Error>,
+    /// The ones after `first`.
+    more: std::collections::VecDeque<Error>,
+}
+
+impl Pending {
+    fn push_back(&mut self, error: Error) {
+        if self.first.is_none() {
+            self.first = Some(error);
+        } else {
+            self.more.push_back(error);
+        }
+    }
+
+    #[inline(always)]
+    fn pop_front(&mut self) -> Option<Error> {
+        let oldest = self.first.take()?;
+        self.first = self.more.pop_front();
+        Some(oldest)
+    }
+
+    #[inline(always)]
+    fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+}
+
 /// Splits input into logical lines.
 pub(crate) struct Lexer<'a> {
     input: &'a [u8],
@@ -125,7 +158,7 @@ pub(crate) struct Lexer<'a> {
     line: u32,
     max_line: usize,
     seen_bare_lf: bool,
-    pending: std::collections::VecDeque<Error>,
+    pending: Pending,
     /// The unfolded text of the last folded line of UTF-8 input, once asked for.
     unfolded: String,
     /// The physical text of the last folded line of UTF-8 input (see [`Lexer::folded`]).
@@ -151,7 +184,7 @@ impl<'a> Lexer<'a> {
             line: 1,
             max_line,
             seen_bare_lf: false,
-            pending: std::collections::VecDeque::new(),
+            pending: Pending::default(),
             unfolded: String::new(),
             folded: "",
             segments: Segments::default(),
@@ -1239,6 +1272,31 @@ pub(crate) fn write_param_value(out: &mut String, value: &str) {
 mod tests {
     use super::*;
     use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        /// The pending deviations come out in the order they went in, however pushes and
+        /// pops interleave (the slot and the queue behind it are one queue).
+        #[test]
+        fn pending_deviations_are_first_in_first_out(
+            ops in proptest::collection::vec(proptest::bool::ANY, 0..40),
+        ) {
+            let mut pending = Pending::default();
+            let mut model = std::collections::VecDeque::new();
+            for (i, push) in (1u32..).zip(ops) {
+                if push {
+                    pending.push_back(Error::new(i, 1, ErrorKind::BareLf));
+                    model.push_back(i);
+                } else {
+                    proptest::prop_assert_eq!(pending.pop_front().map(|e| e.line), model.pop_front());
+                }
+                proptest::prop_assert_eq!(pending.is_empty(), model.is_empty());
+            }
+            while let Some(line) = model.pop_front() {
+                proptest::prop_assert_eq!(pending.pop_front().map(|e| e.line), Some(line));
+            }
+            proptest::prop_assert!(pending.pop_front().is_none());
+        }
+    }
 
     fn lines(input: &str) -> Vec<(String, u32)> {
         let mut lexer = Lexer::new(input.as_bytes(), Some(input), 1 << 20);

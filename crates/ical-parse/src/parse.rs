@@ -129,7 +129,14 @@ pub struct Parsed<'a> {
 /// assert_eq!(cal.vcalendars().next().unwrap().version().as_deref(), Some("2.0"));
 /// ```
 pub fn parse(input: &str) -> Result<Calendar<'_>, Error> {
-    parse_with(input, &ParseOptions::lenient()).map(|p| p.calendar)
+    // The warnings would be dropped here: they are not collected.
+    parse_input(
+        input.as_bytes(),
+        Some(input),
+        &ParseOptions::lenient(),
+        false,
+    )
+    .map(|p| p.calendar)
 }
 
 /// Parses an iCalendar stream strictly (RFC 5545 §3's grammar).
@@ -146,7 +153,13 @@ pub fn parse(input: &str) -> Result<Calendar<'_>, Error> {
 /// assert_eq!(err.to_string(), "line 1, column 16: line ends with bare LF instead of CRLF");
 /// ```
 pub fn parse_strict(input: &str) -> Result<Calendar<'_>, Error> {
-    parse_with(input, &ParseOptions::strict()).map(|p| p.calendar)
+    parse_input(
+        input.as_bytes(),
+        Some(input),
+        &ParseOptions::strict(),
+        false,
+    )
+    .map(|p| p.calendar)
 }
 
 /// Parses an iCalendar stream with `options`, returning the warnings too.
@@ -165,7 +178,7 @@ pub fn parse_strict(input: &str) -> Result<Calendar<'_>, Error> {
 /// assert_eq!(kinds[1], (6, ErrorKind::MissingEnd("VEVENT".into())));
 /// ```
 pub fn parse_with<'a>(input: &'a str, options: &ParseOptions) -> Result<Parsed<'a>, Error> {
-    parse_input(input.as_bytes(), Some(input), options)
+    parse_input(input.as_bytes(), Some(input), options, true)
 }
 
 /// Parses bytes that may not be UTF-8 (a fold inside a UTF-8 sequence, stray Latin-1).
@@ -176,14 +189,16 @@ pub fn parse_with<'a>(input: &'a str, options: &ParseOptions) -> Result<Parsed<'
 /// mode it is replaced by U+FFFD and reported.
 pub fn parse_bytes_with<'a>(input: &'a [u8], options: &ParseOptions) -> Result<Parsed<'a>, Error> {
     // One check of the whole input (fast on ASCII) spares one per line.
-    parse_input(input, std::str::from_utf8(input).ok(), options)
+    parse_input(input, std::str::from_utf8(input).ok(), options, true)
 }
 
-/// Parses `input`; `text` is the same input when it is known to be UTF-8.
+/// Parses `input`; `text` is the same input when it is known to be UTF-8. Forgiven
+/// deviations are collected as warnings only when `keep_warnings` says the caller reads them.
 fn parse_input<'a>(
     input: &'a [u8],
     text: Option<&'a str>,
     options: &ParseOptions,
+    keep_warnings: bool,
 ) -> Result<Parsed<'a>, Error> {
     if input.len() > options.limits.max_input_bytes {
         return Err(Error::new(
@@ -192,14 +207,21 @@ fn parse_input<'a>(
             ErrorKind::LimitExceeded(Limit::InputBytes),
         ));
     }
+    let Spare {
+        mut stack,
+        mut properties,
+    } = Spare::take();
+    stack.reserve(4);
+    // Room for the properties of a usual component and its parent from the start: a small
+    // object (a CalDAV resource) would otherwise grow the buffer three times.
+    properties.reserve((input.len() / 32).clamp(4, 64));
     let mut parser = Parser {
         lenient: options.mode == Mode::Lenient,
+        keep_warnings,
         limits: options.limits,
         warnings: Vec::new(),
-        stack: Vec::with_capacity(4),
-        // Room for the properties of a usual component and its parent from the start: a
-        // small object (a CalDAV resource) would otherwise grow the buffer three times.
-        properties: Vec::with_capacity((input.len() / 32).clamp(4, 64)),
+        stack,
+        properties,
         root: Calendar::default(),
         components: 0,
         forgiven: Vec::new(),
@@ -256,6 +278,54 @@ fn parse_input<'a>(
     parser.finish()
 }
 
+/// The parser's two working buffers (its stack of open components and the properties of
+/// those), lent from one parse on a thread to the next: parsing many small objects, the
+/// usual CalDAV case, then allocates neither. Only buffers of a small capacity are kept, so
+/// a thread holds at most a few kilobytes.
+struct Spare {
+    stack: Vec<Open<'static>>,
+    properties: Vec<Property<'static>>,
+}
+
+std::thread_local! {
+    static SPARE: std::cell::Cell<Option<Spare>> = const { std::cell::Cell::new(None) };
+}
+
+impl Spare {
+    /// The most open components a kept stack has room for.
+    const MAX_STACK: usize = 16;
+    /// The most properties a kept buffer has room for.
+    const MAX_PROPERTIES: usize = 128;
+
+    /// The buffers the last parse on this thread left, or new ones.
+    fn take() -> Spare {
+        SPARE.with(std::cell::Cell::take).unwrap_or(Spare {
+            stack: Vec::new(),
+            properties: Vec::new(),
+        })
+    }
+
+    /// Keeps the (emptied) buffers of a parse for the next one on this thread.
+    fn keep(stack: Vec<Open<'_>>, properties: Vec<Property<'_>>) {
+        if stack.capacity() > Spare::MAX_STACK || properties.capacity() > Spare::MAX_PROPERTIES {
+            return;
+        }
+        let spare = Spare {
+            stack: detach(stack),
+            properties: detach(properties),
+        };
+        SPARE.with(|cell| cell.set(Some(spare)));
+    }
+}
+
+/// An empty `Vec` of another element type in the same allocation: an in-place `collect` of
+/// no elements keeps the buffer when the layouts are equal (here they are: only the lifetime
+/// differs), and allocates nothing when they are not.
+fn detach<T, U>(mut v: Vec<T>) -> Vec<U> {
+    v.clear();
+    v.into_iter().filter_map(|_| None::<U>).collect::<Vec<U>>()
+}
+
 /// A component between its BEGIN and END.
 struct Open<'a> {
     component: Component<'a>,
@@ -268,6 +338,8 @@ struct Open<'a> {
 
 struct Parser<'a> {
     lenient: bool,
+    /// Whether forgiven deviations are kept as warnings (the caller reads them).
+    keep_warnings: bool,
     limits: Limits,
     warnings: Vec<Warning>,
     /// The open components, innermost last.
@@ -295,6 +367,9 @@ impl<'a> Parser<'a> {
     }
 
     fn warn(&mut self, error: Error) {
+        if !self.keep_warnings {
+            return;
+        }
         let cap = self.limits.max_warnings;
         if self.warnings.len() < cap {
             self.warnings.push(error.into());
@@ -737,6 +812,7 @@ impl<'a> Parser<'a> {
         if self.root.components.is_empty() {
             self.deviate(Error::new(1, 1, ErrorKind::Expected("BEGIN:VCALENDAR")))?;
         }
+        Spare::keep(self.stack, self.properties);
         Ok(Parsed {
             calendar: self.root,
             warnings: self.warnings,
@@ -1313,7 +1389,7 @@ mod tests {
             };
             for options in [ParseOptions::lenient(), ParseOptions::strict()] {
                 // The path that unfolds first: input not known to be text.
-                let unfolding = parse_input(&folded, None, &options);
+                let unfolding = parse_input(&folded, None, &options, true);
                 if let Ok(text) = std::str::from_utf8(&folded) {
                     let physical = parse_with(text, &options);
                     match (&physical, &unfolding) {
@@ -1401,6 +1477,44 @@ mod tests {
             proptest::prop_assert_eq!(&ours, &eager_property);
             proptest::prop_assert_eq!(ours.clone().into_owned(), eager_property.clone());
             proptest::prop_assert_eq!(format!("{:?}", ours.params), format!("{eager:?}"));
+        }
+    }
+
+    /// The working buffers one parse lends the next on its thread (see [`Spare`]) leave no
+    /// trace: each input parses on a thread that parsed others before as on a new thread,
+    /// whether those ended well, failed strictly or outgrew the buffers that are kept.
+    #[test]
+    fn buffers_lent_between_parses_leave_no_trace() {
+        let many: String = (0..300).map(|i| format!("X-N{i}:{i}\r\n")).collect();
+        let deep: String = (0..20).map(|i| format!("BEGIN:X-C{i}\r\n")).collect();
+        let inputs = [
+            "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:x\nBEGIN:VEVENT\nUID:1\nEND:VEVENT\nEND:VCALENDAR\n"
+                .to_owned(),
+            format!("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n{many}END:VEVENT\r\nEND:VCALENDAR\r\n"),
+            format!("BEGIN:VCALENDAR\r\n{deep}X:1\r\nEND:VCALENDAR\r\n"),
+            "BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nEND:VCALENDAR\r\n".to_owned(),
+            "BEGIN:VCALENDAR\r\nX;CN=\"a\":1\r\nBEGIN:VALARM\r\nEND:VALARM\r\nEND:VCALENDAR\r\n"
+                .to_owned(),
+        ];
+        let results = |text: &str| {
+            let modes = [ParseOptions::lenient(), ParseOptions::strict()];
+            modes.map(|o| format!("{:?}", parse_with(text, &o)))
+        };
+        let fresh: Vec<_> = inputs
+            .iter()
+            .map(|t| std::thread::scope(|s| s.spawn(|| results(t)).join().unwrap()))
+            .collect();
+        for _ in 0..2 {
+            for (text, expected) in inputs.iter().zip(&fresh).rev() {
+                assert_eq!(&results(text), expected);
+                assert_eq!(
+                    format!("{:?}", parse(text)),
+                    format!(
+                        "{:?}",
+                        parse_with(text, &ParseOptions::lenient()).map(|p| p.calendar)
+                    )
+                );
+            }
         }
     }
 
