@@ -888,7 +888,9 @@ impl<'a> Property<'a> {
     /// Whether the name is `name` (case-insensitive).
     #[must_use]
     pub fn is(&self, name: &str) -> bool {
-        self.name.eq_ignore_ascii_case(name)
+        // Parsed names are uppercase, and so are most names asked for: the exact comparison
+        // answers those.
+        self.name.as_bytes() == name.as_bytes() || self.name.eq_ignore_ascii_case(name)
     }
 
     /// The first parameter named `name` (case-insensitive).

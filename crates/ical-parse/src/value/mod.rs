@@ -98,24 +98,24 @@ impl ValueType {
     /// other name.
     #[must_use]
     pub fn from_name(name: &str) -> ValueType {
-        const ALL: [ValueType; 14] = [
-            ValueType::Binary,
-            ValueType::Boolean,
-            ValueType::CalAddress,
-            ValueType::Date,
-            ValueType::DateTime,
-            ValueType::Duration,
-            ValueType::Float,
-            ValueType::Integer,
-            ValueType::Period,
-            ValueType::Recur,
-            ValueType::Text,
-            ValueType::Time,
-            ValueType::Uri,
-            ValueType::UtcOffset,
-        ];
-        ALL.into_iter()
-            .find(|t| t.as_str().eq_ignore_ascii_case(name))
+        use ValueType as T;
+        // The types whose names have this length: at most three, one comparison each.
+        let candidates: &[ValueType] = match name.len() {
+            3 => &[T::Uri],
+            4 => &[T::Date, T::Text, T::Time],
+            5 => &[T::Float, T::Recur],
+            6 => &[T::Binary, T::Period],
+            7 => &[T::Boolean, T::Integer],
+            8 => &[T::Duration],
+            9 => &[T::DateTime],
+            10 => &[T::UtcOffset],
+            11 => &[T::CalAddress],
+            _ => &[],
+        };
+        candidates
+            .iter()
+            .copied()
+            .find(|t| t.as_str() == name || t.as_str().eq_ignore_ascii_case(name))
             .unwrap_or(ValueType::Unknown)
     }
 }
@@ -1105,6 +1105,27 @@ mod tests {
     #[test]
     fn value_types_by_name() {
         assert_eq!(ValueType::from_name("date-time"), ValueType::DateTime);
+        for t in [
+            ValueType::Binary,
+            ValueType::Boolean,
+            ValueType::CalAddress,
+            ValueType::Date,
+            ValueType::DateTime,
+            ValueType::Duration,
+            ValueType::Float,
+            ValueType::Integer,
+            ValueType::Period,
+            ValueType::Recur,
+            ValueType::Text,
+            ValueType::Time,
+            ValueType::Uri,
+            ValueType::UtcOffset,
+        ] {
+            assert_eq!(ValueType::from_name(t.as_str()), t);
+            assert_eq!(ValueType::from_name(&t.as_str().to_lowercase()), t);
+            assert_eq!(ValueType::from_name(&format!("{t}S")), ValueType::Unknown);
+        }
+        assert_eq!(ValueType::from_name("unknown"), ValueType::Unknown);
         assert_eq!(ValueType::from_name("X-FOO"), ValueType::Unknown);
     }
 }
