@@ -217,12 +217,17 @@ enum Params<'a> {
 }
 
 impl Default for Params<'_> {
+    /// The empty section: dropping it is a test of the cell, where an empty `Vec` of
+    /// parameters takes a call of its drop (most properties have no parameters).
     fn default() -> Self {
-        Params::Owned(Vec::new())
+        Params::Raw(Raw {
+            text: "",
+            decoded: std::sync::OnceLock::new(),
+        })
     }
 }
 
-/// A parameter section of a content line: never empty; `;NAME=value` or `;NAME="value"`
+/// A parameter section of a content line (empty: no parameters); `;NAME=value` or `;NAME="value"`
 /// each, names in uppercase, each value one that reads back the same when written as it
 /// stands (quoted when it holds `;`, `:`, `,` or a backslash, and maybe when it does not,
 /// as RFC 5545 allows; nothing RFC 6868 encodes; no control character), with the line's
@@ -240,6 +245,9 @@ struct Raw<'a> {
 
 impl<'a> Raw<'a> {
     fn decoded(&self) -> &[Parameter<'static>] {
+        if self.text.is_empty() {
+            return &[];
+        }
         self.decoded
             .get_or_init(|| Box::new(decode_raw(self.text, own_name, own_value)))
     }
@@ -337,9 +345,6 @@ impl<'a> Parameters<'a> {
     /// The parameter section `text` of a line in canonical form, kept as it is (see [`Raw`]
     /// for what it must be); no parameters when it is empty.
     pub(crate) fn raw(text: &'a str) -> Parameters<'a> {
-        if text.is_empty() {
-            return Parameters::new();
-        }
         Parameters(Params::Raw(Raw {
             text,
             decoded: std::sync::OnceLock::new(),
@@ -350,8 +355,8 @@ impl<'a> Parameters<'a> {
     /// hold folds.
     pub(crate) fn raw_text(&self) -> Option<&'a str> {
         match &self.0 {
-            Params::Raw(raw) => Some(raw.text),
-            Params::Owned(_) => None,
+            Params::Raw(raw) if !raw.text.is_empty() => Some(raw.text),
+            _ => None,
         }
     }
 
@@ -359,8 +364,7 @@ impl<'a> Parameters<'a> {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         match &self.0 {
-            // Never empty (see `Parameters::raw`).
-            Params::Raw(_) => false,
+            Params::Raw(raw) => raw.text.is_empty(),
             Params::Owned(v) => v.is_empty(),
         }
     }
@@ -489,6 +493,7 @@ impl<'a> Parameters<'a> {
     #[must_use]
     pub fn into_owned(self) -> Parameters<'static> {
         match self.0 {
+            Params::Raw(raw) if raw.text.is_empty() => Parameters::new(),
             Params::Raw(raw) => Parameters(Params::Owned(raw.into_owned())),
             Params::Owned(v) => Parameters(Params::Owned(
                 v.into_iter().map(Parameter::into_owned).collect(),
@@ -1212,6 +1217,40 @@ mod tests {
             format!("{:?}", Parameters::from(vec![a()])),
             format!("{:?}", [a()])
         );
+    }
+
+    /// The empty list is an empty section (see `Params::default`): it reads, compares,
+    /// hashes and edits as an empty `Vec`, and asking for it as a slice allocates nothing.
+    #[test]
+    fn empty_parameters_behave_as_an_empty_vec() {
+        let hash = |p: &Parameters<'_>| {
+            use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+            BuildHasherDefault::<DefaultHasher>::default().hash_one(p)
+        };
+        let vec = Parameters::from(Vec::new());
+        for mut empty in [
+            Parameters::new(),
+            Parameters::default(),
+            Parameters::raw(""),
+        ] {
+            assert!(empty.is_empty());
+            assert_eq!(empty.len(), 0);
+            assert!(empty.as_slice().is_empty());
+            assert_eq!(empty.raw_text(), None);
+            assert_eq!(empty.value_of("TZID"), None);
+            assert_eq!(empty, vec);
+            assert_eq!(hash(&empty), hash(&vec));
+            assert_eq!(format!("{empty:?}"), "[]");
+            assert!(empty.clone().into_owned().is_empty());
+            assert!(empty.as_mut_slice().is_empty());
+            empty.push(Parameter::new("TZID", "A"));
+            assert_eq!(empty.value_of("tzid"), Some("A"));
+            empty.clear();
+            assert_eq!(empty, vec);
+        }
+        let p = Property::new("X", "1");
+        assert!(p.params.is_empty());
+        assert_eq!(p.to_line(), "X:1");
     }
 
     #[test]
