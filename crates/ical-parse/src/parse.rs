@@ -765,6 +765,7 @@ impl<'a> Parser<'a> {
                 .at(property.line, property.value_column)
             }),
             ValueType::DateTime if value::is_date_time(raw) => Ok(()),
+            ValueType::Date if value::is_date(raw) => Ok(()),
             // Checked without building the rule (its lists would allocate).
             ValueType::Recur => crate::recur::Recur::check(raw)
                 .map_err(|e| property.locate(Error::in_value(e.offset, ErrorKind::Recur(e)), 0)),

@@ -289,20 +289,44 @@ pub(crate) fn is_date_time(text: &str) -> bool {
         return false;
     }
     // The date's eight digits and the time's six are each checked as one word.
-    let date = u64::from_le_bytes(*date);
     let time = u64::from_le_bytes([t0, t1, t2, t3, t4, t5, b'0', b'0']);
-    if !all_digits(date) || !all_digits(time) {
+    if !is_date_word(u64::from_le_bytes(*date)) || !all_digits(time) {
         return false;
     }
-    // The value of the digit at byte `i` (its low four bits).
-    let n = |word: u64, i: u32| ((word >> (8 * i)) & 0x0F) as u32;
-    let (month, day) = (n(date, 4) * 10 + n(date, 5), n(date, 6) * 10 + n(date, 7));
+    // Second 60 (a leap second) reads as 59, see `parse_time`.
+    digit(time, 0) * 10 + digit(time, 1) < 24
+        && digit(time, 2) * 10 + digit(time, 3) < 60
+        && digit(time, 4) * 10 + digit(time, 5) <= 60
+}
+
+/// Whether `text` is a DATE [`Date::parse`] accepts, decided without building it (the
+/// check of every `VALUE=DATE` start, end and recurrence id): `false` may also mean the
+/// caller should ask [`Date::parse`] for the error.
+pub(crate) fn is_date(text: &str) -> bool {
+    text.as_bytes()
+        .first_chunk::<8>()
+        .is_some_and(|date| text.len() == 8 && is_date_word(u64::from_le_bytes(*date)))
+}
+
+/// The value of the ASCII digit at byte `i` of `word` (its low four bits).
+fn digit(word: u64, i: u32) -> u32 {
+    ((word >> (8 * i)) & 0x0F) as u32
+}
+
+/// Whether the eight bytes of `date` are `YYYYMMDD` digits of a day of the proleptic
+/// Gregorian calendar.
+fn is_date_word(date: u64) -> bool {
+    if !all_digits(date) {
+        return false;
+    }
+    let n = |i| digit(date, i);
+    let (month, day) = (n(4) * 10 + n(5), n(6) * 10 + n(7));
     let days = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
         // The year only matters in February.
         2 => {
-            let year = n(date, 0) * 1000 + n(date, 1) * 100 + n(date, 2) * 10 + n(date, 3);
+            let year = n(0) * 1000 + n(1) * 100 + n(2) * 10 + n(3);
             if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) {
                 29
             } else {
@@ -311,11 +335,7 @@ pub(crate) fn is_date_time(text: &str) -> bool {
         }
         _ => return false,
     };
-    // Second 60 (a leap second) reads as 59, see `parse_time`.
     (1..=days).contains(&day)
-        && n(time, 0) * 10 + n(time, 1) < 24
-        && n(time, 2) * 10 + n(time, 3) < 60
-        && n(time, 4) * 10 + n(time, 5) <= 60
 }
 
 /// Whether each of the eight bytes of `word` is an ASCII digit.
@@ -982,6 +1002,34 @@ mod tests {
             text in "[0-9]{4}[01][0-9][0-3][0-9]T[0-6][0-9][0-6][0-9][0-6][0-9]Z?|[0-9TZ]{14,17}",
         ) {
             proptest::prop_assert_eq!(is_date_time(&text), DateTime::parse(&text).is_ok(), "{}", text);
+        }
+
+        /// The quick check of a DATE agrees with the parse.
+        #[test]
+        fn is_date_agrees_with_the_parse(
+            text in "[0-9]{4}[01][0-9][0-3][0-9]|[0-9]{7,9}|[0-9T/:Z -]{0,10}",
+        ) {
+            proptest::prop_assert_eq!(is_date(&text), Date::parse(&text).is_ok(), "{}", text);
+        }
+    }
+
+    #[test]
+    fn is_date_knows_the_calendar() {
+        for (text, ok) in [
+            ("20240229", true),
+            ("20230229", false),
+            ("19000229", false),
+            ("20000229", true),
+            ("20241131", false),
+            ("20241301", false),
+            ("20240100", false),
+            ("2024010", false),
+            ("202401011", false),
+            ("2024-1-1", false),
+            ("20240101T000000", false),
+        ] {
+            assert_eq!(is_date(text), ok, "{text}");
+            assert_eq!(Date::parse(text).is_ok(), ok, "{text}");
         }
     }
 
