@@ -326,6 +326,9 @@ fn detach<T, U>(mut v: Vec<T>) -> Vec<U> {
     v.into_iter().filter_map(|_| None::<U>).collect::<Vec<U>>()
 }
 
+/// A BEGIN or END line's component name, with its occurrence rules if it has some.
+type NamedComponent<'a> = (Cow<'a, str>, Option<&'static Rules>);
+
 /// A component between its BEGIN and END.
 struct Open<'a> {
     component: Component<'a>,
@@ -510,7 +513,32 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn component_name(&mut self, property: &Property<'a>) -> Result<Option<Cow<'a, str>>, Error> {
+    /// The component name of a BEGIN or END line (uppercase), with the occurrence rules of
+    /// the components RFC 5545 and RFC 7986 give some; `None` when the line names none.
+    fn component_name(
+        &mut self,
+        property: &Property<'a>,
+    ) -> Result<Option<NamedComponent<'a>>, Error> {
+        // The usual line (`BEGIN:VEVENT`) names a component with rules as it is.
+        if property.params.is_empty()
+            && let Some((known, rules)) = occurrence::rules(&property.raw_value)
+        {
+            return Ok(Some((Cow::Borrowed(known), Some(rules))));
+        }
+        let Some(name) = self.read_component_name(property)? else {
+            return Ok(None);
+        };
+        Ok(Some(match occurrence::rules(&name) {
+            // The crate's copy of the name (see `occurrence::rules`).
+            Some((known, rules)) => (Cow::Borrowed(known), Some(rules)),
+            None => (name, None),
+        }))
+    }
+
+    fn read_component_name(
+        &mut self,
+        property: &Property<'a>,
+    ) -> Result<Option<Cow<'a, str>>, Error> {
         // The usual name (`VEVENT`) is taken as it is.
         if property.params.is_empty()
             && !property.raw_value.is_empty()
@@ -549,7 +577,7 @@ impl<'a> Parser<'a> {
     }
 
     fn begin(&mut self, property: Property<'a>) -> Result<(), Error> {
-        let Some(name) = self.component_name(&property)? else {
+        let Some((name, rules)) = self.component_name(&property)? else {
             return self.push_property_named(raw_of(property));
         };
         if self.stack.len() >= self.limits.max_depth {
@@ -575,10 +603,6 @@ impl<'a> Parser<'a> {
             ))?;
         }
         // The name is uppercase already (see `component_name`).
-        let (name, rules) = match occurrence::rules(&name) {
-            Some((known, rules)) => (Cow::Borrowed(known), Some(rules)),
-            None => (name, None),
-        };
         let component = Component {
             name,
             properties: Vec::new(),
@@ -595,13 +619,17 @@ impl<'a> Parser<'a> {
     }
 
     fn end(&mut self, property: Property<'a>) -> Result<(), Error> {
-        let Some(name) = self.component_name(&property)? else {
+        let Some((name, _)) = self.component_name(&property)? else {
             return self.push_property_named(raw_of(property));
         };
         let Some(depth) = self
             .stack
             .iter()
-            .rposition(|open| open.component.name == name)
+            // The crate's copy of a name is one pointer: compared before the bytes.
+            .rposition(|open| {
+                let open = open.component.name.as_ref();
+                std::ptr::eq(open, name.as_ref()) || open == name
+            })
         else {
             self.deviate(Error::new(
                 property.line,
