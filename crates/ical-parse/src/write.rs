@@ -3,9 +3,10 @@
 //! where needed.
 //!
 //! The canonical form this writer produces: names in uppercase; properties of a component
-//! before its sub-components; a parameter value in double quotes exactly when it holds `;`,
-//! `:` or `,`; values as they were read. Input already in this form is reproduced byte for
-//! byte.
+//! before its sub-components; a parameter value built in code in double quotes exactly when
+//! it holds `;`, `:`, `,` or a backslash, a parsed one quoted as it was read (RFC 5545 allows
+//! quotes on any value, and `CN="Jane Doe"` is what most clients write); values as they were
+//! read. Input already in this form is reproduced byte for byte.
 
 use crate::component::{Calendar, Component};
 use crate::contentline::write_param_value;
@@ -121,7 +122,7 @@ pub(crate) fn content_line(out: &mut String, property: &Property<'_>) {
     }
     out.push_str(&property.name);
     if let Some(raw) = property.params.raw_text() {
-        // A section read from a canonical line is what this writer would write for it.
+        // A section read from a canonical line reads back the same, quotes and all.
         crate::property::push_unfolded(out, raw);
         out.push(':');
         out.push_str(&property.raw_value);
