@@ -224,6 +224,12 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// Reports no bare LF, for a caller that would forgive it and keep no warning of it: the
+    /// first line of LF input (what XML hands on) then takes [`Lexer::next_simple`] too.
+    pub(crate) fn ignore_bare_lf(&mut self) {
+        self.seen_bare_lf = true;
+    }
+
     /// The next line with its line number when it is the usual kind: UTF-8 input, not
     /// folded, within the length limit, and nothing to report before or with it (the first
     /// bare LF is reported by [`Lexer::next_event`]). `None` leaves the lexer as it was, for

@@ -228,6 +228,9 @@ fn parse_input<'a>(
         canonical: contentline::Canonical::default(),
     };
     let mut lexer = Lexer::new(input, text, options.limits.max_line_bytes);
+    if parser.lenient && !keep_warnings {
+        lexer.ignore_bare_lf();
+    }
     let max_params = options.limits.max_parameters_per_property;
     loop {
         // The usual line takes the shortest way: no event, no line record.
