@@ -99,6 +99,14 @@ impl ValueType {
     #[must_use]
     pub fn from_name(name: &str) -> ValueType {
         use ValueType as T;
+        // The names as written nearly always: compared whole (short constants, no call).
+        match name {
+            "DATE" => return T::Date,
+            "DATE-TIME" => return T::DateTime,
+            "TEXT" => return T::Text,
+            "URI" => return T::Uri,
+            _ => {}
+        }
         // The types whose names have this length: at most three, one comparison each.
         let candidates: &[ValueType] = match name.len() {
             3 => &[T::Uri],
