@@ -206,6 +206,28 @@ const KEYS: [(u64, u64); NAMES.len()] = {
     keys
 };
 
+/// [`key`] at run time: whole-word loads, where the `const` form reads byte by byte.
+#[inline(always)]
+fn key_of(name: &[u8]) -> (u64, u64) {
+    let n = name.len();
+    let word4 = |at: usize| {
+        name.get(at..)
+            .and_then(<[u8]>::first_chunk::<4>)
+            .map_or(0, |w| u64::from(u32::from_le_bytes(*w)))
+    };
+    let word8 = |at: usize| {
+        name.get(at..)
+            .and_then(<[u8]>::first_chunk::<8>)
+            .map_or(0, |w| u64::from_le_bytes(*w))
+    };
+    match n {
+        0..=2 => (0, 0),
+        3 => key(name),
+        4..=7 => (word4(0) | word4(n - 4) << 32, 0),
+        _ => (word8(0), word8(n - 8)),
+    }
+}
+
 /// The known name `name` (uppercase, compared exactly), if it is one.
 #[inline]
 pub(crate) fn known(name: &str) -> Option<Known> {
@@ -213,7 +235,7 @@ pub(crate) fn known(name: &str) -> Option<Known> {
     let i = *TABLE.get(slot(b)?)?;
     let &(candidate, _) = NAMES.get(usize::from(i))?;
     // Equal lengths of at most LONGEST and equal keys are equal names.
-    let same = candidate.len() == b.len() && KEYS.get(usize::from(i)) == Some(&key(b));
+    let same = candidate.len() == b.len() && KEYS.get(usize::from(i)) == Some(&key_of(b));
     same.then_some(Known(i))
 }
 
@@ -243,6 +265,16 @@ mod tests {
         assert_eq!(known("END"), Some(END));
         assert_eq!(NAMES[GEO.index()].0, "GEO");
         assert_eq!(NAMES[REQUEST_STATUS.index()].0, "REQUEST-STATUS");
+    }
+
+    /// The run-time key is the compile-time one, for every length a name can have.
+    #[test]
+    fn keys_at_run_time_are_the_constant_ones() {
+        let text = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        for len in 0..=text.len() {
+            let name = &text.as_bytes()[..len];
+            assert_eq!(key_of(name), key(name), "{len}");
+        }
     }
 
     #[test]
