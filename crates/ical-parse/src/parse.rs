@@ -129,14 +129,7 @@ pub struct Parsed<'a> {
 /// assert_eq!(cal.vcalendars().next().unwrap().version().as_deref(), Some("2.0"));
 /// ```
 pub fn parse(input: &str) -> Result<Calendar<'_>, Error> {
-    // The warnings would be dropped here: they are not collected.
-    parse_input(
-        input.as_bytes(),
-        Some(input),
-        &ParseOptions::lenient(),
-        false,
-    )
-    .map(|p| p.calendar)
+    calendar_only(input, &ParseOptions::lenient())
 }
 
 /// Parses an iCalendar stream strictly (RFC 5545 §3's grammar).
@@ -153,13 +146,12 @@ pub fn parse(input: &str) -> Result<Calendar<'_>, Error> {
 /// assert_eq!(err.to_string(), "line 1, column 16: line ends with bare LF instead of CRLF");
 /// ```
 pub fn parse_strict(input: &str) -> Result<Calendar<'_>, Error> {
-    parse_input(
-        input.as_bytes(),
-        Some(input),
-        &ParseOptions::strict(),
-        false,
-    )
-    .map(|p| p.calendar)
+    calendar_only(input, &ParseOptions::strict())
+}
+
+/// The calendar alone: the warnings would be dropped, so they are not collected.
+fn calendar_only<'a>(input: &'a str, options: &ParseOptions) -> Result<Calendar<'a>, Error> {
+    parse_input(input.as_bytes(), Some(input), options, false).map(|p| p.calendar)
 }
 
 /// Parses an iCalendar stream with `options`, returning the warnings too.
