@@ -276,7 +276,7 @@ fn parse_input<'a>(
 /// The parser's two working buffers (its stack of open components and the properties of
 /// those), lent from one parse on a thread to the next: parsing many small objects, the
 /// usual CalDAV case, then allocates neither. Only buffers of a small capacity are kept, so
-/// a thread holds at most a few kilobytes.
+/// a thread holds at most about 13 KB (128 properties of 88 bytes, 16 open components).
 struct Spare {
     stack: Vec<Open<'static>>,
     properties: Vec<Property<'static>>,
