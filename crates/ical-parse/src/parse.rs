@@ -228,8 +228,17 @@ fn parse_input<'a>(
         // The usual line takes the shortest way: no event, no line record.
         if let Some((text, number)) = lexer.next_simple() {
             let clean = lexer.clean();
-            match canonical_line(text, number, max_params, clean, &mut parser.canonical) {
-                Some((property, hints)) => parser.dispatch_with(property, hints)?,
+            match contentline::split_canonical(text, max_params, clean, &mut parser.canonical) {
+                // BEGIN and END of the components with rules, the usual way, need no
+                // property built, looked up and dropped.
+                Some(()) if parser.begin_or_end(text, number)? => {}
+                Some(()) => {
+                    let c = &parser.canonical;
+                    let property =
+                        split_property(text, c, number, crate::error::col(c.value_offset));
+                    let hints = Hints::of_split(text, c);
+                    parser.dispatch_with(property, hints)?;
+                }
                 None => parser.line(Line {
                     text: Cow::Borrowed(text),
                     pos: LinePos::unfolded(number),
@@ -571,20 +580,60 @@ impl<'a> Parser<'a> {
         Ok(Some(uppercase(name)))
     }
 
+    /// A canonical line just split (see [`Parser::canonical`]) that is `BEGIN` or `END` of a
+    /// component with rules, without parameters and matched where it ends one: opened or
+    /// closed, `true`. For any other line nothing is done, `false`: the caller builds its
+    /// property and dispatches it, which gives the same result for these lines by a longer
+    /// way (and reports what they break).
+    #[inline]
+    fn begin_or_end(&mut self, text: &'a str, number: u32) -> Result<bool, Error> {
+        let c = &self.canonical;
+        if c.param_count != 0 {
+            return Ok(false);
+        }
+        let (Some(name), Some(value)) = (text.get(..c.name_end), text.get(c.value_offset..)) else {
+            return Ok(false);
+        };
+        let begin = match name {
+            "BEGIN" => true,
+            "END" => false,
+            _ => return Ok(false),
+        };
+        let Some((known, rules)) = occurrence::rules(value) else {
+            return Ok(false);
+        };
+        let value_column = crate::error::col(c.value_offset);
+        if begin {
+            self.open(Cow::Borrowed(known), Some(rules), number, value_column)?;
+            return Ok(true);
+        }
+        match self.open_named(known) {
+            Some(depth) => self.close_to(depth, number).map(|()| true),
+            None => Ok(false),
+        }
+    }
+
     fn begin(&mut self, property: Property<'a>) -> Result<(), Error> {
         let Some((name, rules)) = self.component_name(&property)? else {
             return self.push_property_named(raw_of(property));
         };
+        self.open(name, rules, property.line, property.value_column)
+    }
+
+    /// Opens the component `name` (uppercase, see `component_name`) whose BEGIN is on `line`.
+    fn open(
+        &mut self,
+        name: Cow<'a, str>,
+        rules: Option<&'static Rules>,
+        line: u32,
+        value_column: u32,
+    ) -> Result<(), Error> {
         if self.stack.len() >= self.limits.max_depth {
-            return Err(Error::new(
-                property.line,
-                1,
-                ErrorKind::LimitExceeded(Limit::Depth),
-            ));
+            return Err(Error::new(line, 1, ErrorKind::LimitExceeded(Limit::Depth)));
         }
         if self.components >= self.limits.max_components {
             return Err(Error::new(
-                property.line,
+                line,
                 1,
                 ErrorKind::LimitExceeded(Limit::Components),
             ));
@@ -592,17 +641,16 @@ impl<'a> Parser<'a> {
         self.components += 1;
         if self.stack.is_empty() && name != "VCALENDAR" {
             self.deviate(Error::new(
-                property.line,
-                property.value_column,
+                line,
+                value_column,
                 ErrorKind::OutsideCalendar(name.to_string()),
             ))?;
         }
-        // The name is uppercase already (see `component_name`).
         let component = Component {
             name,
             properties: Vec::new(),
             components: Vec::new(),
-            line: property.line,
+            line,
         };
         self.stack.push(Open {
             rules,
@@ -617,15 +665,7 @@ impl<'a> Parser<'a> {
         let Some((name, _)) = self.component_name(&property)? else {
             return self.push_property_named(raw_of(property));
         };
-        let Some(depth) = self
-            .stack
-            .iter()
-            // The crate's copy of a name is one pointer: compared before the bytes.
-            .rposition(|open| {
-                let open = open.component.name.as_ref();
-                std::ptr::eq(open, name.as_ref()) || open == name
-            })
-        else {
+        let Some(depth) = self.open_named(&name) else {
             self.deviate(Error::new(
                 property.line,
                 property.value_column,
@@ -633,10 +673,25 @@ impl<'a> Parser<'a> {
             ))?;
             return self.push_property_named(raw_of(property));
         };
+        self.close_to(depth, property.line)
+    }
+
+    /// Where the innermost open component named `name` is on the stack.
+    fn open_named(&self, name: &str) -> Option<usize> {
+        self.stack.iter().rposition(|open| {
+            // The crate's copy of a name is one pointer: compared before the bytes.
+            let open = open.component.name.as_ref();
+            std::ptr::eq(open, name) || open == name
+        })
+    }
+
+    /// Closes the open components down to the one at `depth` (by an END on `line`),
+    /// reporting each one inside it as missing its END.
+    fn close_to(&mut self, depth: usize, line: u32) -> Result<(), Error> {
         while self.stack.len() > depth + 1 {
             if let Some(open) = self.stack.last() {
                 let error = Error::new(
-                    property.line,
+                    line,
                     1,
                     ErrorKind::MissingEnd(open.component.name.to_string()),
                 );
@@ -943,22 +998,6 @@ fn canonical<'a>(
     contentline::split_canonical(t, max_params, clean, c)?;
     let (l, value_column) = line.pos.position(c.value_offset);
     Some((split_property(t, c, l, value_column), Hints::of_split(t, c)))
-}
-
-/// [`canonical`] for a line that is not folded, `text` on line `number`.
-fn canonical_line<'a>(
-    text: &'a str,
-    number: u32,
-    max_params: usize,
-    clean: bool,
-    c: &mut contentline::Canonical,
-) -> Option<(Property<'a>, Hints)> {
-    contentline::split_canonical(text, max_params, clean, c)?;
-    let value_column = crate::error::col(c.value_offset);
-    Some((
-        split_property(text, c, number, value_column),
-        Hints::of_split(text, c),
-    ))
 }
 
 /// The property a canonical split `c` of `text` describes, borrowing every part of `text`.
@@ -1501,6 +1540,48 @@ mod tests {
             proptest::prop_assert_eq!(&ours, &eager_property);
             proptest::prop_assert_eq!(ours.clone().into_owned(), eager_property.clone());
             proptest::prop_assert_eq!(format!("{:?}", ours.params), format!("{eager:?}"));
+        }
+    }
+
+    proptest::proptest! {
+        /// BEGIN and END lines opened and closed the quick way (see
+        /// [`Parser::begin_or_end`]) give what the general way gives, warnings and errors
+        /// included, whatever the nesting: matched, unmatched, unclosed, too deep.
+        #[test]
+        fn begin_and_end_the_quick_way_as_the_general_way(
+            lines in proptest::collection::vec(
+                (
+                    proptest::bool::ANY,
+                    "(VCALENDAR|VEVENT|VALARM|VTODO|VTIMEZONE|STANDARD|X-Y|vevent|VEVENT |)",
+                ),
+                0..24,
+            ),
+            limits in (1usize..6, 1usize..8),
+            crlf in proptest::bool::ANY,
+        ) {
+            let eol = if crlf { "\r\n" } else { "\n" };
+            let mut text = String::new();
+            for (begin, name) in &lines {
+                let keyword = if *begin { "BEGIN" } else { "END" };
+                text.push_str(&format!("{keyword}:{name}{eol}UID:1{eol}"));
+            }
+            let mut options = [ParseOptions::lenient(), ParseOptions::strict()];
+            for o in &mut options {
+                o.limits.max_depth = limits.0;
+                o.limits.max_components = limits.1;
+            }
+            for o in options {
+                // Input not known to be text takes the general way for every line.
+                let general = parse_input(text.as_bytes(), None, &o, true);
+                proptest::prop_assert_eq!(
+                    format!("{:?}", parse_with(&text, &o)),
+                    format!("{general:?}")
+                );
+                proptest::prop_assert_eq!(
+                    format!("{:?}", calendar_only(&text, &o)),
+                    format!("{:?}", general.map(|p| p.calendar))
+                );
+            }
         }
     }
 
