@@ -169,17 +169,22 @@ const LONGEST: usize = 16;
 /// name shorter than eight its first and last four, or its three bytes. Comparing these
 /// and the length is a few instructions where a call to `memcmp` is a few dozen.
 #[inline(always)]
-#[allow(clippy::indexing_slicing)] // each read lies within `name` by the length's case
 const fn key(name: &[u8]) -> (u64, u64) {
+    /// The `N` bytes of `b` from `at` (little-endian, zero-filled), read as one word.
     #[inline(always)]
     const fn word<const N: usize>(b: &[u8], at: usize) -> u64 {
-        let mut w = 0u64;
-        let mut i = 0;
-        while i < N {
-            w |= (b[at + i] as u64) << (8 * i);
-            i += 1;
+        let Some((_, rest)) = b.split_at_checked(at) else {
+            return 0;
+        };
+        match rest.first_chunk::<N>() {
+            Some(w) => {
+                // N is at most 8.
+                let mut word = [0u8; 8];
+                word.split_at_mut(N).0.copy_from_slice(w);
+                u64::from_le_bytes(word)
+            }
+            None => 0,
         }
-        w
     }
     match name.len() {
         0..=2 => (0, 0),
@@ -206,28 +211,6 @@ const KEYS: [(u64, u64); NAMES.len()] = {
     keys
 };
 
-/// [`key`] at run time: whole-word loads, where the `const` form reads byte by byte.
-#[inline(always)]
-fn key_of(name: &[u8]) -> (u64, u64) {
-    let n = name.len();
-    let word4 = |at: usize| {
-        name.get(at..)
-            .and_then(<[u8]>::first_chunk::<4>)
-            .map_or(0, |w| u64::from(u32::from_le_bytes(*w)))
-    };
-    let word8 = |at: usize| {
-        name.get(at..)
-            .and_then(<[u8]>::first_chunk::<8>)
-            .map_or(0, |w| u64::from_le_bytes(*w))
-    };
-    match n {
-        0..=2 => (0, 0),
-        3 => key(name),
-        4..=7 => (word4(0) | word4(n - 4) << 32, 0),
-        _ => (word8(0), word8(n - 8)),
-    }
-}
-
 /// The known name `name` (uppercase, compared exactly), if it is one.
 #[inline]
 pub(crate) fn known(name: &str) -> Option<Known> {
@@ -235,7 +218,7 @@ pub(crate) fn known(name: &str) -> Option<Known> {
     let i = *TABLE.get(slot(b)?)?;
     let &(candidate, _) = NAMES.get(usize::from(i))?;
     // Equal lengths of at most LONGEST and equal keys are equal names.
-    let same = candidate.len() == b.len() && KEYS.get(usize::from(i)) == Some(&key_of(b));
+    let same = candidate.len() == b.len() && KEYS.get(usize::from(i)) == Some(&key(b));
     same.then_some(Known(i))
 }
 
@@ -267,13 +250,18 @@ mod tests {
         assert_eq!(NAMES[REQUEST_STATUS.index()].0, "REQUEST-STATUS");
     }
 
-    /// The run-time key is the compile-time one, for every length a name can have.
+    /// The key tells apart any two names of one length up to LONGEST: changing any one byte
+    /// changes it (what `known` relies on instead of comparing the bytes).
     #[test]
-    fn keys_at_run_time_are_the_constant_ones() {
-        let text = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-        for len in 0..=text.len() {
-            let name = &text.as_bytes()[..len];
-            assert_eq!(key_of(name), key(name), "{len}");
+    fn keys_tell_apart_names_of_one_length() {
+        let text = b"ABCDEFGHIJKLMNOP";
+        for len in 3..=LONGEST {
+            let name = &text[..len];
+            for at in 0..len {
+                let mut other = name.to_vec();
+                other[at] = b'-';
+                assert_ne!(key(&other), key(name), "{len} {at}");
+            }
         }
     }
 
